@@ -1,0 +1,73 @@
+"""Every setting Agora reads from the environment, in one place (12-factor).
+
+Each has a development default so that a fresh checkout runs; production mode
+(`AGORA_ENV=production`) refuses to start without a real `SECRET_KEY`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from error
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    database_url: str
+    redis_url: str
+    secret_key: str
+    port: int
+    session_days: int
+    login_attempts_per_minute: int
+    signups_per_hour: int
+    redis_timeout_seconds: float
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def load_settings() -> Settings:
+    environment = os.environ.get("AGORA_ENV", "development")
+    secret_key = os.environ.get("SECRET_KEY", "")
+    if not secret_key:
+        if environment == "production":
+            raise SettingsError(
+                "SECRET_KEY is not set. In production Agora needs a long random secret to sign "
+                "CSRF tokens and API tokens: export SECRET_KEY=$(python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        secret_key = DEVELOPMENT_SECRET_KEY
+    return Settings(
+        environment=environment,
+        database_url=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/agora"),
+        redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        secret_key=secret_key,
+        port=_int("PORT", 8000),
+        session_days=_int("SESSION_DAYS", 30),
+        login_attempts_per_minute=_int("LOGIN_ATTEMPTS_PER_MINUTE", 10),
+        signups_per_hour=_int("SIGNUPS_PER_HOUR", 20),
+        redis_timeout_seconds=float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.25")),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,105 @@
+"""The schema: the social graph's six entities plus server-side sessions.
+
+Counters (likes, comments, posts, followers) are denormalised onto their rows and
+changed in the same transaction as the row they count, so feed pages never count.
+Indexes that Piccolo cannot express (descending composites for keyset paging, the
+case-insensitive username index) are created in the migrations with raw SQL.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    BigSerial,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+ROLES = ("member", "moderator", "admin")
+
+
+class User(Table, tablename="agora_user"):
+    # Unique ignoring case through the index lower(username) (see the migrations).
+    username = Varchar(length=30, null=False)
+    display_name = Varchar(length=50, null=False)
+    bio = Text(default="")
+    avatar = Varchar(length=255, null=True, default=None)
+    password_hash = Varchar(length=255, null=False)
+    role = Varchar(length=16, default="member")
+    is_suspended = Boolean(default=False)
+    posts_count = Integer(default=0)
+    followers_count = Integer(default=0)
+    following_count = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_active_at = Timestamptz(default=TimestamptzNow())
+
+    # Spelled out because Piccolo cannot serialise an IN (...) check into a migration.
+    role_is_known = Check((role == "member") | (role == "moderator") | (role == "admin"))
+
+
+class Post(Table, tablename="post"):
+    id = BigSerial(primary_key=True)
+    author = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    text = Text(null=False)
+    image = Varchar(length=255, null=True, default=None)
+    image_alt = Text(default="")
+    like_count = Integer(default=0)
+    comment_count = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    edited_at = Timestamptz(null=True, default=None)
+
+
+class Follow(Table, tablename="follow"):
+    follower = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    followed = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    one_follow_per_pair = Unique([follower, followed])
+    no_self_follow = Check(follower != followed)
+
+
+class Like(Table, tablename="post_like"):
+    id = BigSerial(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    post = ForeignKey(references=Post, on_delete=OnDelete.cascade, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    one_like_per_pair = Unique([user, post])
+
+
+class Bookmark(Table, tablename="bookmark"):
+    id = BigSerial(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    post = ForeignKey(references=Post, on_delete=OnDelete.cascade, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    one_bookmark_per_pair = Unique([user, post])
+
+
+class Comment(Table, tablename="comment"):
+    post = ForeignKey(references=Post, on_delete=OnDelete.cascade, null=False)
+    author = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    # A reply to another comment on the same post; deleting a comment deletes its replies.
+    parent = ForeignKey(references="self", on_delete=OnDelete.cascade, null=True, default=None)
+    text = Text(null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Session(Table, tablename="user_session"):
+    """A server-side login session; the cookie holds a random token, this row its SHA-256."""
+
+    token_hash = Varchar(length=64, unique=True, null=False)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(null=False, index=True)
+    user_agent = Varchar(length=255, default="")
+
+
+ALL_TABLES = (User, Post, Follow, Like, Bookmark, Comment, Session)
