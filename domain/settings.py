@@ -38,6 +38,8 @@ class Settings:
     login_attempts_per_minute: int
     signups_per_hour: int
     redis_timeout_seconds: float
+    argon2_time_cost: int
+    argon2_memory_kib: int
 
     @property
     def is_production(self) -> bool:
@@ -65,6 +67,9 @@ def load_settings() -> Settings:
         login_attempts_per_minute=_int("LOGIN_ATTEMPTS_PER_MINUTE", 10),
         signups_per_hour=_int("SIGNUPS_PER_HOUR", 20),
         redis_timeout_seconds=float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.25")),
+        # argon2-cffi's recommended profile (RFC 9106 low-memory); lowered only by the test suite.
+        argon2_time_cost=_int("ARGON2_TIME_COST", 3),
+        argon2_memory_kib=_int("ARGON2_MEMORY_KIB", 65536),
     )
 
 

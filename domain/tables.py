@@ -14,6 +14,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -26,6 +27,7 @@ ROLES = ("member", "moderator", "admin")
 
 
 class User(Table, tablename="agora_user"):
+    id: Serial  # added by Piccolo; declared so type checkers see it
     # Unique ignoring case through the index lower(username) (see the migrations).
     username = Varchar(length=30, null=False)
     display_name = Varchar(length=50, null=False)
@@ -57,6 +59,7 @@ class Post(Table, tablename="post"):
 
 
 class Follow(Table, tablename="follow"):
+    id: Serial  # added by Piccolo; declared so type checkers see it
     follower = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
     followed = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -84,10 +87,13 @@ class Bookmark(Table, tablename="bookmark"):
 
 
 class Comment(Table, tablename="comment"):
+    id: Serial  # added by Piccolo; declared so type checkers see it
     post = ForeignKey(references=Post, on_delete=OnDelete.cascade, null=False)
     author = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
     # A reply to another comment on the same post; deleting a comment deletes its replies.
-    parent = ForeignKey(references="self", on_delete=OnDelete.cascade, null=True, default=None)
+    parent: ForeignKey[Comment] = ForeignKey(
+        references="self", on_delete=OnDelete.cascade, null=True, default=None
+    )
     text = Text(null=False)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -95,6 +101,7 @@ class Comment(Table, tablename="comment"):
 class Session(Table, tablename="user_session"):
     """A server-side login session; the cookie holds a random token, this row its SHA-256."""
 
+    id: Serial  # added by Piccolo; declared so type checkers see it
     token_hash = Varchar(length=64, unique=True, null=False)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
     created_at = Timestamptz(default=TimestamptzNow())

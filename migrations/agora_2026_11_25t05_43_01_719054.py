@@ -48,37 +48,21 @@ DESCRIPTION = "initial_schema"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="agora", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="agora", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Session", tablename="user_session", schema=None, columns=None
-    )
+    manager.add_table(class_name="Session", tablename="user_session", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Bookmark", tablename="bookmark", schema=None, columns=None
-    )
+    manager.add_table(class_name="Bookmark", tablename="bookmark", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Like", tablename="post_like", schema=None, columns=None
-    )
+    manager.add_table(class_name="Like", tablename="post_like", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="User", tablename="agora_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="User", tablename="agora_user", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Comment", tablename="comment", schema=None, columns=None
-    )
+    manager.add_table(class_name="Comment", tablename="comment", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Follow", tablename="follow", schema=None, columns=None
-    )
+    manager.add_table(class_name="Follow", tablename="follow", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Post", tablename="post", schema=None, columns=None
-    )
+    manager.add_table(class_name="Post", tablename="post", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Session",

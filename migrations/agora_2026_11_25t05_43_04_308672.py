@@ -20,10 +20,10 @@ FORWARD_SQL = (
     "CREATE INDEX post_author_created_at_id ON post (author, created_at DESC, id DESC)",
     "CREATE INDEX follow_followed_created_at ON follow (followed, created_at DESC)",
     "CREATE INDEX post_like_post ON post_like (post, created_at DESC)",
-    "CREATE INDEX bookmark_user_created_at_id ON bookmark (\"user\", created_at DESC, id DESC)",
+    'CREATE INDEX bookmark_user_created_at_id ON bookmark ("user", created_at DESC, id DESC)',
     "CREATE INDEX comment_post_created_at_id ON comment (post, created_at, id)",
     "CREATE INDEX comment_parent ON comment (parent)",
-    "CREATE INDEX user_session_user ON user_session (\"user\")",
+    'CREATE INDEX user_session_user ON user_session ("user")',
     "ALTER TABLE post ADD CONSTRAINT post_text_length CHECK (char_length(text) BETWEEN 1 AND 500)",
     "ALTER TABLE comment ADD CONSTRAINT comment_text_length "
     "CHECK (char_length(text) BETWEEN 1 AND 500)",

@@ -1,0 +1,114 @@
+"""Accounts: the username and display-name rules, sign-up and authentication."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from asyncpg.exceptions import UniqueViolationError
+from piccolo.querystring import QueryString
+
+from domain import passwords
+from domain.errors import Conflict, ValidationFailed
+from domain.tables import User
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,30}")
+MAX_DISPLAY_NAME_LENGTH = 50
+MAX_BIO_LENGTH = 300
+USERNAME_TAKEN = "That username is taken; choose another."
+
+
+def username_problem(username: str) -> str | None:
+    if not username:
+        return "Enter a username."
+    if len(username) > 30:
+        return "Username must be at most 30 characters."
+    if not USERNAME_PATTERN.fullmatch(username):
+        return "Username may only contain letters, digits and underscores."
+    return None
+
+
+def display_name_problem(display_name: str) -> str | None:
+    if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+        return f"Display name must be at most {MAX_DISPLAY_NAME_LENGTH} characters."
+    return None
+
+
+def _username_matches(username: str) -> QueryString:
+    return QueryString("lower(username) = lower({})", username)
+
+
+async def find_user(username: str) -> User | None:
+    """The account with this username, ignoring case."""
+    if username_problem(username):
+        return None
+    user: User | None = await User.objects().where(_username_matches(username)).first()
+    return user
+
+
+async def username_taken(username: str) -> bool:
+    return bool(await User.exists().where(_username_matches(username)))
+
+
+async def sign_up(username: str, display_name: str, password: str) -> User:
+    """Create an account; raises ValidationFailed (or Conflict for a taken name)."""
+    username = username.strip()
+    display_name = display_name.strip() or username
+    errors = {
+        field: problem
+        for field, problem in (
+            ("username", username_problem(username)),
+            ("display_name", display_name_problem(display_name)),
+            ("password", passwords.password_problem(password)),
+        )
+        if problem
+    }
+    if "username" not in errors and await username_taken(username):
+        errors["username"] = USERNAME_TAKEN
+    if errors:
+        # 409 only when the name clash is the sole problem; any other mistake is a 422.
+        raise (
+            Conflict(errors) if errors == {"username": USERNAME_TAKEN} else ValidationFailed(errors)
+        )
+    password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    user = User(username=username, display_name=display_name, password_hash=password_hash)
+    try:
+        await user.save()
+    except UniqueViolationError as error:  # lost a race with a simultaneous sign-up
+        raise Conflict({"username": USERNAME_TAKEN}) from error
+    return user
+
+
+async def authenticate(username: str, password: str) -> User | None:
+    """The user if the password is right, else None, in similar time either way."""
+    user = await find_user(username.strip())
+    if user is None or len(password) > passwords.MAX_PASSWORD_LENGTH:
+        await asyncio.to_thread(passwords.spend_verification_time, password)
+        return None
+    if not await asyncio.to_thread(passwords.verify_password, user.password_hash, password):
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+        await user.save([User.password_hash])
+    return user
+
+
+async def update_profile(user: User, display_name: str, bio: str) -> User:
+    display_name = display_name.strip() or user.username
+    bio = bio.strip()
+    errors: dict[str, str] = {}
+    if problem := display_name_problem(display_name):
+        errors["display_name"] = problem
+    if len(bio) > MAX_BIO_LENGTH:
+        errors["bio"] = f"Bio must be at most {MAX_BIO_LENGTH} characters."
+    if errors:
+        raise ValidationFailed(errors)
+    user.display_name = display_name
+    user.bio = bio
+    await user.save([User.display_name, User.bio])
+    return user
+
+
+def public_fields(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "display_name": user.display_name}

@@ -1,0 +1,1 @@
+"""Background work: the SAQ queue, its jobs and the worker's settings."""

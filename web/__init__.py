@@ -1,0 +1,1 @@
+"""Agora's web layer: the Litestar app, its controllers, guards and middleware."""

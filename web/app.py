@@ -1,0 +1,90 @@
+"""The Litestar app factory: `uvicorn --factory web.app:create_app`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from domain.settings import Settings, get_settings
+from tasks.queue import create_queue
+from web.auth import session_authentication
+from web.controllers.accounts import AccountController, SettingsController
+from web.controllers.health import HealthController
+from web.controllers.home import HomeController
+from web.dependencies import provide_queue, provide_rate_limiter, provide_redis, provide_settings
+from web.errors import EXCEPTION_HANDLERS
+from web.rate_limit import RateLimiter
+from web.redis import create_redis
+from web.security_headers import security_headers_middleware
+from web.static_assets import static_files_router
+from web.templating import template_config
+
+prometheus = PrometheusConfig(
+    app_name="agora", prefix="agora", group_path=True, exclude=["^/static/"]
+)
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+
+
+def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from piccolo_conf import DB
+
+        # min_size=0: the app starts (and later recovers) even while Postgres is down.
+        await DB.start_connection_pool(min_size=0, max_size=20)
+        redis = create_redis(settings)
+        queue = create_queue(settings)
+        app.state.update(redis=redis, queue=queue, rate_limiter=RateLimiter(redis))
+        try:
+            yield
+        finally:
+            await queue.disconnect()
+            await redis.aclose()
+            await DB.close_connection_pool()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO)
+    return Litestar(
+        route_handlers=[
+            HomeController,
+            AccountController,
+            SettingsController,
+            HealthController,
+            MetricsController,
+            static_files_router(),
+        ],
+        state=State({"settings": settings}),
+        lifespan=[_lifespan(settings)],
+        dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "redis": Provide(provide_redis, sync_to_thread=False),
+            "queue": Provide(provide_queue, sync_to_thread=False),
+            "rate_limiter": Provide(provide_rate_limiter, sync_to_thread=False),
+        },
+        middleware=[security_headers_middleware, prometheus.middleware, session_authentication],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="agora_csrf",
+            cookie_secure=settings.is_production,
+            exclude=["^/api/", "^/oauth/token", "^/oauth/revoke"],
+        ),
+        template_config=template_config(),
+        plugins=[HTMXPlugin()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        debug=False,
+    )

@@ -1,0 +1,160 @@
+"""Sign-up, log-in, log-out and the account settings page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_401_UNAUTHORIZED,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
+
+from domain import accounts, sessions
+from domain.errors import Conflict, ValidationFailed
+from domain.settings import Settings
+from domain.tables import User
+from web.auth import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    current_user,
+    requires_login,
+    safe_next,
+    set_session_cookie,
+)
+from web.rate_limit import RateLimiter
+
+WRONG_CREDENTIALS = "Wrong username or password."
+
+
+@dataclass
+class SignupForm:
+    username: str = ""
+    display_name: str = ""
+    password: str = ""
+    next: str = ""
+
+
+@dataclass
+class LoginForm:
+    username: str = ""
+    password: str = ""
+    next: str = ""
+
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def _client_ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _logged_in_redirect(
+    request: Request[Any, Any, Any], user: User, next_url: str
+) -> Response[Any]:
+    """Start a fresh session (rotating any old one) and go where the user was heading."""
+    if old_token := request.cookies.get(SESSION_COOKIE):
+        await sessions.end_session(old_token)
+    token = await sessions.start_session(user, request.headers.get("user-agent", ""))
+    response = Redirect(safe_next(next_url), status_code=303)
+    set_session_cookie(response, request, token)
+    return response
+
+
+class AccountController(Controller):
+    @get("/signup")
+    async def signup_page(self, next: str = "") -> Template:
+        return Template(
+            "accounts/signup.html", context={"values": {"next": safe_next(next)}, "errors": {}}
+        )
+
+    @post("/signup")
+    async def signup(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[SignupForm, Form],
+        rate_limiter: RateLimiter,
+        settings: Settings,
+    ) -> Response[Any]:
+        await rate_limiter.hit(f"signup-ip:{_client_ip(request)}", settings.signups_per_hour, 3600)
+        try:
+            user = await accounts.sign_up(data.username, data.display_name, data.password)
+        except ValidationFailed as failure:
+            values = {
+                "username": data.username,
+                "display_name": data.display_name,
+                "next": data.next,
+            }
+            return Template(
+                "accounts/signup.html",
+                context={"values": values, "errors": failure.errors},
+                status_code=HTTP_409_CONFLICT
+                if isinstance(failure, Conflict)
+                else HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return await _logged_in_redirect(request, user, data.next)
+
+    @get("/login")
+    async def login_page(self, next: str = "") -> Template:
+        return Template(
+            "accounts/login.html", context={"values": {"next": safe_next(next)}, "errors": {}}
+        )
+
+    @post("/login")
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[LoginForm, Form],
+        rate_limiter: RateLimiter,
+        settings: Settings,
+    ) -> Response[Any]:
+        limit = settings.login_attempts_per_minute
+        await rate_limiter.hit(f"login-ip:{_client_ip(request)}", limit, 60)
+        await rate_limiter.hit(f"login-user:{data.username.strip().lower()}", limit, 60)
+        user = await accounts.authenticate(data.username, data.password)
+        if user is None:
+            return Template(
+                "accounts/login.html",
+                context={
+                    "values": {"username": data.username, "next": data.next},
+                    "errors": {"password": WRONG_CREDENTIALS},
+                },
+                status_code=HTTP_401_UNAUTHORIZED,
+            )
+        return await _logged_in_redirect(request, user, data.next)
+
+    @post("/logout")
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        if token := request.cookies.get(SESSION_COOKIE):
+            await sessions.end_session(token)
+        response = Redirect("/", status_code=303)
+        clear_session_cookie(response)
+        return response
+
+
+class SettingsController(Controller):
+    path = "/settings"
+    guards = [requires_login]
+
+    @get("/")
+    async def settings_page(self, request: Request[Any, Any, Any]) -> Template:
+        user = current_user(request)
+        assert user is not None  # guaranteed by requires_login
+        return Template(
+            "accounts/settings.html",
+            context={"session_count": await sessions.count_sessions(user.id)},
+        )
+
+    @post("/sessions/end-all")
+    async def end_all_sessions(self, request: Request[Any, Any, Any]) -> Redirect:
+        user = current_user(request)
+        assert user is not None
+        await sessions.end_all_sessions(user.id)
+        response = Redirect("/login", status_code=303)
+        clear_session_cookie(response)
+        return response

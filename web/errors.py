@@ -1,0 +1,123 @@
+"""Every failure becomes a clear 4xx/5xx page (or a JSON body under /api), never a raw 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asyncpg.exceptions import ConnectionDoesNotExistError, PostgresConnectionError
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from domain.errors import Forbidden, NotFound
+from web.auth import login_url_for
+
+logger = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Check your input",
+    429: "Slow down",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+CSRF_MESSAGE = (
+    "This form has expired or was sent from another site. Go back, reload the page and try again."
+)
+UNAVAILABLE_MESSAGE = "Agora cannot reach its database right now. Please try again in a moment."
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith(("/api/", "/oauth/", "/health/"))
+
+
+def error_response(
+    request: Request[Any, Any, Any],
+    status_code: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    if _wants_json(request):
+        return Response(
+            {"error": message}, status_code=status_code, headers=headers, media_type=MediaType.JSON
+        )
+    return Template(
+        "errors/error.html",
+        context={
+            "status_code": status_code,
+            "title": TITLES.get(status_code, "Error"),
+            "message": message,
+        },
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    message = exc.detail
+    if exc.status_code == HTTP_403_FORBIDDEN and "CSRF" in exc.detail:
+        message = CSRF_MESSAGE
+    elif exc.status_code == HTTP_404_NOT_FOUND and exc.detail == "Not Found":
+        message = "There is nothing at this address."
+    elif exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        message = "Sorry, that did not work. Please try again."
+    return error_response(request, exc.status_code, message, exc.headers)
+
+
+def handle_not_authorized(
+    request: Request[Any, Any, Any], exc: NotAuthorizedException
+) -> Response[Any]:
+    if _wants_json(request):
+        return error_response(request, exc.status_code, exc.detail)
+    login_url = login_url_for(request)
+    if request.headers.get("hx-request"):
+        # htmx follows redirects inside its XHR; tell it to navigate the whole page instead.
+        return Response("", status_code=exc.status_code, headers={"HX-Redirect": login_url})
+    return Redirect(login_url, status_code=303)
+
+
+def handle_not_found(request: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
+    return error_response(request, HTTP_404_NOT_FOUND, str(exc) or "Not found.")
+
+
+def handle_forbidden(request: Request[Any, Any, Any], exc: Forbidden) -> Response[Any]:
+    return error_response(request, HTTP_403_FORBIDDEN, str(exc) or "You may not do that.")
+
+
+def handle_database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.warning("database unavailable: %r", exc)
+    return error_response(
+        request, HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, {"Retry-After": "5"}
+    )
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "Sorry, something went wrong on our side."
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    NotAuthorizedException: handle_not_authorized,
+    HTTPException: handle_http_exception,
+    NotFound: handle_not_found,
+    Forbidden: handle_forbidden,
+    PostgresConnectionError: handle_database_down,
+    ConnectionDoesNotExistError: handle_database_down,
+    ConnectionError: handle_database_down,
+    Exception: handle_unexpected,
+}

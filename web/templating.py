@@ -1,0 +1,23 @@
+"""The Jinja environment every page and fragment is rendered with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from web.auth import current_user
+from web.static_assets import static_url
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _add_globals(engine: JinjaTemplateEngine) -> None:
+    engine.engine.globals.update(static_url=static_url, current_user=current_user)
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(
+        directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_add_globals
+    )
