@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
@@ -68,7 +69,7 @@ async def _logged_in_redirect(
 
 class AccountController(Controller):
     @get("/signup")
-    async def signup_page(self, next: str = "") -> Template:
+    async def signup_page(self, next: FromQuery[str] = "") -> Template:
         return Template(
             "accounts/signup.html", context={"values": {"next": safe_next(next)}, "errors": {}}
         )
@@ -78,8 +79,8 @@ class AccountController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Annotated[SignupForm, Form],
-        rate_limiter: RateLimiter,
-        settings: Settings,
+        rate_limiter: NamedDependency[RateLimiter],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         await rate_limiter.hit(f"signup-ip:{_client_ip(request)}", settings.signups_per_hour, 3600)
         try:
@@ -100,7 +101,7 @@ class AccountController(Controller):
         return await _logged_in_redirect(request, user, data.next)
 
     @get("/login")
-    async def login_page(self, next: str = "") -> Template:
+    async def login_page(self, next: FromQuery[str] = "") -> Template:
         return Template(
             "accounts/login.html", context={"values": {"next": safe_next(next)}, "errors": {}}
         )
@@ -110,8 +111,8 @@ class AccountController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Annotated[LoginForm, Form],
-        rate_limiter: RateLimiter,
-        settings: Settings,
+        rate_limiter: NamedDependency[RateLimiter],
+        settings: NamedDependency[Settings],
     ) -> Response[Any]:
         limit = settings.login_attempts_per_minute
         await rate_limiter.hit(f"login-ip:{_client_ip(request)}", limit, 60)

@@ -7,6 +7,7 @@ from typing import Any
 
 from asyncpg.exceptions import PostgresError
 from litestar import Controller, MediaType, Response, get
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -46,7 +47,9 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready", media_type=MediaType.JSON)
-    async def ready(self, redis: Redis, queue: Queue) -> Response[dict[str, Any]]:
+    async def ready(
+        self, redis: NamedDependency[Redis], queue: NamedDependency[Queue]
+    ) -> Response[dict[str, Any]]:
         (database, migrations), (redis_state, queue_state) = await asyncio.gather(
             _database_and_migrations(), _redis_and_queue(redis, queue)
         )

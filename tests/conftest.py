@@ -1,0 +1,108 @@
+"""Test set-up: a fresh `agora_test` database migrated by the real release command, a Redis
+db index of the suite's own, and helpers to drive the app as a browser would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+# Settings are read once, at first import: point them at the test services before anything else.
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/agora_test"
+)
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+os.environ.update(
+    DATABASE_URL=TEST_DATABASE_URL,
+    REDIS_URL=TEST_REDIS_URL,
+    SECRET_KEY="test-secret-key-not-for-production",
+    AGORA_ENV="test",
+    # Cheap hashing keeps the suite fast; the parameters are still argon2id's.
+    ARGON2_TIME_COST="1",
+    ARGON2_MEMORY_KIB="1024",
+)
+
+import asyncpg  # noqa: E402
+import pytest  # noqa: E402
+import redis  # noqa: E402
+from litestar.testing import AsyncTestClient  # noqa: E402
+
+from domain.tables import ALL_TABLES  # noqa: E402
+from web.app import create_app  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def run_async(coroutine_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion from sync code, even while a test's loop exists."""
+    result: list[T] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine_factory())))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+def admin_url(database_url: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+async def _recreate_database() -> None:
+    name = urlsplit(TEST_DATABASE_URL).path.lstrip("/")
+    connection = await asyncpg.connect(admin_url(TEST_DATABASE_URL))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+def run_release(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The Procfile's release step, exactly as deployment runs it."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "piccolo"), "migrations", "forwards", "all"],
+        cwd=ROOT,
+        env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_database() -> str:
+    run_async(_recreate_database)
+    result = run_release()
+    assert result.returncode == 0, result.stdout + result.stderr
+    return TEST_DATABASE_URL
+
+
+async def _truncate_all() -> None:
+    connection = await asyncpg.connect(TEST_DATABASE_URL)
+    try:
+        names = ", ".join(f'"{table._meta.tablename}"' for table in ALL_TABLES)
+        await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(autouse=True)
+def clean_state(test_database: str) -> Iterator[None]:
+    run_async(_truncate_all)
+    redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    yield
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(app=create_app(), base_url="http://agora.test") as test_client:
+        # Like a browser with JavaScript off, but showing each redirect so tests can check it.
+        test_client.follow_redirects = False
+        yield test_client

@@ -1,0 +1,44 @@
+"""Helpers for driving the app through HTTP the way a browser with JavaScript off would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from httpx import Response
+from litestar.testing import AsyncTestClient
+
+CSRF_COOKIE = "agora_csrf"
+PASSWORD = "a long enough passphrase"
+
+
+async def csrf_token(client: AsyncTestClient[Any]) -> str:
+    """The CSRF token a page would embed; fetching a page sets the cookie if needed."""
+    if CSRF_COOKIE not in client.cookies:
+        await client.get("/login")
+    return str(client.cookies[CSRF_COOKIE])
+
+
+async def post_form(client: AsyncTestClient[Any], url: str, data: dict[str, str]) -> Response:
+    return await client.post(url, data={**data, "_csrf_token": await csrf_token(client)})
+
+
+async def sign_up(
+    client: AsyncTestClient[Any], username: str, password: str = PASSWORD, display_name: str = ""
+) -> Response:
+    return await post_form(
+        client,
+        "/signup",
+        {
+            "username": username,
+            "display_name": display_name or username.title(),
+            "password": password,
+        },
+    )
+
+
+async def log_in(client: AsyncTestClient[Any], username: str, password: str = PASSWORD) -> Response:
+    return await post_form(client, "/login", {"username": username, "password": password})
+
+
+async def log_out(client: AsyncTestClient[Any]) -> Response:
+    return await post_form(client, "/logout", {})
