@@ -31,7 +31,8 @@ os.environ.update(
 import asyncpg  # noqa: E402
 import pytest  # noqa: E402
 import redis  # noqa: E402
-from litestar.testing import AsyncTestClient  # noqa: E402
+from httpx import ASGITransport, AsyncClient  # noqa: E402
+from litestar import Litestar  # noqa: E402
 
 from domain.tables import ALL_TABLES  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -100,9 +101,34 @@ def clean_state(test_database: str) -> Iterator[None]:
     yield
 
 
+def http_client(app: Litestar) -> AsyncClient:
+    """A client for the in-process app; it shows each redirect rather than following it."""
+    return AsyncClient(transport=ASGITransport(app=app), base_url="http://agora.test")
+
+
 @pytest.fixture
-async def client() -> AsyncIterator[AsyncTestClient[Any]]:
-    async with AsyncTestClient(app=create_app(), base_url="http://agora.test") as test_client:
-        # Like a browser with JavaScript off, but showing each redirect so tests can check it.
-        test_client.follow_redirects = False
+async def app() -> AsyncIterator[Litestar]:
+    # The app runs in the test's own event loop, so tests may also query the database directly.
+    # The lifespan is entered and left in one task of its own, as a server would; pytest runs
+    # fixture set-up and tear-down in different tasks, which anyio's cancel scopes refuse.
+    application = create_app()
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    server = asyncio.create_task(serve())
+    await asyncio.wait([server, asyncio.create_task(started.wait())], return_when="FIRST_COMPLETED")
+    if server.done():
+        server.result()  # start-up failed: raise its error
+    yield application
+    stop.set()
+    await server
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncClient]:
+    async with http_client(app) as test_client:
         yield test_client

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from httpx import Response
-from litestar.testing import AsyncTestClient
+from httpx import AsyncClient, Response
 
 CSRF_COOKIE = "agora_csrf"
 PASSWORD = "a long enough passphrase"
 
 
-async def csrf_token(client: AsyncTestClient[Any]) -> str:
+async def csrf_token(client: AsyncClient) -> str:
     """The CSRF token a page would embed; fetching a page sets the cookie if needed."""
     if CSRF_COOKIE not in client.cookies:
         await client.get("/login")
     return str(client.cookies[CSRF_COOKIE])
 
 
-async def post_form(client: AsyncTestClient[Any], url: str, data: dict[str, str]) -> Response:
+async def post_form(client: AsyncClient, url: str, data: dict[str, str]) -> Response:
     return await client.post(url, data={**data, "_csrf_token": await csrf_token(client)})
 
 
 async def sign_up(
-    client: AsyncTestClient[Any], username: str, password: str = PASSWORD, display_name: str = ""
+    client: AsyncClient, username: str, password: str = PASSWORD, display_name: str = ""
 ) -> Response:
     return await post_form(
         client,
@@ -36,9 +33,9 @@ async def sign_up(
     )
 
 
-async def log_in(client: AsyncTestClient[Any], username: str, password: str = PASSWORD) -> Response:
+async def log_in(client: AsyncClient, username: str, password: str = PASSWORD) -> Response:
     return await post_form(client, "/login", {"username": username, "password": password})
 
 
-async def log_out(client: AsyncTestClient[Any]) -> Response:
+async def log_out(client: AsyncClient) -> Response:
     return await post_form(client, "/logout", {})
