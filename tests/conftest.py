@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -34,6 +35,7 @@ import redis  # noqa: E402
 from httpx import ASGITransport, AsyncClient  # noqa: E402
 from litestar import Litestar  # noqa: E402
 
+from domain.settings import Settings  # noqa: E402
 from domain.tables import ALL_TABLES  # noqa: E402
 from web.app import create_app  # noqa: E402
 
@@ -106,12 +108,11 @@ def http_client(app: Litestar) -> AsyncClient:
     return AsyncClient(transport=ASGITransport(app=app), base_url="http://agora.test")
 
 
-@pytest.fixture
-async def app() -> AsyncIterator[Litestar]:
-    # The app runs in the test's own event loop, so tests may also query the database directly.
-    # The lifespan is entered and left in one task of its own, as a server would; pytest runs
-    # fixture set-up and tear-down in different tasks, which anyio's cancel scopes refuse.
-    application = create_app()
+@asynccontextmanager
+async def serve_app(settings: Settings | None = None) -> AsyncIterator[Litestar]:
+    """Run the app's lifespan in a task of its own, as a server would; pytest sets up and tears
+    down fixtures in different tasks, which anyio's cancel scopes refuse."""
+    application = create_app(settings)
     started, stop = asyncio.Event(), asyncio.Event()
 
     async def serve() -> None:
@@ -123,9 +124,18 @@ async def app() -> AsyncIterator[Litestar]:
     await asyncio.wait([server, asyncio.create_task(started.wait())], return_when="FIRST_COMPLETED")
     if server.done():
         server.result()  # start-up failed: raise its error
-    yield application
-    stop.set()
-    await server
+    try:
+        yield application
+    finally:
+        stop.set()
+        await server
+
+
+@pytest.fixture
+async def app() -> AsyncIterator[Litestar]:
+    # The app runs in the test's own event loop, so tests may also query the database directly.
+    async with serve_app() as application:
+        yield application
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from redis.exceptions import RedisError
 
 from domain.settings import Settings, get_settings
 from tasks.queue import create_queue
@@ -23,7 +24,7 @@ from web.dependencies import provide_queue, provide_rate_limiter, provide_redis,
 from web.errors import EXCEPTION_HANDLERS
 from web.rate_limit import RateLimiter
 from web.redis import create_redis
-from web.security_headers import security_headers_middleware
+from web.security_headers import add_security_headers
 from web.static_assets import static_files_router
 from web.templating import template_config
 
@@ -49,8 +50,10 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         try:
             yield
         finally:
-            await queue.disconnect()
-            await redis.aclose()
+            # Shutting down must not fail because Redis is already gone.
+            with suppress(RedisError, OSError):
+                await queue.disconnect()
+                await redis.aclose()
             await DB.close_connection_pool()
 
     return lifespan
@@ -76,7 +79,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "queue": Provide(provide_queue, sync_to_thread=False),
             "rate_limiter": Provide(provide_rate_limiter, sync_to_thread=False),
         },
-        middleware=[security_headers_middleware, prometheus.middleware, session_authentication],
+        middleware=[prometheus.middleware, session_authentication],
+        before_send=[add_security_headers],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="agora_csrf",

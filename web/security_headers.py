@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 # No inline script and no eval anywhere: htmx is configured (see base.html) not to need them.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -32,21 +32,12 @@ STATIC_HEADERS = {
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-def security_headers_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in STATIC_HEADERS.items():
-                    headers[name] = value
-                if scope.get("scheme") == "https":
-                    headers["strict-transport-security"] = HSTS
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A `before_send` hook: it sees every response, including router 404s and error pages."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in STATIC_HEADERS.items():
+        headers[name] = value
+    if scope.get("scheme") == "https":
+        headers["strict-transport-security"] = HSTS

@@ -1,0 +1,140 @@
+"""Health probes, metrics, and how the app behaves when Redis or Postgres is unreachable."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from httpx import AsyncClient
+from litestar import Litestar
+
+from domain.settings import get_settings
+from domain.tables import Session
+from tests.conftest import ROOT, TEST_DATABASE_URL, http_client, serve_app
+from tests.helpers import log_in, log_out, sign_up
+
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+UNREACHABLE_POSTGRES = "postgresql://postgres@127.0.0.1:1/agora_test"
+
+
+async def test_live_and_ready_when_everything_is_up(client: AsyncClient) -> None:
+    assert (await client.get("/health/live")).json() == {"status": "ok"}
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["status"] == "ready"
+    assert body["database"] == "ok"
+    assert body["migrations"] == {"state": "ok"}
+    assert body["redis"] == "ok"
+    assert body["queue"]["state"] == "ok"
+
+
+async def test_ready_is_503_while_a_migration_is_pending(client: AsyncClient) -> None:
+    from piccolo.apps.migrations.tables import Migration
+
+    last = await Migration.select().order_by(Migration.id, ascending=False).first()
+    assert last is not None
+    await Migration.delete().where(Migration.id == last["id"])
+    try:
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["migrations"] == {"state": "pending", "pending": [last["name"]]}
+    finally:
+        await Migration.insert(Migration(**{k: v for k, v in last.items() if k != "id"}))
+    assert (await client.get("/health/ready")).status_code == 200
+
+
+@pytest.fixture
+async def app_without_redis() -> AsyncIterator[Litestar]:
+    settings = dataclasses.replace(get_settings(), redis_url=UNREACHABLE_REDIS)
+    async with serve_app(settings) as application:
+        yield application
+
+
+async def test_redis_down_is_degraded_not_fatal(app_without_redis: Litestar) -> None:
+    async with http_client(app_without_redis) as client:
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200
+        assert ready.json()["redis"] == "degraded"
+        assert ready.json()["queue"] == {"state": "degraded"}
+        # Accounts keep working: sessions live in Postgres, rate limits fall back to memory.
+        assert (await sign_up(client, "ruth")).status_code == 303
+        assert "@ruth" in (await client.get("/")).text
+        await log_out(client)
+        assert (await log_in(client, "ruth")).status_code == 303
+        assert await Session.count() == 1
+
+
+async def test_rate_limit_still_applies_while_redis_is_down(app_without_redis: Litestar) -> None:
+    async with http_client(app_without_redis) as client:
+        statuses = [
+            (await log_in(client, "nobody", "wrong password")).status_code for _ in range(11)
+        ]
+        assert statuses[:10] == [401] * 10
+        assert statuses[10] == 429
+
+
+async def test_metrics_count_requests_by_route(client: AsyncClient) -> None:
+    await client.get("/login")
+    await client.get("/login")
+    metrics = (await client.get("/metrics")).text
+    assert "# TYPE agora_requests_total counter" in metrics
+    assert 'path="/login"' in metrics
+    assert "agora_request_duration_seconds_bucket" in metrics
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server_without_postgres() -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": UNREACHABLE_POSTGRES}
+    uvicorn = Path(sys.executable).parent / "uvicorn"
+    process = subprocess.Popen(
+        [str(uvicorn), "--factory", "web.app:create_app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/health/live", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_postgres_down_gives_503_not_a_crash(server_without_postgres: str) -> None:
+    base = server_without_postgres
+    assert httpx.get(f"{base}/health/live").status_code == 200
+    ready = httpx.get(f"{base}/health/ready", timeout=10)
+    assert ready.status_code == 503
+    assert ready.json()["database"] == "down"
+    # A logged-in visitor's request must look up the session in Postgres.
+    page = httpx.get(f"{base}/", cookies={"agora_session": "some-session-token"}, timeout=10)
+    assert page.status_code == 503
+    assert "cannot reach its database" in page.text
+    assert page.headers["retry-after"] == "5"
+
+
+def test_test_database_is_the_projects_own() -> None:
+    assert TEST_DATABASE_URL.rsplit("/", 1)[1] == "agora_test"

@@ -1,0 +1,85 @@
+"""The checked-in migrations build exactly the schema the tables describe."""
+
+from __future__ import annotations
+
+import asyncpg
+from piccolo.apps.migrations.commands.new import AutoMigrationManager
+
+from domain.piccolo_app import APP_CONFIG
+from domain.schema_state import pending_migrations
+from domain.tables import ALL_TABLES
+from tests.conftest import TEST_DATABASE_URL
+
+
+async def test_no_changes_are_pending_between_tables_and_migrations() -> None:
+    alterations = await AutoMigrationManager().get_alter_statements(app_config=APP_CONFIG)
+    statements = [statement for alteration in alterations for statement in alteration.statements]
+    assert statements == []
+
+
+async def test_the_release_step_applied_every_migration() -> None:
+    assert await pending_migrations() == []
+
+
+async def test_database_has_every_table_column_and_constraint() -> None:
+    connection = await asyncpg.connect(TEST_DATABASE_URL)
+    try:
+        for table in ALL_TABLES:
+            rows = await connection.fetch(
+                "SELECT column_name, is_nullable FROM information_schema.columns "
+                "WHERE table_name = $1",
+                table._meta.tablename,
+            )
+            actual = {row["column_name"]: row["is_nullable"] == "YES" for row in rows}
+            expected = {
+                column._meta.db_column_name: column._meta.null for column in table._meta.columns
+            }
+            assert actual == expected, table._meta.tablename
+        constraints = {
+            row["conname"] for row in await connection.fetch("SELECT conname FROM pg_constraint")
+        }
+        assert {
+            "one_follow_per_pair",
+            "no_self_follow",
+            "one_like_per_pair",
+            "one_bookmark_per_pair",
+            "role_is_known",
+            "post_text_length",
+        } <= constraints
+        indexes = {
+            row["indexname"] for row in await connection.fetch("SELECT indexname FROM pg_indexes")
+        }
+        assert {
+            "agora_user_username_lower",
+            "post_created_at_id",
+            "post_author_created_at_id",
+            "follow_followed_created_at",
+            "bookmark_user_created_at_id",
+        } <= indexes
+    finally:
+        await connection.close()
+
+
+async def test_constraints_hold_in_the_database() -> None:
+    connection = await asyncpg.connect(TEST_DATABASE_URL)
+    try:
+        insert_user = (
+            "INSERT INTO agora_user (username, display_name, password_hash) "
+            "VALUES ($1, $1, 'x') RETURNING id"
+        )
+        alice = await connection.fetchval(insert_user, "Alice")
+        for duplicate in ("alice", "ALICE"):
+            try:
+                await connection.execute(insert_user, duplicate)
+                raise AssertionError("case-insensitive duplicate username was accepted")
+            except asyncpg.UniqueViolationError:
+                pass
+        try:
+            await connection.execute(
+                "INSERT INTO follow (follower, followed) VALUES ($1, $1)", alice
+            )
+            raise AssertionError("self-follow was accepted")
+        except asyncpg.CheckViolationError:
+            pass
+    finally:
+        await connection.close()

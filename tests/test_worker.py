@@ -1,0 +1,56 @@
+"""The SAQ worker's settings and its housekeeping job, run against real Postgres and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from saq import Queue, Worker
+
+from domain import accounts, sessions
+from domain.tables import Session
+from tasks import worker
+from tasks.housekeeping import remove_expired_sessions
+from tests.conftest import TEST_REDIS_URL
+from tests.helpers import PASSWORD
+
+
+async def test_worker_settings_register_the_job_and_its_schedule() -> None:
+    assert remove_expired_sessions in worker.settings["functions"]
+    assert [job.function for job in worker.settings["cron_jobs"]] == [remove_expired_sessions]
+    assert isinstance(worker.settings["queue"], Queue)
+
+
+async def _expire_newest_session() -> None:
+    newest = await Session.select(Session.id).order_by(Session.id, ascending=False).first()
+    assert newest is not None
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await Session.update({Session.expires_at: past}).where(Session.id == newest["id"])
+
+
+async def test_remove_expired_sessions_keeps_live_ones_and_is_idempotent() -> None:
+    user = await accounts.sign_up("sam", "Sam", PASSWORD)
+    live = await sessions.start_session(user)
+    await sessions.start_session(user)
+    await _expire_newest_session()
+    assert await remove_expired_sessions({}) == 1
+    assert await remove_expired_sessions({}) == 0
+    assert await Session.count() == 1
+    assert await sessions.user_for_session(live) is not None
+
+
+async def test_a_real_worker_runs_the_job_from_the_queue() -> None:
+    user = await accounts.sign_up("tia", "Tia", PASSWORD)
+    await sessions.start_session(user)
+    await _expire_newest_session()
+    queue = Queue.from_url(TEST_REDIS_URL, name="agora-test-worker")
+    running = Worker(queue=queue, functions=worker.settings["functions"])
+    task = asyncio.create_task(running.start())
+    try:
+        removed = await queue.apply("remove_expired_sessions", timeout=10)
+        assert removed == 1
+        assert await Session.count() == 0
+    finally:
+        await running.stop()
+        task.cancel()
+        await queue.disconnect()
