@@ -70,7 +70,7 @@ def main() -> int:
     commands = procfile()
     subprocess.run(commands["release"], shell=True, cwd=ROOT, env=env, check=True)
     processes = {
-        name: subprocess.Popen(commands[name], shell=True, cwd=ROOT, env=env)
+        name: subprocess.Popen(f"exec {commands[name]}", shell=True, cwd=ROOT, env=env)
         for name in ("web", "worker")
     }
     print(f"Agora is running at http://{env['HOST']}:{env['PORT']}/ (Ctrl+C to stop)")

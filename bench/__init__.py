@@ -1,0 +1,1 @@
+"""Benchmarks that seed data and load a running Agora server (see bench/README.md)."""
