@@ -23,7 +23,7 @@ if ! psql -qtAc 'SELECT 1' postgres >/dev/null 2>&1; then
   if [[ -z "$sudo" ]]; then su postgres -c "psql -qc \"$alter\"" >/dev/null
   else sudo -u postgres psql -qc "$alter" >/dev/null; fi
 fi
-export TEST_DATABASE_URL="postgresql://postgres:${PGPASSWORD:-}@127.0.0.1:5432/agora_test"
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres:${PGPASSWORD:-}@127.0.0.1:5432/agora_test}"
 
 # Redis on 127.0.0.1:6379.
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
