@@ -18,7 +18,7 @@ from litestar import Litestar
 
 from domain.settings import get_settings
 from domain.tables import Session
-from tests.conftest import ROOT, TEST_DATABASE_URL, http_client, serve_app
+from tests.conftest import ROOT, http_client, serve_app
 from tests.helpers import log_in, log_out, sign_up
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -134,7 +134,3 @@ def test_postgres_down_gives_503_not_a_crash(server_without_postgres: str) -> No
     assert page.status_code == 503
     assert "cannot reach its database" in page.text
     assert page.headers["retry-after"] == "5"
-
-
-def test_test_database_is_the_projects_own() -> None:
-    assert TEST_DATABASE_URL.rsplit("/", 1)[1] == "agora_test"

@@ -7,12 +7,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.async_api import Browser, Page, Playwright, async_playwright
 
 from tests.conftest import ROOT
 
@@ -75,17 +75,20 @@ def live_server(test_database: str) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+# The async API shares pytest-asyncio's event loop; the sync API would hold a loop of its own
+# open for the whole session and break every async test that runs after it.
 @pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
+async def playwright() -> AsyncIterator[Playwright]:
+    driver = await async_playwright().start()
+    yield driver
+    await driver.stop()
 
 
 @pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
+    chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium
-    chromium.close()
+    await chromium.close()
 
 
 @pytest.fixture(params=[True, False], ids=["js-on", "js-off"])
@@ -93,15 +96,19 @@ def javascript(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
 
 
-def open_page(browser: Browser, live_server: str, javascript: bool) -> Page:
-    context = browser.new_context(base_url=live_server, java_script_enabled=javascript)
+async def open_page(
+    browser: Browser, live_server: str, javascript: bool = True, bypass_csp: bool = False
+) -> Page:
+    context = await browser.new_context(
+        base_url=live_server, java_script_enabled=javascript, bypass_csp=bypass_csp
+    )
     context.set_default_timeout(10_000)
-    return context.new_page()
+    return await context.new_page()
 
 
 @pytest.fixture
-def page(browser: Browser, live_server: str, javascript: bool) -> Iterator[Page]:
+async def page(browser: Browser, live_server: str, javascript: bool) -> AsyncIterator[Page]:
     """A fresh browser profile (no cookies), JavaScript on or off per the `javascript` param."""
-    new_page = open_page(browser, live_server, javascript)
+    new_page = await open_page(browser, live_server, javascript)
     yield new_page
-    new_page.context.close()
+    await new_page.context.close()
