@@ -46,3 +46,19 @@ def test_hashes_with_other_parameters_need_rehash() -> None:
     stronger = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=4, type=Type.ID)
     assert passwords.needs_rehash(stronger.hash("a long enough passphrase"))
     assert not passwords.needs_rehash(passwords.hash_password("a long enough passphrase"))
+
+
+async def test_log_in_upgrades_a_hash_made_with_old_parameters() -> None:
+    from domain import accounts
+    from domain.tables import User
+
+    user = await accounts.sign_up("olga", "Olga", "a long enough passphrase")
+    old = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=2, type=Type.ID)
+    await User.update({User.password_hash: old.hash("a long enough passphrase")}).where(
+        User.id == user.id
+    )
+    assert await accounts.authenticate("olga", "a long enough passphrase") is not None
+    upgraded = await User.select(User.password_hash).where(User.id == user.id).first()
+    assert upgraded is not None
+    assert not passwords.needs_rehash(upgraded["password_hash"])
+    assert passwords.verify_password(upgraded["password_hash"], "a long enough passphrase")
