@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager, suppress
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from redis.exceptions import RedisError
@@ -20,7 +19,7 @@ from web.auth import session_authentication
 from web.controllers.accounts import AccountController, SettingsController
 from web.controllers.health import HealthController
 from web.controllers.home import HomeController
-from web.dependencies import provide_queue, provide_rate_limiter, provide_redis, provide_settings
+from web.dependencies import shared_dependencies
 from web.errors import EXCEPTION_HANDLERS
 from web.rate_limit import RateLimiter
 from web.redis import create_redis
@@ -73,12 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         state=State({"settings": settings}),
         lifespan=[_lifespan(settings)],
-        dependencies={
-            "settings": Provide(provide_settings, sync_to_thread=False),
-            "redis": Provide(provide_redis, sync_to_thread=False),
-            "queue": Provide(provide_queue, sync_to_thread=False),
-            "rate_limiter": Provide(provide_rate_limiter, sync_to_thread=False),
-        },
+        dependencies=shared_dependencies(),
         middleware=[prometheus.middleware, session_authentication],
         before_send=[add_security_headers],
         csrf_config=CSRFConfig(

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.datastructures import State
-from redis.asyncio import Redis
-from saq import Queue
+from litestar.di import Provide
 
-from domain.settings import Settings
-from web.rate_limit import RateLimiter
-
-
-def provide_settings(state: State) -> Settings:
-    settings: Settings = state.settings
-    return settings
+# Built once in the app's lifespan (or at construction, for settings) and kept on app.state.
+SHARED_OBJECTS = ("settings", "redis", "queue", "rate_limiter")
 
 
-def provide_redis(state: State) -> Redis:
-    redis: Redis = state.redis
-    return redis
+def _from_state(name: str) -> Provide:
+    def provide(state: State) -> Any:
+        return state[name]
+
+    return Provide(provide, sync_to_thread=False)
 
 
-def provide_queue(state: State) -> Queue:
-    queue: Queue = state.queue
-    return queue
-
-
-def provide_rate_limiter(state: State) -> RateLimiter:
-    limiter: RateLimiter = state.rate_limiter
-    return limiter
+def shared_dependencies() -> dict[str, Provide]:
+    return {name: _from_state(name) for name in SHARED_OBJECTS}
