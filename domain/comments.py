@@ -1,0 +1,132 @@
+"""Comments on posts, with replies to comments, and the post's comment counter kept right."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from asyncpg.exceptions import ForeignKeyViolationError
+
+from domain.errors import Forbidden, NotFound, ValidationFailed
+from domain.posts import MAX_POST_LENGTH, is_staff, text_problem
+from domain.tables import Comment, Post, User
+from domain.text import render_html
+
+MAX_COMMENT_LENGTH = MAX_POST_LENGTH
+
+_INSERT = """
+WITH added AS (
+    INSERT INTO comment (post, author, parent, text, created_at)
+    VALUES ({}, {}, {}, {}, now()) RETURNING id
+), counted AS (
+    UPDATE post SET comment_count = comment_count + 1 WHERE id = {}
+)
+SELECT id FROM added
+"""
+# Replies go with the comment they answer (ON DELETE CASCADE); the counter drops by all of them.
+_DELETE = """
+WITH RECURSIVE doomed AS (
+    SELECT id FROM comment WHERE id = {}
+    UNION ALL
+    SELECT c.id FROM comment c JOIN doomed d ON c.parent = d.id
+), gone AS (
+    DELETE FROM comment WHERE id IN (SELECT id FROM doomed) RETURNING 1
+)
+UPDATE post SET comment_count = GREATEST(comment_count - (SELECT count(*) FROM gone), 0)
+WHERE id = {} RETURNING comment_count
+"""
+_THREAD = """
+SELECT c.id, c.parent, c.text, c.created_at, c.author AS author_id,
+       u.username, u.display_name, u.avatar
+FROM comment c JOIN agora_user u ON u.id = c.author
+WHERE c.post = {} AND NOT u.is_suspended
+ORDER BY c.created_at, c.id
+"""
+
+
+@dataclass
+class CommentNode:
+    """A comment as shown: its author, its text as HTML, and the replies under it."""
+
+    id: int
+    post_id: int
+    parent_id: int | None
+    text: str
+    html: str
+    created_at: datetime
+    author_id: int
+    author_username: str
+    author_display_name: str
+    author_avatar: str | None
+    replies: list[CommentNode] = field(default_factory=list)
+
+
+async def create_comment(
+    author: User, post_id: int, text: str, parent_id: int | None = None
+) -> Comment:
+    """Comment on a post, or reply to one of its comments."""
+    if problem := text_problem(text, noun="Reply", max_length=MAX_COMMENT_LENGTH):
+        raise ValidationFailed({"text": problem})
+    if parent_id is not None:
+        parent_post = await Comment.select(Comment.post).where(Comment.id == parent_id).first()
+        if parent_post is None or parent_post["post"] != post_id:
+            raise NotFound("The comment you are replying to does not exist.")
+    try:
+        rows: list[dict[str, Any]] = await Comment.raw(
+            _INSERT, post_id, author.id, parent_id, text.strip(), post_id
+        )
+    except ForeignKeyViolationError as error:
+        raise NotFound("That post does not exist.") from error
+    return await get_comment(rows[0]["id"])
+
+
+async def delete_comment(actor: User, comment_id: int) -> int:
+    """Delete a comment and its replies; returns the post's new comment count.
+
+    The comment's author, the post's author and moderators may delete it.
+    """
+    found = (
+        await Comment.select(Comment.post, Comment.author, Comment.post.author.as_alias("owner"))
+        .where(Comment.id == comment_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound("That comment does not exist.")
+    if actor.id not in (found["author"], found["owner"]) and not is_staff(actor):
+        raise Forbidden("Only the author can delete this comment.")
+    rows: list[dict[str, Any]] = await Post.raw(_DELETE, comment_id, found["post"])
+    return int(rows[0]["comment_count"]) if rows else 0
+
+
+async def comment_thread(post_id: int) -> list[CommentNode]:
+    """The post's comments oldest first, each reply nested under the comment it answers."""
+    rows: list[dict[str, Any]] = await Comment.raw(_THREAD, post_id)
+    nodes = {row["id"]: _node(post_id, row) for row in rows}
+    roots: list[CommentNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.parent_id) if node.parent_id is not None else None
+        (parent.replies if parent else roots).append(node)
+    return roots
+
+
+def _node(post_id: int, row: dict[str, Any]) -> CommentNode:
+    return CommentNode(
+        id=row["id"],
+        post_id=post_id,
+        parent_id=row["parent"],
+        text=row["text"],
+        html=render_html(row["text"]),
+        created_at=row["created_at"],
+        author_id=row["author_id"],
+        author_username=row["username"],
+        author_display_name=row["display_name"],
+        author_avatar=row["avatar"],
+    )
+
+
+async def get_comment(comment_id: int) -> Comment:
+    comment: Comment | None = await Comment.objects().where(Comment.id == comment_id).first()
+    if comment is None:
+        raise NotFound("That comment does not exist.")
+    return comment

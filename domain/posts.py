@@ -1,0 +1,56 @@
+"""Posts: writing, reading one, and deleting, with the author's post counter kept in step."""
+
+from __future__ import annotations
+
+from piccolo.querystring import QueryString
+
+from domain.errors import Forbidden, NotFound, ValidationFailed
+from domain.tables import Post, User
+
+MAX_POST_LENGTH = 500
+STAFF_ROLES = ("moderator", "admin")
+
+
+def text_problem(text: str, noun: str = "Post", max_length: int = MAX_POST_LENGTH) -> str | None:
+    """What is wrong with a post or comment text, if anything; counted after trimming."""
+    length = len(text.strip())
+    if length == 0:
+        return f"{noun} cannot be empty."
+    if length > max_length:
+        return f"{noun} must be at most {max_length} characters (it has {length})."
+    return None
+
+
+def is_staff(user: User) -> bool:
+    return user.role in STAFF_ROLES
+
+
+async def create_post(author: User, text: str) -> Post:
+    """Publish a post; the text is kept exactly as typed apart from surrounding whitespace."""
+    if problem := text_problem(text):
+        raise ValidationFailed({"text": problem})
+    post = Post(author=author.id, text=text.strip())
+    async with Post._meta.db.transaction():
+        await post.save()
+        await User.update({User.posts_count: User.posts_count + 1}).where(User.id == author.id)
+    return post
+
+
+async def get_post(post_id: int) -> Post:
+    post: Post | None = await Post.objects().where(Post.id == post_id).first()
+    if post is None:
+        raise NotFound("That post does not exist.")
+    return post
+
+
+async def delete_post(actor: User, post_id: int) -> None:
+    """Delete a post; only its author or a moderator may."""
+    post = await get_post(post_id)
+    if post.author != actor.id and not is_staff(actor):
+        raise Forbidden("Only the author can delete this post.")
+    async with Post._meta.db.transaction():
+        deleted = await Post.delete().where(Post.id == post_id).returning(Post.id)
+        if deleted:
+            await User.update(
+                {User.posts_count: QueryString("GREATEST(posts_count - 1, 0)")}
+            ).where(User.id == post.author)

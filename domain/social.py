@@ -1,0 +1,200 @@
+"""Likes, bookmarks and follows: one row per pair, counters changed in the same statement.
+
+Each change is a single SQL statement whose CTE inserts (or deletes) the pair row and
+whose outer UPDATE moves the counter by the number of rows that really changed, so a
+double-submitted like counts once and simultaneous likes from many users all count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from asyncpg.exceptions import ForeignKeyViolationError
+
+from domain.errors import NotFound, ValidationFailed
+from domain.tables import Bookmark, Follow, Post, User
+
+POST_MISSING = "That post does not exist."
+USER_MISSING = "That account does not exist."
+
+_LIKE = """
+WITH changed AS (
+    INSERT INTO post_like ("user", post) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING 1
+)
+UPDATE post SET like_count = like_count + (SELECT count(*) FROM changed)
+WHERE id = {} RETURNING like_count
+"""
+_UNLIKE = """
+WITH changed AS (
+    DELETE FROM post_like WHERE "user" = {} AND post = {} RETURNING 1
+)
+UPDATE post SET like_count = GREATEST(like_count - (SELECT count(*) FROM changed), 0)
+WHERE id = {} RETURNING like_count
+"""
+_FOLLOW = """
+WITH changed AS (
+    INSERT INTO follow (follower, followed) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING 1
+)
+UPDATE agora_user SET
+    following_count = following_count + CASE WHEN id = {} THEN (SELECT count(*) FROM changed)
+                                             ELSE 0 END,
+    followers_count = followers_count + CASE WHEN id = {} THEN (SELECT count(*) FROM changed)
+                                             ELSE 0 END
+WHERE id IN ({}, {}) RETURNING id
+"""
+_UNFOLLOW = """
+WITH changed AS (
+    DELETE FROM follow WHERE follower = {} AND followed = {} RETURNING 1
+)
+UPDATE agora_user SET
+    following_count = GREATEST(following_count - CASE WHEN id = {}
+                                 THEN (SELECT count(*) FROM changed) ELSE 0 END, 0),
+    followers_count = GREATEST(followers_count - CASE WHEN id = {}
+                                 THEN (SELECT count(*) FROM changed) ELSE 0 END, 0)
+WHERE id IN ({}, {}) RETURNING id
+"""
+
+
+async def _change_like(sql: str, user: User, post_id: int) -> int:
+    try:
+        rows: list[dict[str, Any]] = await Post.raw(sql, user.id, post_id, post_id)
+    except ForeignKeyViolationError as error:
+        raise NotFound(POST_MISSING) from error
+    if not rows:
+        raise NotFound(POST_MISSING)
+    count: int = rows[0]["like_count"]
+    return count
+
+
+async def like(user: User, post_id: int) -> int:
+    """Like a post (a no-op if already liked); returns the post's like count."""
+    return await _change_like(_LIKE, user, post_id)
+
+
+async def unlike(user: User, post_id: int) -> int:
+    """Take back a like (a no-op if not liked); returns the post's like count."""
+    return await _change_like(_UNLIKE, user, post_id)
+
+
+async def _require_post(post_id: int) -> None:
+    if not await Post.exists().where(Post.id == post_id):
+        raise NotFound(POST_MISSING)
+
+
+async def bookmark(user: User, post_id: int) -> None:
+    await _require_post(post_id)
+    try:
+        await Bookmark.raw(
+            'INSERT INTO bookmark ("user", post) VALUES ({}, {}) ON CONFLICT DO NOTHING',
+            user.id,
+            post_id,
+        )
+    except ForeignKeyViolationError as error:  # deleted since the check
+        raise NotFound(POST_MISSING) from error
+
+
+async def unbookmark(user: User, post_id: int) -> None:
+    await _require_post(post_id)
+    await Bookmark.delete().where((Bookmark.user == user.id) & (Bookmark.post == post_id))
+
+
+async def _change_follow(sql: str, follower: User, followed_id: int) -> None:
+    if followed_id == follower.id:
+        raise ValidationFailed({"follow": "You cannot follow yourself."})
+    try:
+        rows = await Follow.raw(
+            sql, follower.id, followed_id, follower.id, followed_id, follower.id, followed_id
+        )
+    except ForeignKeyViolationError as error:
+        raise NotFound(USER_MISSING) from error
+    if len(rows) < 2:
+        raise NotFound(USER_MISSING)
+
+
+async def follow(follower: User, followed_id: int) -> None:
+    """Follow an account (a no-op if already following)."""
+    await _change_follow(_FOLLOW, follower, followed_id)
+
+
+async def unfollow(follower: User, followed_id: int) -> None:
+    await _change_follow(_UNFOLLOW, follower, followed_id)
+
+
+async def is_following(follower_id: int, followed_id: int) -> bool:
+    return bool(
+        await Follow.exists().where(
+            (Follow.follower == follower_id) & (Follow.followed == followed_id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Relationship:
+    following: bool
+    followed_by: bool
+
+
+async def relationships(viewer_id: int, other_ids: list[int]) -> dict[int, Relationship]:
+    """How the viewer and each of the other accounts follow one another."""
+    if not other_ids:
+        return {}
+    rows: list[dict[str, Any]] = await Follow.raw(
+        "SELECT follower, followed FROM follow"
+        " WHERE (follower = {} AND followed = ANY({})) OR (followed = {} AND follower = ANY({}))",
+        viewer_id,
+        other_ids,
+        viewer_id,
+        other_ids,
+    )
+    following = {row["followed"] for row in rows if row["follower"] == viewer_id}
+    followed_by = {row["follower"] for row in rows if row["followed"] == viewer_id}
+    return {
+        other: Relationship(following=other in following, followed_by=other in followed_by)
+        for other in other_ids
+    }
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    id: int
+    username: str
+    display_name: str
+    avatar: str | None
+    bio: str
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    accounts: list[AccountSummary]
+    next_before: int | None  # pass back as `before_id` for the next page; None at the end
+
+
+async def _accounts_page(
+    user_column: str, match_column: str, user_id: int, limit: int, before_id: int | None
+) -> AccountPage:
+    rows: list[dict[str, Any]] = await User.raw(
+        "SELECT u.id, u.username, u.display_name, u.avatar, u.bio, f.id AS follow_id"
+        f" FROM follow f JOIN agora_user u ON u.id = f.{user_column}"
+        f" WHERE f.{match_column} = {{}} AND ({{}}::int IS NULL OR f.id < {{}})"
+        " ORDER BY f.id DESC LIMIT {}",
+        user_id,
+        before_id,
+        before_id,
+        limit + 1,
+    )
+    accounts = [
+        AccountSummary(row["id"], row["username"], row["display_name"], row["avatar"], row["bio"])
+        for row in rows[:limit]
+    ]
+    return AccountPage(accounts, rows[limit - 1]["follow_id"] if len(rows) > limit else None)
+
+
+async def followers_of(user_id: int, limit: int = 40, before_id: int | None = None) -> AccountPage:
+    """Who follows the user, most recent first."""
+    return await _accounts_page("follower", "followed", user_id, limit, before_id)
+
+
+async def followed_by(user_id: int, limit: int = 40, before_id: int | None = None) -> AccountPage:
+    """Whom the user follows, most recent first."""
+    return await _accounts_page("followed", "follower", user_id, limit, before_id)
