@@ -27,6 +27,17 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from error
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1/true/yes/on or 0/false/no/off, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -40,6 +51,8 @@ class Settings:
     redis_timeout_seconds: float
     argon2_time_cost: int
     argon2_memory_kib: int
+    # Serves /_bench/ceiling, the constant page bench/load.py compares every page with.
+    bench_routes: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -70,6 +83,7 @@ def load_settings() -> Settings:
         # argon2-cffi's recommended profile (RFC 9106 low-memory); lowered only by the test suite.
         argon2_time_cost=_int("ARGON2_TIME_COST", 3),
         argon2_memory_kib=_int("ARGON2_MEMORY_KIB", 65536),
+        bench_routes=_bool("AGORA_BENCH_ROUTES", False),
     )
 
 

@@ -17,6 +17,7 @@ from domain.settings import Settings, get_settings
 from tasks.queue import create_queue
 from web.auth import session_authentication
 from web.controllers.accounts import AccountController, SettingsController
+from web.controllers.bench import BenchController
 from web.controllers.health import HealthController
 from web.controllers.home import HomeController
 from web.dependencies import shared_dependencies
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             MetricsController,
             static_files_router(),
+            # Only for bench/load.py's ceiling; off unless AGORA_BENCH_ROUTES is set.
+            *([BenchController] if settings.bench_routes else []),
         ],
         state=State({"settings": settings}),
         lifespan=[_lifespan(settings)],
