@@ -10,7 +10,7 @@ from asyncpg.exceptions import UniqueViolationError
 from piccolo.querystring import QueryString
 
 from domain import passwords
-from domain.errors import Conflict, ValidationFailed
+from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.tables import User
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,30}")
@@ -112,3 +112,11 @@ async def update_profile(user: User, display_name: str, bio: str) -> User:
 
 def public_fields(user: User) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "display_name": user.display_name}
+
+
+async def get_profile(username: str) -> User:
+    """The account shown at /@username; suspended accounts are hidden like missing ones."""
+    user = await find_user(username)
+    if user is None or user.is_suspended:
+        raise NotFound("There is no account with that name.")
+    return user

@@ -81,21 +81,20 @@ async def create_comment(
     return await get_comment(rows[0]["id"])
 
 
-async def delete_comment(actor: User, comment_id: int) -> int:
-    """Delete a comment and its replies; returns the post's new comment count.
-
-    The comment's author, the post's author and moderators may delete it.
-    """
-    found = (
-        await Comment.select(Comment.post, Comment.author, Comment.post.author.as_alias("owner"))
-        .where(Comment.id == comment_id)
-        .first()
-    )
-    if found is None:
-        raise NotFound("That comment does not exist.")
-    if actor.id not in (found["author"], found["owner"]) and not is_staff(actor):
+async def comment_to_delete(actor: User, comment_id: int) -> Comment:
+    """The comment, if the actor may delete it: its author, the post's author or a moderator."""
+    comment = await get_comment(comment_id)
+    post_author = await Post.select(Post.author).where(Post.id == comment.post).first()
+    owners = (comment.author, post_author["author"] if post_author else None)
+    if actor.id not in owners and not is_staff(actor):
         raise Forbidden("Only the author can delete this comment.")
-    rows: list[dict[str, Any]] = await Post.raw(_DELETE, comment_id, found["post"])
+    return comment
+
+
+async def delete_comment(actor: User, comment_id: int) -> int:
+    """Delete a comment and its replies; returns the post's new comment count."""
+    comment = await comment_to_delete(actor, comment_id)
+    rows: list[dict[str, Any]] = await Post.raw(_DELETE, comment_id, comment.post)
     return int(rows[0]["comment_count"]) if rows else 0
 
 

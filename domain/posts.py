@@ -25,6 +25,11 @@ def is_staff(user: User) -> bool:
     return user.role in STAFF_ROLES
 
 
+def may_delete_post(actor: User, author_id: int) -> bool:
+    """Authors may delete their own posts; moderators and admins anyone's."""
+    return actor.id == author_id or is_staff(actor)
+
+
 async def create_post(author: User, text: str) -> Post:
     """Publish a post; the text is kept exactly as typed apart from surrounding whitespace."""
     if problem := text_problem(text):
@@ -46,7 +51,7 @@ async def get_post(post_id: int) -> Post:
 async def delete_post(actor: User, post_id: int) -> None:
     """Delete a post; only its author or a moderator may."""
     post = await get_post(post_id)
-    if post.author != actor.id and not is_staff(actor):
+    if not may_delete_post(actor, post.author):
         raise Forbidden("Only the author can delete this post.")
     async with Post._meta.db.transaction():
         deleted = await Post.delete().where(Post.id == post_id).returning(Post.id)
@@ -54,3 +59,16 @@ async def delete_post(actor: User, post_id: int) -> None:
             await User.update(
                 {User.posts_count: QueryString("GREATEST(posts_count - 1, 0)")}
             ).where(User.id == post.author)
+
+
+async def author_username(post_id: int) -> str:
+    """The username of the post's author, for building its address."""
+    row = (
+        await Post.select(Post.author.username.as_alias("username"))
+        .where(Post.id == post_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound("That post does not exist.")
+    username: str = row["username"]
+    return username

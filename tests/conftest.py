@@ -142,3 +142,24 @@ async def app() -> AsyncIterator[Litestar]:
 async def client(app: Litestar) -> AsyncIterator[AsyncClient]:
     async with http_client(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def members(
+    app: Litestar,
+) -> AsyncIterator[Callable[[str], Coroutine[Any, Any, AsyncClient]]]:
+    """A factory of logged-in clients, one per username, each with its own cookies."""
+    from tests.helpers import sign_up
+
+    opened: list[AsyncClient] = []
+
+    async def member(username: str) -> AsyncClient:
+        member_client = http_client(app)
+        opened.append(member_client)
+        response = await sign_up(member_client, username)
+        assert response.status_code == 303, response.text
+        return member_client
+
+    yield member
+    for member_client in opened:
+        await member_client.aclose()

@@ -39,3 +39,15 @@ async def log_in(client: AsyncClient, username: str, password: str = PASSWORD) -
 
 async def log_out(client: AsyncClient) -> Response:
     return await post_form(client, "/logout", {})
+
+
+async def write_post(client: AsyncClient, text: str) -> int:
+    """Publish a post through the compose form; returns the new post's id."""
+    response = await post_form(client, "/posts", {"text": text})
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("-", 1)[1])
+
+
+def htmx_headers(client: AsyncClient) -> dict[str, str]:
+    """What htmx sends: its marker and the CSRF header the page configures."""
+    return {"HX-Request": "true", "x-csrftoken": str(client.cookies[CSRF_COOKIE])}

@@ -18,10 +18,13 @@ from tasks.queue import create_queue
 from web.auth import session_authentication
 from web.controllers.accounts import AccountController, SettingsController
 from web.controllers.bench import BenchController
+from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
-from web.controllers.home import HomeController
+from web.controllers.posts import PostController
+from web.controllers.profiles import ProfileController, ProfileSettingsController
 from web.dependencies import shared_dependencies
 from web.errors import EXCEPTION_HANDLERS
+from web.htmx import vary_on_hx_request
 from web.rate_limit import RateLimiter
 from web.redis import create_redis
 from web.security_headers import add_security_headers
@@ -64,9 +67,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     logging.basicConfig(level=logging.INFO)
     return Litestar(
         route_handlers=[
-            HomeController,
+            FeedController,
+            PostController,
+            ProfileController,
             AccountController,
             SettingsController,
+            ProfileSettingsController,
             HealthController,
             MetricsController,
             static_files_router(),
@@ -77,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[_lifespan(settings)],
         dependencies=shared_dependencies(),
         middleware=[prometheus.middleware, session_authentication],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, vary_on_hx_request],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="agora_csrf",

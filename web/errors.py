@@ -12,11 +12,13 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from domain.errors import Forbidden, NotFound
+from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from web.auth import login_url_for
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,14 @@ def handle_forbidden(request: Request[Any, Any, Any], exc: Forbidden) -> Respons
     return error_response(request, HTTP_403_FORBIDDEN, str(exc) or "You may not do that.")
 
 
+def handle_validation_failed(
+    request: Request[Any, Any, Any], exc: ValidationFailed
+) -> Response[Any]:
+    """Rule breaks no form handled itself (e.g. following yourself): 409 or 422 with the reason."""
+    status = HTTP_409_CONFLICT if isinstance(exc, Conflict) else HTTP_422_UNPROCESSABLE_ENTITY
+    return error_response(request, status, str(exc))
+
+
 def handle_database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.warning("database unavailable: %r", exc)
     return error_response(
@@ -116,6 +126,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: handle_http_exception,
     NotFound: handle_not_found,
     Forbidden: handle_forbidden,
+    ValidationFailed: handle_validation_failed,
     PostgresConnectionError: handle_database_down,
     ConnectionDoesNotExistError: handle_database_down,
     ConnectionError: handle_database_down,

@@ -1,0 +1,130 @@
+"""The feeds as pages: home, explore, a tag's posts and bookmarks, each paged by cursor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from domain import feeds
+from domain.errors import ValidationFailed
+from domain.text import normalize_tag
+from web.auth import current_user, requires_login
+from web.htmx import current_location, is_htmx
+
+
+def parse_cursor(cursor: str) -> feeds.Cursor | None:
+    if not cursor:
+        return None
+    try:
+        return feeds.Cursor.decode(cursor)
+    except ValidationFailed as failure:
+        raise ValidationException(str(failure)) from failure
+
+
+def render_feed(
+    request: Request[Any, Any, Any],
+    template: str,
+    page: feeds.FeedPage,
+    feed_path: str,
+    **context: Any,
+) -> Template:
+    """The whole page, or for htmx's "Older posts" only the next page of posts."""
+    in_place = is_htmx(request)
+    context.update(
+        page=page,
+        viewer=current_user(request),
+        back=current_location(request),
+        feed_path=feed_path,
+        first_page="cursor" not in request.query_params,
+        loaded_in_place=in_place,
+    )
+    return Template("feeds/more.html" if in_place else template, context=context)
+
+
+class FeedController(Controller):
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any], cursor: FromQuery[str] = "") -> Template:
+        before = parse_cursor(cursor)
+        viewer = current_user(request)
+        if viewer is None:
+            page = await feeds.public_feed(None, before)
+            return render_feed(
+                request,
+                "feeds/welcome.html",
+                page,
+                "/",
+                feed_heading="Latest posts",
+                empty_message="Nobody has posted yet.",
+            )
+        page = await feeds.home_feed(viewer.id, before)
+        return render_feed(
+            request,
+            "feeds/home.html",
+            page,
+            "/",
+            values={},
+            errors={},
+            feed_heading="Your feed",
+            empty_message="Your feed is empty. Write a post, or follow people from Explore.",
+        )
+
+    @get("/explore")
+    async def explore(
+        self, request: Request[Any, Any, Any], cursor: FromQuery[str] = ""
+    ) -> Template:
+        viewer = current_user(request)
+        page = await feeds.public_feed(viewer.id if viewer else None, parse_cursor(cursor))
+        return render_feed(
+            request,
+            "feeds/list.html",
+            page,
+            "/explore",
+            title="Explore",
+            intro="The latest posts from everyone on Agora.",
+            feed_heading="Latest posts",
+            hide_feed_heading=True,
+            empty_message="Nobody has posted yet.",
+        )
+
+    @get("/tags/{tag:str}")
+    async def tag(
+        self, request: Request[Any, Any, Any], tag: FromPath[str], cursor: FromQuery[str] = ""
+    ) -> Template:
+        name = normalize_tag(tag)
+        if name is None:
+            raise NotFoundException("Tags are made of letters, digits and underscores.")
+        viewer = current_user(request)
+        page = await feeds.tag_feed(name, viewer.id if viewer else None, parse_cursor(cursor))
+        return render_feed(
+            request,
+            "feeds/list.html",
+            page,
+            f"/tags/{name}",
+            title=f"#{name}",
+            feed_heading=f"Posts tagged #{name}",
+            hide_feed_heading=True,
+            empty_message=f"No posts are tagged #{name} yet.",
+        )
+
+    @get("/bookmarks", guards=[requires_login])
+    async def bookmarks(
+        self, request: Request[Any, Any, Any], cursor: FromQuery[str] = ""
+    ) -> Template:
+        viewer = current_user(request)
+        assert viewer is not None  # guaranteed by requires_login
+        page = await feeds.bookmarks_feed(viewer.id, parse_cursor(cursor))
+        return render_feed(
+            request,
+            "feeds/list.html",
+            page,
+            "/bookmarks",
+            title="Bookmarks",
+            intro="Posts you have bookmarked, newest bookmark first. Only you can see this list.",
+            feed_heading="Your bookmarks",
+            hide_feed_heading=True,
+            empty_message="You have not bookmarked any posts yet.",
+        )

@@ -1,0 +1,157 @@
+"""Profiles at /@username: the header, the person's posts, their follow lists, follow buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+
+from domain import accounts, feeds, social
+from domain.errors import ValidationFailed
+from domain.tables import User
+from web.auth import current_user, requires_login
+from web.controllers.feeds import parse_cursor, render_feed
+from web.controllers.posts import Form, back_to, post_page, viewer_of
+from web.htmx import is_htmx
+
+FOLLOW_LISTS = {"followers": social.followers_of, "following": social.followed_by}
+
+
+@dataclass
+class ProfileForm:
+    display_name: str = ""
+    bio: str = ""
+
+
+async def profile_for(handle: str) -> User:
+    """The account an `@username` path segment names; anything else is not a page."""
+    if not handle.startswith("@"):
+        raise NotFoundException()
+    return await accounts.get_profile(handle[1:])
+
+
+async def follow_state(viewer: User | None, profile: User) -> bool:
+    return viewer is not None and await social.is_following(viewer.id, profile.id)
+
+
+class ProfileController(Controller):
+    @get("/{handle:str}")
+    async def profile(
+        self, request: Request[Any, Any, Any], handle: FromPath[str], cursor: FromQuery[str] = ""
+    ) -> Template:
+        profile = await profile_for(handle)
+        viewer = current_user(request)
+        page = await feeds.profile_feed(
+            profile.id, viewer.id if viewer else None, parse_cursor(cursor)
+        )
+        return render_feed(
+            request,
+            "profiles/profile.html",
+            page,
+            f"/@{profile.username}",
+            profile=profile,
+            following=await follow_state(viewer, profile),
+            feed_heading=f"Posts by {profile.display_name}",
+            empty_message=f"{profile.display_name} has not posted yet.",
+        )
+
+    @get("/{handle:str}/{post_id:int}")
+    async def permalink(
+        self, request: Request[Any, Any, Any], handle: FromPath[str], post_id: FromPath[int]
+    ) -> Template:
+        if not handle.startswith("@"):
+            raise NotFoundException()
+        return await post_page(request, handle[1:], post_id)
+
+    @get("/{handle:str}/{which:str}")
+    async def follow_list(
+        self,
+        request: Request[Any, Any, Any],
+        handle: FromPath[str],
+        which: FromPath[str],
+        before: FromQuery[int] = 0,
+    ) -> Template:
+        if which not in FOLLOW_LISTS:
+            raise NotFoundException()
+        profile = await profile_for(handle)
+        page = await FOLLOW_LISTS[which](profile.id, 40, before or None)
+        title = (
+            f"People following {profile.display_name}"
+            if which == "followers"
+            else f"People {profile.display_name} follows"
+        )
+        return Template(
+            "profiles/follow_list.html",
+            context={"profile": profile, "page": page, "title": title, "which": which},
+        )
+
+    @post("/{handle:str}/follow", guards=[requires_login])
+    async def follow(
+        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+    ) -> Response[Any]:
+        return await self._change_follow(request, handle, social.follow, next)
+
+    @post("/{handle:str}/unfollow", guards=[requires_login])
+    async def unfollow(
+        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+    ) -> Response[Any]:
+        return await self._change_follow(request, handle, social.unfollow, next)
+
+    async def _change_follow(
+        self,
+        request: Request[Any, Any, Any],
+        handle: str,
+        change: Callable[[User, int], Awaitable[None]],
+        next_url: str,
+    ) -> Response[Any]:
+        viewer = viewer_of(request)
+        profile = await profile_for(handle)
+        await change(viewer, profile.id)
+        if not is_htmx(request):
+            return back_to(next_url or f"/@{profile.username}")
+        profile = await accounts.get_profile(profile.username)  # fresh counts
+        following = await social.is_following(viewer.id, profile.id)
+        return Template(
+            "profiles/follow_changed.html",
+            context={
+                "profile": profile,
+                "following": following,
+                "viewer": viewer,
+                "back": next_url or f"/@{profile.username}",
+            },
+        )
+
+
+class ProfileSettingsController(Controller):
+    path = "/settings/profile"
+    guards = [requires_login]
+
+    @get("/")
+    async def edit(self, request: Request[Any, Any, Any]) -> Template:
+        viewer = viewer_of(request)
+        values = {"display_name": viewer.display_name, "bio": viewer.bio}
+        return Template("profiles/edit.html", context={"values": values, "errors": {}})
+
+    @post("/")
+    async def save(
+        self, request: Request[Any, Any, Any], data: Annotated[ProfileForm, Form]
+    ) -> Response[Any]:
+        viewer = viewer_of(request)
+        try:
+            await accounts.update_profile(viewer, data.display_name, data.bio)
+        except ValidationFailed as failure:
+            return Template(
+                "profiles/edit.html",
+                context={
+                    "values": {"display_name": data.display_name, "bio": data.bio},
+                    "errors": failure.errors,
+                },
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return Redirect(f"/@{viewer.username}", status_code=303)
