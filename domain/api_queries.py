@@ -1,0 +1,159 @@
+"""Id-keyed paging for the Mastodon-compatible API.
+
+Mastodon clients page with `max_id`, `since_id` and `min_id`, which name items rather than
+(time, id) cursors, so these queries select only the ids of a page; the posts themselves
+come from `domain.feeds.cards_by_ids`, which owns the row-to-card mapping and the viewer's
+liked/bookmarked flags. Bookmarks and favourites are keyed on the bookmark or like row (the
+order they were made in), as Mastodon does, not on the post.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.tables import Post, User
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class IdRange:
+    """Which slice of a newest-first list to return (Mastodon's paging parameters)."""
+
+    max_id: int | None = None  # strictly older than this
+    since_id: int | None = None  # strictly newer than this, newest first
+    min_id: int | None = None  # strictly newer than this, the ones right after it
+    limit: int = DEFAULT_LIMIT
+
+
+@dataclass(frozen=True)
+class KeyedItem:
+    key: int  # what the list is ordered and paged by
+    item_id: int  # the post (or account) at that place
+
+
+@dataclass(frozen=True)
+class KeyedPage:
+    items: list[KeyedItem]  # newest first
+    has_older: bool  # whether a next (older) page exists
+
+
+@dataclass(frozen=True)
+class _Source:
+    select: str  # "<key expression> AS key, <item expression> AS item_id"
+    from_joins: str
+    condition: str
+    params: tuple[Any, ...]
+    key: str
+
+
+_POSTS = "FROM post p JOIN agora_user u ON u.id = p.author"
+
+
+def _posts(condition: str, params: tuple[Any, ...], joins: str = "", key: str = "p.id") -> _Source:
+    # Suspended authors' posts are hidden everywhere, as in domain.feeds.
+    return _Source(
+        select=f"{key} AS key, p.id AS item_id",
+        from_joins=f"{_POSTS} {joins}",
+        condition=f"NOT u.is_suspended AND ({condition})",
+        params=params,
+        key=key,
+    )
+
+
+async def _page(source: _Source, window: IdRange) -> KeyedPage:
+    limit = max(1, min(window.limit, MAX_LIMIT))
+    sql = f"SELECT {source.select} {source.from_joins} WHERE {source.condition}"
+    params: list[Any] = list(source.params)
+    for bound, operator in ((window.max_id, "<"), (window.since_id, ">"), (window.min_id, ">")):
+        if bound is not None:
+            sql += f" AND {source.key} {operator} {{}}"
+            params.append(bound)
+    # min_id asks for the items just after it, so walk upwards from it, then flip.
+    ascending = window.min_id is not None
+    sql += f" ORDER BY {source.key} {'ASC' if ascending else 'DESC'} LIMIT {{}}"
+    rows: list[dict[str, Any]] = await Post.raw(sql, *params, limit + 1)
+    items = [KeyedItem(row["key"], row["item_id"]) for row in rows[:limit]]
+    if ascending:
+        items.reverse()
+        return KeyedPage(items, has_older=bool(items))
+    return KeyedPage(items, has_older=len(rows) > limit)
+
+
+async def home_ids(viewer_id: int, window: IdRange) -> KeyedPage:
+    """The viewer's posts and those of the accounts they follow."""
+    condition = "p.author = {} OR p.author IN (SELECT followed FROM follow WHERE follower = {})"
+    return await _page(_posts(condition, (viewer_id, viewer_id)), window)
+
+
+async def public_ids(window: IdRange) -> KeyedPage:
+    return await _page(_posts("TRUE", ()), window)
+
+
+async def account_post_ids(author_id: int, window: IdRange) -> KeyedPage:
+    return await _page(_posts("p.author = {}", (author_id,)), window)
+
+
+async def tag_ids(tag: str, window: IdRange) -> KeyedPage:
+    """Posts carrying #tag; `tag` must already be normalized (domain.text.normalize_tag)."""
+    # The same tag boundaries as domain.feeds.tag_feed, in Postgres's regex dialect.
+    pattern = f"(^|[^[:alnum:]_#&/])#{tag}([^[:alnum:]_]|$)"
+    return await _page(_posts("p.text ~* {}", (pattern,)), window)
+
+
+async def bookmark_ids(viewer_id: int, window: IdRange) -> KeyedPage:
+    source = _posts('b."user" = {}', (viewer_id,), "JOIN bookmark b ON b.post = p.id", "b.id")
+    return await _page(source, window)
+
+
+async def favourite_ids(viewer_id: int, window: IdRange) -> KeyedPage:
+    source = _posts('l."user" = {}', (viewer_id,), "JOIN post_like l ON l.post = p.id", "l.id")
+    return await _page(source, window)
+
+
+async def favourited_by_ids(post_id: int, window: IdRange) -> KeyedPage:
+    """Who liked the post, most recent like first; keyed on the like."""
+    source = _Source(
+        select="l.id AS key, u.id AS item_id",
+        from_joins='FROM post_like l JOIN agora_user u ON u.id = l."user"',
+        condition="l.post = {} AND NOT u.is_suspended",
+        params=(post_id,),
+        key="l.id",
+    )
+    return await _page(source, window)
+
+
+async def users_by_ids(user_ids: list[int]) -> dict[int, User]:
+    """The visible (not suspended) accounts among these ids, keyed by id."""
+    if not user_ids:
+        return {}
+    users: list[User] = await User.objects().where(
+        User.id.is_in(list(set(user_ids))) & User.is_suspended.eq(False)
+    )
+    return {user.id: user for user in users}
+
+
+async def visible_user(user_id: int) -> User | None:
+    return (await users_by_ids([user_id])).get(user_id)
+
+
+async def last_post_times(user_ids: list[int]) -> dict[int, Any]:
+    """When each account last posted (Mastodon's `last_status_at`)."""
+    if not user_ids:
+        return {}
+    rows: list[dict[str, Any]] = await Post.raw(
+        "SELECT author, max(created_at) AS last FROM post WHERE author = ANY({}) GROUP BY author",
+        list(set(user_ids)),
+    )
+    return {row["author"]: row["last"] for row in rows}
+
+
+async def instance_counts() -> tuple[int, int]:
+    """(accounts, posts) for the instance entity's statistics."""
+    rows: list[dict[str, Any]] = await Post.raw(
+        "SELECT (SELECT count(*) FROM agora_user WHERE NOT is_suspended) AS users,"
+        " (SELECT count(*) FROM post) AS posts"
+    )
+    return int(rows[0]["users"]), int(rows[0]["posts"])
