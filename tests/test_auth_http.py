@@ -13,7 +13,9 @@ from tests.helpers import PASSWORD, csrf_token, log_in, log_out, post_form, sign
 
 
 async def whoami(client: AsyncClient) -> str | None:
-    match = re.search(r"logged in as <strong>@(\w+)</strong>", (await client.get("/")).text)
+    match = re.search(
+        r"Logged in as .* \(<a href=\"/@\w+\">@(\w+)</a>\)", (await client.get("/")).text
+    )
     return match.group(1) if match else None
 
 

@@ -18,7 +18,8 @@ async def sign_up(page: Page, username: str, display_name: str) -> None:
 async def test_sign_up_log_out_and_log_in(page: Page, javascript: bool, live_server: str) -> None:
     await sign_up(page, "walker", "Jo Walker")
     await expect(page).to_have_url(f"{live_server}/")
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("Jo Walker")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Home")
+    await expect(page.get_by_text("Logged in as Jo Walker")).to_be_visible()
 
     await page.get_by_role("button", name="Log out").click()
     nav = page.get_by_role("navigation", name="Main")

@@ -199,7 +199,7 @@ class PostController(Controller):
 
     @get("/comments/{comment_id:int}/delete")
     async def confirm_delete_comment(
-        self, request: Request[Any, Any, Any], comment_id: int
+        self, request: Request[Any, Any, Any], comment_id: FromPath[int]
     ) -> Template:
         comment = await comments.comment_to_delete(viewer_of(request), comment_id)
         username = await posts.author_username(comment.post)

@@ -40,6 +40,21 @@ async def follow_state(viewer: User | None, profile: User) -> bool:
     return viewer is not None and await social.is_following(viewer.id, profile.id)
 
 
+async def follow_list(handle: str, which: str, before: int) -> Template:
+    """Who follows the person, or whom they follow, 40 at a time, most recent first."""
+    profile = await profile_for(handle)
+    page = await FOLLOW_LISTS[which](profile.id, 40, before or None)
+    title = (
+        f"People following {profile.display_name}"
+        if which == "followers"
+        else f"People {profile.display_name} follows"
+    )
+    return Template(
+        "profiles/follow_list.html",
+        context={"profile": profile, "page": page, "title": title, "which": which},
+    )
+
+
 class ProfileController(Controller):
     @get("/{handle:str}")
     async def profile(
@@ -69,27 +84,13 @@ class ProfileController(Controller):
             raise NotFoundException()
         return await post_page(request, handle[1:], post_id)
 
-    @get("/{handle:str}/{which:str}")
-    async def follow_list(
-        self,
-        request: Request[Any, Any, Any],
-        handle: FromPath[str],
-        which: FromPath[str],
-        before: FromQuery[int] = 0,
-    ) -> Template:
-        if which not in FOLLOW_LISTS:
-            raise NotFoundException()
-        profile = await profile_for(handle)
-        page = await FOLLOW_LISTS[which](profile.id, 40, before or None)
-        title = (
-            f"People following {profile.display_name}"
-            if which == "followers"
-            else f"People {profile.display_name} follows"
-        )
-        return Template(
-            "profiles/follow_list.html",
-            context={"profile": profile, "page": page, "title": title, "which": which},
-        )
+    @get("/{handle:str}/followers")
+    async def followers(self, handle: FromPath[str], before: FromQuery[int] = 0) -> Template:
+        return await follow_list(handle, "followers", before)
+
+    @get("/{handle:str}/following")
+    async def following(self, handle: FromPath[str], before: FromQuery[int] = 0) -> Template:
+        return await follow_list(handle, "following", before)
 
     @post("/{handle:str}/follow", guards=[requires_login])
     async def follow(

@@ -1,0 +1,143 @@
+"""Feed pages: cursor paging, htmx fragments, and a fixed number of queries per page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from domain import posts, social
+from domain.tables import User
+from piccolo_conf import DB
+from tests.helpers import htmx_headers, write_post
+
+Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
+OLDER = re.compile(r'<a href="(/[^"]*cursor=[^"]+)"[^>]*>Older posts</a>')
+
+
+async def author(username: str) -> User:
+    user = await User.objects().where(User.username == username).first()
+    assert user is not None
+    return user
+
+
+async def many_posts(username: str, count: int) -> None:
+    writer = await author(username)
+    for n in range(count):
+        await posts.create_post(writer, f"post number {n}")
+
+
+def post_numbers(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r"post number (\d+)", page)]
+
+
+@pytest.mark.parametrize("path", ["/", "/explore", "/@alice"])
+async def test_feeds_page_by_twenty_newest_first(members: Members, path: str) -> None:
+    alice = await members("alice")
+    await many_posts("alice", 25)
+    first = (await alice.get(path)).text
+    assert post_numbers(first) == list(range(24, 4, -1))
+    older = OLDER.search(first)
+    assert older, "page one links to older posts"
+    second = (await alice.get(older.group(1).replace("&amp;", "&"))).text
+    assert post_numbers(second) == [4, 3, 2, 1, 0]
+    assert "Older posts" not in second
+
+
+async def test_htmx_gets_the_next_page_as_a_fragment(members: Members) -> None:
+    alice = await members("alice")
+    await many_posts("alice", 45)
+    older = OLDER.search((await alice.get("/explore")).text)
+    assert older
+    response = await alice.get(older.group(1), headers=htmx_headers(alice))
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers["vary"]
+    assert "<html" not in response.text and "<h1" not in response.text
+    assert post_numbers(response.text) == list(range(24, 4, -1))
+    assert "20 older posts loaded." in response.text
+    assert OLDER.search(response.text), "the fragment carries the link to the page after"
+    full = await alice.get(older.group(1))
+    assert "<html" in full.text and "HX-Request" in full.headers["vary"]
+
+
+async def test_a_bad_cursor_is_a_clear_400(members: Members) -> None:
+    alice = await members("alice")
+    for cursor in ("garbage", "MTIz", "%%%"):
+        response = await alice.get(f"/explore?cursor={cursor}")
+        assert response.status_code == 400
+        assert "That page link is not valid" in response.text
+
+
+async def test_home_shows_followed_people_and_own_posts_only(members: Members) -> None:
+    alice = await members("alice")
+    await members("bob")
+    await members("carol")
+    await write_post(alice, "alice writes")
+    bob = await author("bob")
+    carol = await author("carol")
+    await posts.create_post(bob, "bob writes")
+    await posts.create_post(carol, "carol writes")
+    await social.follow(await author("alice"), bob.id)
+    home = (await alice.get("/")).text
+    assert "alice writes" in home and "bob writes" in home
+    assert "carol writes" not in home
+    assert "carol writes" in (await alice.get("/explore")).text
+
+
+async def test_visitors_get_a_welcome_page_with_the_public_feed(
+    client: AsyncClient, members: Members
+) -> None:
+    alice = await members("alice")
+    await write_post(alice, "public hello")
+    page = (await client.get("/")).text
+    assert "<h1>Welcome to Agora</h1>" in page
+    assert 'href="/signup"' in page and 'href="/login"' in page
+    assert "public hello" in page
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@pytest.fixture
+def queries(monkeypatch: pytest.MonkeyPatch) -> QueryCounter:
+    """Counts every statement the app sends to Postgres through Piccolo."""
+    counter = QueryCounter()
+    engine_class = type(DB)
+    original = engine_class.run_querystring
+
+    async def counting(engine: Any, *args: Any, **kwargs: Any) -> Any:
+        counter.count += 1
+        return await original(engine, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counting)
+    return counter
+
+
+async def test_a_feed_page_costs_the_same_queries_however_full(
+    members: Members, queries: QueryCounter
+) -> None:
+    alice = await members("alice")
+    bob = await author((await members("bob")) and "bob")
+    await write_post(alice, "the only post")
+    queries.count = 0
+    assert (await alice.get("/")).status_code == 200
+    sparse = queries.count
+
+    await many_posts("alice", 30)
+    for post_id in range(2, 22):
+        await social.like(bob, post_id)
+        await social.bookmark(bob, post_id)
+    await social.follow(bob, (await author("alice")).id)
+    bob_client = await members("bobby")
+    await social.follow(await author("bobby"), (await author("alice")).id)
+    queries.count = 0
+    page = await bob_client.get("/")
+    assert page.status_code == 200
+    assert len(post_numbers(page.text)) == 20
+    assert queries.count == sparse
+    assert sparse <= 3
