@@ -47,7 +47,7 @@ def _constant_cards() -> tuple[CeilingCard, ...]:
             author_username=f"user{number * 37 + 1}",
             author_display_name=f"Bench User {number * 37 + 1}",
             created_at=_START - timedelta(minutes=7 * number),
-            text=_SAMPLE_TEXT * (1 + number % 2),
+            text=_SAMPLE_TEXT,
             like_count=number * 3,
             comment_count=number % 5,
         )

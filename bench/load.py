@@ -1,0 +1,469 @@
+"""Drive a running Agora server with logged-in clients and report each page against a ceiling.
+
+    python -m bench.load --base-url http://127.0.0.1:8000 --clients 32 --duration 15 [--pid PID]
+
+It starts nothing: the server (the Procfile's `web` line, with AGORA_BENCH_ROUTES=1) and its
+database (filled by `python -m bench.seed`) must be running. Each virtual client is an asyncio
+task with its own keep-alive connection, logged in as its own `userK`; it sends its next request
+as soon as the previous answer is read (a closed loop), so requests/second is the throughput at
+that concurrency and the latencies are what a user would wait.
+
+Every scenario runs for the same time, after a short warm-up that is not counted, and is
+reported as a ratio to the ceiling: a constant page of a feed page's size served by the same app
+(`/_bench/ceiling`), measured in the same run. A scenario whose page does not exist yet reports
+its errors instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import math
+import re
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CSRF_COOKIE = "agora_csrf"
+CEILING = "ceiling"
+_OLDER_LINK = re.compile(r'<a href="([^"]+)"[^>]*>\s*Older posts\s*</a>')
+_POST_ID = re.compile(r'<article class="post" id="post-(\d+)"')
+_COMMENTED = re.compile(r'href="(/@\w+/\d+)#comments">\s*(\d+)\s+comments?')
+
+
+class SetupError(RuntimeError):
+    """The run cannot start: the server is down, or a client could not log in."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    base_url: str = "http://127.0.0.1:8000"
+    clients: int = 32
+    duration: float = 15.0
+    warmup: float = 2.0
+    password: str = "bench-password"
+    first_user: int = 1  # clients log in as user<first_user> ... user<first_user + clients - 1>
+    deep_pages: int = 10  # how many "Older posts" links to follow for the deep page
+    profile: str = "user1"
+    pid: int | None = None  # the server's, to sample its memory
+    scenarios: tuple[str, ...] = ()  # empty: all
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request a scenario repeats, and the status that counts as success."""
+
+    method: str
+    url: str
+    expect: int = 200
+    htmx: bool = False
+
+
+@dataclass
+class VirtualUser:
+    """One logged-in client with its own connection and what it found while setting up."""
+
+    username: str
+    client: httpx.AsyncClient
+    csrf: str = ""
+    deep_url: str | None = None
+    like_post: int | None = None
+
+    def headers(self, step: Step) -> dict[str, str]:
+        if step.method == "GET":
+            return {}
+        # What htmx sends: its marker and the CSRF token the page puts on <body hx-headers>.
+        return {"HX-Request": "true", "x-csrftoken": self.csrf} if step.htmx else {}
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # of successful requests, seconds
+    errors: Counter[str] = field(default_factory=Counter)
+    body_bytes: int = 0
+    max_rss_kib: int | None = None
+    client_cpu: float = 0.0  # share of one core the load client itself used
+    skipped: str = ""  # why the scenario could not run at all
+
+    def record(self, elapsed: float, error: str | None, size: int) -> None:
+        if error is None:
+            self.latencies.append(elapsed)
+            self.body_bytes += size
+        else:
+            self.errors[error] += 1
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def requests_per_second(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float | None:
+        """The latency below which `share` of successful requests finished (nearest rank)."""
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        rank = min(len(ordered), max(1, math.ceil(share * len(ordered)))) - 1
+        return ordered[rank]
+
+    @property
+    def mean_kib(self) -> float:
+        return self.body_bytes / len(self.latencies) / 1024 if self.latencies else 0.0
+
+
+# -- setup: log in and find the URLs the scenarios need ---------------------------------------
+
+
+async def log_in(user: VirtualUser, password: str) -> None:
+    """As a browser does: the form page sets the CSRF cookie, the form post answers 303."""
+    await user.client.get("/login")
+    user.csrf = user.client.cookies.get(CSRF_COOKIE) or ""
+    response = await user.client.post(
+        "/login",
+        data={"username": user.username, "password": password, "_csrf_token": user.csrf},
+    )
+    if response.status_code == 429:
+        raise SetupError(
+            f"log-in as {user.username} was rate limited (429): start the server with "
+            "LOGIN_ATTEMPTS_PER_MINUTE=100000 for a benchmark (see bench/README.md)"
+        )
+    if response.status_code != 303:
+        raise SetupError(
+            f"log-in as {user.username} answered {response.status_code}, not 303: is the "
+            "database seeded by bench.seed with the same --password?"
+        )
+
+
+async def find_deep_url(user: VirtualUser, pages: int) -> str | None:
+    """Follow "Older posts" from the home page `pages` times (or as far as it goes)."""
+    url, deepest = "/", None
+    for _ in range(pages):
+        response = await user.client.get(url)
+        match = _OLDER_LINK.search(response.text) if response.status_code == 200 else None
+        if match is None:
+            break
+        url = deepest = html.unescape(match.group(1))
+    return deepest
+
+
+async def find_like_post(user: VirtualUser, index: int) -> int | None:
+    """A post from the client's own home page, a different one per client where possible, so
+    the like toggle measures the endpoint rather than contention on one row."""
+    for url in ("/", "/explore"):
+        response = await user.client.get(url)
+        ids = _POST_ID.findall(response.text) if response.status_code == 200 else []
+        if ids:
+            return int(ids[index % len(ids)])
+    return None
+
+
+async def find_commented_post(user: VirtualUser) -> str | None:
+    """The permalink of the most-commented post on the public feed's first pages."""
+    best: tuple[int, str] | None = None
+    url: str | None = "/explore"
+    for _ in range(3):
+        if url is None:
+            break
+        response = await user.client.get(url)
+        if response.status_code != 200:
+            break
+        for permalink, count in _COMMENTED.findall(response.text):
+            if int(count) > 0 and (best is None or int(count) > best[0]):
+                best = (int(count), permalink)
+        older = _OLDER_LINK.search(response.text)
+        url = html.unescape(older.group(1)) if older else None
+    return best[1] if best else None
+
+
+async def set_up(
+    options: LoadOptions, transport: httpx.AsyncBaseTransport | None
+) -> list[VirtualUser]:
+    users = []
+    for offset in range(options.clients):
+        client = httpx.AsyncClient(
+            base_url=options.base_url,
+            transport=transport,
+            # One connection per virtual user, kept alive between its requests.
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            timeout=httpx.Timeout(30.0),
+            follow_redirects=False,
+        )
+        users.append(VirtualUser(f"user{options.first_user + offset}", client))
+    try:
+        for index, user in enumerate(users):
+            await log_in(user, options.password)
+            user.deep_url = await find_deep_url(user, options.deep_pages)
+            user.like_post = await find_like_post(user, index)
+    except (SetupError, httpx.HTTPError):
+        await close_all(users)
+        raise
+    return users
+
+
+async def close_all(users: Sequence[VirtualUser]) -> None:
+    for user in users:
+        await user.client.aclose()
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+
+StepsFor = Callable[[VirtualUser], list[Step] | None]
+
+
+def scenario_table(options: LoadOptions, commented_post: str | None) -> dict[str, StepsFor]:
+    """Each scenario's steps for one user, or None when its URL could not be found."""
+
+    def like_toggle(user: VirtualUser) -> list[Step] | None:
+        if user.like_post is None:
+            return None
+        base = f"/posts/{user.like_post}"
+        return [Step("POST", f"{base}/like", htmx=True), Step("POST", f"{base}/unlike", htmx=True)]
+
+    return {
+        CEILING: lambda _user: [Step("GET", "/_bench/ceiling")],
+        "home page 1": lambda _user: [Step("GET", "/")],
+        "home deep page": lambda user: [Step("GET", user.deep_url)] if user.deep_url else None,
+        "profile": lambda _user: [Step("GET", f"/@{options.profile}")],
+        "post + comments": lambda _user: [Step("GET", commented_post)] if commented_post else None,
+        "like toggle": like_toggle,
+        "explore": lambda _user: [Step("GET", "/explore")],
+    }
+
+
+SCENARIOS = (
+    CEILING,
+    "home page 1",
+    "home deep page",
+    "profile",
+    "post + comments",
+    "like toggle",
+    "explore",
+)
+
+
+async def drive(user: VirtualUser, steps: list[Step], until: float, result: Result) -> None:
+    """One closed-loop client: the next request goes out when the previous answer is read."""
+    number = 0
+    while time.perf_counter() < until:
+        step = steps[number % len(steps)]
+        number += 1
+        started = time.perf_counter()
+        error: str | None = None
+        size = 0
+        try:
+            response = await user.client.request(step.method, step.url, headers=user.headers(step))
+            size = len(response.content)
+            if response.status_code != step.expect:
+                error = f"HTTP {response.status_code}"
+        except httpx.HTTPError as failure:
+            error = type(failure).__name__
+        result.record(time.perf_counter() - started, error, size)
+
+
+def rss_kib(pid: int) -> int | None:
+    """The resident set of a process, from /proc (Linux); None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+async def sample_rss(pid: int, result: Result, interval: float = 0.25) -> None:
+    """Keep the largest resident set seen until cancelled."""
+    while True:
+        current = rss_kib(pid)
+        if current is not None:
+            result.max_rss_kib = max(result.max_rss_kib or 0, current)
+        await asyncio.sleep(interval)
+
+
+async def _phase(
+    users: Sequence[VirtualUser], plans: list[list[Step]], seconds: float, result: Result
+) -> None:
+    until = time.perf_counter() + seconds
+    await asyncio.gather(*(drive(u, p, until, result) for u, p in zip(users, plans, strict=True)))
+
+
+async def run_scenario(
+    name: str, users: Sequence[VirtualUser], steps_for: StepsFor, options: LoadOptions
+) -> Result:
+    plans = [steps_for(user) for user in users]
+    ready = [(user, plan) for user, plan in zip(users, plans, strict=True) if plan]
+    if not ready:
+        return Result(name, skipped="its URL was not found (page not built, or no data)")
+    active, active_plans = [u for u, _ in ready], [p for _, p in ready]
+    if options.warmup > 0:
+        # Fills caches and connection pools; not counted.
+        await _phase(active, active_plans, options.warmup, Result(name))
+    result = Result(name)
+    sampler = None
+    if options.pid is not None:
+        sampler = asyncio.create_task(sample_rss(options.pid, result))
+    cpu_before, started = _cpu_seconds(), time.perf_counter()
+    await _phase(active, active_plans, options.duration, result)
+    result.seconds = time.perf_counter() - started
+    result.client_cpu = (_cpu_seconds() - cpu_before) / result.seconds
+    if sampler is not None:
+        sampler.cancel()
+    return result
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f}"
+
+
+def _ratio(value: float | None, reference: float | None) -> str:
+    if value is None or not reference:
+        return "-"
+    return f"{value / reference:.2f}"
+
+
+def format_report(results: Sequence[Result], options: LoadOptions) -> str:
+    ceiling = next((r for r in results if r.name == CEILING and r.latencies), None)
+    header = (
+        f"{'scenario':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'KiB':>6} {'rps/ceil':>8} {'p50/ceil':>8} {'RSS MiB':>8} {'client':>6}"
+    )
+    lines = [
+        f"{options.clients} clients, {options.duration:g} s per scenario "
+        f"(+{options.warmup:g} s warm-up), {options.base_url}",
+        header,
+        "-" * len(header),
+    ]
+    for result in results:
+        if result.skipped:
+            lines.append(f"{result.name:<16} skipped: {result.skipped}")
+            continue
+        rss = f"{result.max_rss_kib / 1024:.0f}" if result.max_rss_kib else "-"
+        lines.append(
+            f"{result.name:<16} {result.requests_per_second:>8.1f} "
+            f"{_ms(result.percentile(0.50)):>8} {_ms(result.percentile(0.99)):>8} "
+            f"{result.error_count:>7} {result.mean_kib:>6.1f} "
+            f"{_ratio(result.requests_per_second, ceiling and ceiling.requests_per_second):>8} "
+            f"{_ratio(result.percentile(0.5), ceiling and ceiling.percentile(0.5)):>8} "
+            f"{rss:>8} {result.client_cpu:>6.0%}"
+        )
+    lines += _error_lines(results)
+    peak = max((r.max_rss_kib or 0 for r in results), default=0)
+    if peak:
+        lines.append(f"server max RSS during the run: {peak / 1024:.0f} MiB (pid {options.pid})")
+    lines.append(
+        "rps/ceil: throughput as a share of the ceiling's; p50/ceil: median latency as a "
+        "multiple of the ceiling's; client: CPU the load client used (share of one core)"
+    )
+    return "\n".join(lines)
+
+
+def _error_lines(results: Sequence[Result]) -> list[str]:
+    lines = []
+    for result in results:
+        if result.errors:
+            kinds = ", ".join(f"{kind} x{count}" for kind, count in result.errors.most_common(3))
+            lines.append(f"errors in {result.name}: {kinds}")
+    return lines
+
+
+async def run_load(
+    options: LoadOptions,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress: Callable[[str], None] = print,
+) -> list[Result]:
+    """Log the clients in, then run each chosen scenario in turn, the ceiling first."""
+    users = await set_up(options, transport)
+    try:
+        commented = await find_commented_post(users[0])
+        table = scenario_table(options, commented)
+        chosen = [name for name in SCENARIOS if not options.scenarios or name in options.scenarios]
+        if CEILING not in chosen:
+            chosen.insert(0, CEILING)  # every figure is a ratio to it
+        results = []
+        for name in chosen:
+            progress(f"running {name} ...")
+            results.append(await run_scenario(name, users, table[name], options))
+        return results
+    finally:
+        await close_all(users)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> LoadOptions:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load", description="Load a running Agora server."
+    )
+    defaults = LoadOptions()
+    parser.add_argument("--base-url", default=defaults.base_url)
+    parser.add_argument("--clients", type=int, default=defaults.clients)
+    parser.add_argument("--duration", type=float, default=defaults.duration, help="seconds")
+    parser.add_argument("--warmup", type=float, default=defaults.warmup, help="seconds")
+    parser.add_argument("--password", default=defaults.password)
+    parser.add_argument("--first-user", type=int, default=defaults.first_user)
+    parser.add_argument("--deep-pages", type=int, default=defaults.deep_pages)
+    parser.add_argument("--profile", default=defaults.profile, help="username, without @")
+    parser.add_argument("--pid", type=int, help="the server's process id, to sample its RSS")
+    parser.add_argument(
+        "--scenario", action="append", choices=SCENARIOS, help="run only these (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    if args.clients < 1 or args.duration <= 0:
+        parser.error("--clients must be at least 1 and --duration positive")
+    return LoadOptions(
+        base_url=args.base_url,
+        clients=args.clients,
+        duration=args.duration,
+        warmup=args.warmup,
+        password=args.password,
+        first_user=args.first_user,
+        deep_pages=args.deep_pages,
+        profile=args.profile,
+        pid=args.pid,
+        scenarios=tuple(args.scenario or ()),
+    )
+
+
+def _run(coroutine: Coroutine[Any, Any, list[Result]]) -> list[Result]:
+    """On uvloop when installed (uvicorn's extra brings it): a cheaper client leaves more of
+    this machine's cores to the server it measures."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse_args(argv)
+    try:
+        results = _run(run_load(options))
+    except SetupError as error:
+        print(f"bench.load: {error}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as error:
+        print(f"bench.load: cannot reach {options.base_url}: {error!r}", file=sys.stderr)
+        return 2
+    print(format_report(results, options))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
