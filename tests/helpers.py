@@ -51,3 +51,19 @@ async def write_post(client: AsyncClient, text: str) -> int:
 def htmx_headers(client: AsyncClient) -> dict[str, str]:
     """What htmx sends: its marker and the CSRF header the page configures."""
     return {"HX-Request": "true", "x-csrftoken": str(client.cookies[CSRF_COOKIE])}
+
+
+def rendered_form(page: str, action: str) -> tuple[str, dict[str, str]]:
+    """The action URL and hidden fields of the page's form whose action starts with `action`,
+    exactly as rendered, so a test submits what a browser would (CSRF token included)."""
+    import html
+    import re
+
+    for match in re.finditer(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page, re.S):
+        url = html.unescape(match.group(1))
+        if url.startswith(action):
+            hidden = re.findall(
+                r'<input type="hidden" name="([^"]+)" value="([^"]*)"', match.group(2)
+            )
+            return url, {name: html.unescape(value) for name, value in hidden}
+    raise AssertionError(f"no form posting to {action}")

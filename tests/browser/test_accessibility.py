@@ -9,14 +9,28 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
+from domain import accounts, comments, posts, social
 from tests.browser.conftest import open_page
 from tests.browser.test_accounts_browser import PASSWORD, sign_up
 
 AXE = Axe()
 BLOCKING_IMPACTS = {"serious", "critical"}
 WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-VISITOR_PAGES = ["/", "/signup", "/login", "/no/such/page"]
-MEMBER_PAGES = ["/", "/settings"]
+VISITOR_PAGES = ["/", "/explore", "/signup", "/login", "/no/such/page", "/@nobody"]
+MEMBER_PAGES = [
+    "/",
+    "/explore",
+    "/@axel",
+    "/@axel/1",
+    "/@axel/followers",
+    "/@axel/following",
+    "/tags/hello",
+    "/bookmarks",
+    "/settings",
+    "/settings/profile",
+    "/posts/1/delete",
+    "/comments/2/delete",
+]
 
 
 async def blocking_violations(page: Page) -> list[dict[str, Any]]:
@@ -45,11 +59,35 @@ async def test_visitor_pages_have_no_serious_violations(axe_page: Page, path: st
     assert await blocking_violations(axe_page) == []
 
 
+async def fill_with_content() -> None:
+    """A post with a tag, a link and a mention, a comment with a reply, a like and a bookmark."""
+    axel = await accounts.find_user("axel")
+    assert axel is not None
+    post = await posts.create_post(axel, "Hello #hello from https://example.org, @axel")
+    top = await comments.create_comment(axel, post.id, "A comment")
+    await comments.create_comment(axel, post.id, "A reply", top.id)
+    await social.like(axel, post.id)
+    await social.bookmark(axel, post.id)
+
+
 async def test_member_pages_have_no_serious_violations(axe_page: Page) -> None:
     await sign_up(axe_page, "axel", "Axel")
+    await fill_with_content()
     for path in MEMBER_PAGES:
-        await axe_page.goto(path)
+        response = await axe_page.goto(path)
+        assert response is not None and response.status == 200, path
         assert (path, await blocking_violations(axe_page)) == (path, [])
+        assert await axe_page.get_by_role("heading", level=1).count() == 1, path
+
+
+async def test_pages_fit_a_narrow_screen_without_sideways_scrolling(axe_page: Page) -> None:
+    await sign_up(axe_page, "axel", "Axel")
+    await fill_with_content()
+    await axe_page.set_viewport_size({"width": 360, "height": 740})
+    for path in ["/", "/@axel", "/@axel/1", "/settings", "/login"]:
+        await axe_page.goto(path)
+        width = await axe_page.evaluate("document.documentElement.scrollWidth")
+        assert (path, width) == (path, 360)
 
 
 async def test_form_errors_have_no_serious_violations(axe_page: Page) -> None:
