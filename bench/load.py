@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import html
 import math
+import os
 import re
 import resource
 import sys
@@ -340,7 +341,9 @@ def _ratio(value: float | None, reference: float | None) -> str:
     return f"{value / reference:.2f}"
 
 
-def format_report(results: Sequence[Result], options: LoadOptions) -> str:
+def format_report(
+    results: Sequence[Result], options: LoadOptions, load_averages: Sequence[float] = ()
+) -> str:
     ceiling = next((r for r in results if r.name == CEILING and r.latencies), None)
     header = (
         f"{'scenario':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
@@ -352,6 +355,10 @@ def format_report(results: Sequence[Result], options: LoadOptions) -> str:
         header,
         "-" * len(header),
     ]
+    if load_averages:
+        # Everything shares two cores: a busy machine during the run skews every figure.
+        shown = " -> ".join(f"{value:.2f}" for value in load_averages)
+        lines.insert(1, f"machine load average (1 min), start -> end: {shown}")
     for result in results:
         if result.skipped:
             lines.append(f"{result.name:<16} skipped: {result.skipped}")
@@ -453,6 +460,7 @@ def _run(coroutine: Coroutine[Any, Any, list[Result]]) -> list[Result]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
+    load_before = os.getloadavg()[0]
     try:
         results = _run(run_load(options))
     except SetupError as error:
@@ -461,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except httpx.HTTPError as error:
         print(f"bench.load: cannot reach {options.base_url}: {error!r}", file=sys.stderr)
         return 2
-    print(format_report(results, options))
+    print(format_report(results, options, (load_before, os.getloadavg()[0])))
     return 0
 
 

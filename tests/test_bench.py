@@ -191,6 +191,8 @@ async def test_load_runs_every_scenario_against_the_app(connection: asyncpg.Conn
     report = format_report(results, options)
     assert all(name in report for name in SCENARIOS)
     assert report.splitlines()[3].startswith(CEILING)
+    with_load = format_report(results, options, (1.5, 2.25))
+    assert "load average (1 min), start -> end: 1.50 -> 2.25" in with_load
 
 
 def test_percentiles_use_the_nearest_rank() -> None:
