@@ -147,6 +147,8 @@ def redirect_uri_problem(uri: str) -> str | None:
         return None
     if len(uri) > 2000:
         return "A redirect URI must be at most 2000 characters."
+    if not uri.isascii() or any(ch.isspace() or ord(ch) < 32 for ch in uri):
+        return "A redirect URI must be plain ASCII without spaces (percent-encode the rest)."
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
     if not scheme or scheme in FORBIDDEN_REDIRECT_SCHEMES:
@@ -244,21 +246,9 @@ class UnsafeAuthorizationRequest(OAuthError):
     4.1.2.1), or the consent page would become an open redirector."""
 
 
-async def check_authorization_request(
-    *,
-    client_id: str,
-    redirect_uri: str,
-    response_type: str,
-    scope: str | None,
-    state: str | None,
-    code_challenge: str | None,
-    code_challenge_method: str | None,
-) -> AuthorizationRequest:
-    """Validate /oauth/authorize's parameters.
-
-    Raises UnsafeAuthorizationRequest for a bad client or redirect URI, and OAuthError for
-    everything else (which may be reported back to the client at its redirect URI).
-    """
+async def check_client(client_id: str, redirect_uri: str) -> tuple[OAuthApp, str]:
+    """The app and the redirect URI to answer at; UnsafeAuthorizationRequest if either is
+    wrong. An omitted redirect URI means the app's only one."""
     app = await find_app(client_id)
     if app is None:
         raise UnsafeAuthorizationRequest("invalid_client", "This app is not registered here.")
@@ -269,6 +259,21 @@ async def check_authorization_request(
         raise UnsafeAuthorizationRequest(
             "invalid_request", "The redirect URI does not match any the app registered."
         )
+    return app, redirect_uri
+
+
+def check_authorization_request(
+    app: OAuthApp,
+    redirect_uri: str,
+    *,
+    response_type: str,
+    scope: str | None,
+    state: str | None,
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+) -> AuthorizationRequest:
+    """Validate the rest of /oauth/authorize's parameters once the client is known good;
+    an OAuthError here may be reported to the client at its redirect URI."""
     if response_type != "code":
         raise OAuthError("unsupported_response_type", "Only response_type=code is supported.")
     scopes = parse_scopes(scope)
@@ -280,7 +285,7 @@ async def check_authorization_request(
             raise OAuthError("invalid_request", "Only the S256 code challenge method is supported.")
         if not PKCE_CHALLENGE.fullmatch(code_challenge):
             raise OAuthError("invalid_request", "The code challenge is malformed.")
-    return AuthorizationRequest(app, redirect_uri, scopes, state, code_challenge or None)
+    return AuthorizationRequest(app, redirect_uri, scopes, state or None, code_challenge or None)
 
 
 async def issue_code(user: User, request: AuthorizationRequest) -> str:

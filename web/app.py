@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from domain.settings import Settings, get_settings
 from tasks.queue import create_queue
+from web.api import api_route_handlers
 from web.auth import session_authentication
 from web.controllers.accounts import AccountController, SettingsController
 from web.controllers.bench import BenchController
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             static_files_router(),
             # Only for bench/load.py's ceiling; off unless AGORA_BENCH_ROUTES is set.
             *([BenchController] if settings.bench_routes else []),
+            *api_route_handlers(),
         ],
         state=State({"settings": settings}),
         lifespan=[_lifespan(settings)],

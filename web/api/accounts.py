@@ -1,0 +1,172 @@
+"""/api/v1/accounts: the caller's own account, other accounts, their posts and follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_200_OK
+
+from domain import accounts, api_queries, social
+from domain.errors import NotFound
+from domain.tables import User
+from web.api import entities
+from web.api.auth import PUBLIC, me, needs, viewer
+from web.api.paging import id_range, link_header, next_link
+from web.api.params import read_params
+from web.api.serializers import Presenter
+
+NOT_FOUND = "Record not found"
+
+
+async def _account(account_id: str) -> User:
+    """A visible account by its API id; 404 for anything else, suspended ones included."""
+    if not account_id.isdigit() or len(account_id) > 9:
+        raise NotFound(NOT_FOUND)
+    user = await api_queries.visible_user(int(account_id))
+    if user is None:
+        raise NotFound(NOT_FOUND)
+    return user
+
+
+class AccountsController(Controller):
+    path = "/v1/accounts"
+    tags = ["accounts"]
+
+    @get("/verify_credentials", opt=needs("read:accounts", "profile"))
+    async def verify_credentials(
+        self, request: Request[Any, Any, Any]
+    ) -> entities.CredentialAccount:
+        """The token's own account, with its editable `source`."""
+        return await Presenter(request, me(request)).credential_account(me(request))
+
+    @patch("/update_credentials", opt=needs("write:accounts"))
+    async def update_credentials(
+        self, request: Request[Any, Any, Any]
+    ) -> entities.CredentialAccount:
+        """Change `display_name` and/or `note` (the bio); fields left out stay as they are."""
+        user = me(request)
+        params = await read_params(request)
+        await accounts.update_profile(
+            user,
+            params.text("display_name", user.display_name),
+            params.text("note", user.bio),
+        )
+        return await Presenter(request, user).credential_account(user)
+
+    @get("/relationships", opt=needs("read:follows"))
+    async def relationships(self, request: Request[Any, Any, Any]) -> list[entities.Relationship]:
+        """How the caller and each account in `id[]` follow one another."""
+        params = await read_params(request)
+        ids = list(
+            dict.fromkeys(int(i) for i in params.get_list("id") if i.isdigit() and len(i) < 10)
+        )
+        found = await social.relationships(me(request).id, ids)
+        presenter = Presenter(request, me(request))
+        return [presenter.relationship(other, found[other]) for other in ids]
+
+    @get("/lookup", opt=PUBLIC)
+    async def lookup(
+        self, request: Request[Any, Any, Any], acct: FromQuery[str]
+    ) -> entities.Account:
+        """An account by its username (`acct`, with or without `@` and this server's domain)."""
+        username, _, domain = acct.removeprefix("@").partition("@")
+        if domain and domain.lower() not in (request.url.hostname or "", request.url.netloc):
+            raise NotFound(NOT_FOUND)
+        user = await accounts.find_user(username)
+        if user is None or user.is_suspended:
+            raise NotFound(NOT_FOUND)
+        return await Presenter(request, viewer(request)).one_account(user)
+
+    @get("/{account_id:str}", opt=PUBLIC)
+    async def account(
+        self, request: Request[Any, Any, Any], account_id: FromPath[str]
+    ) -> entities.Account:
+        """One account."""
+        user = await _account(account_id)
+        return await Presenter(request, viewer(request)).one_account(user)
+
+    @get("/{account_id:str}/statuses", opt=PUBLIC)
+    async def statuses(
+        self,
+        request: Request[Any, Any, Any],
+        account_id: FromPath[str],
+        max_id: FromQuery[str | None] = None,
+        since_id: FromQuery[str | None] = None,
+        min_id: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+        only_media: FromQuery[bool] = False,
+        pinned: FromQuery[bool] = False,
+    ) -> Response[list[entities.Status]]:
+        """The account's posts, newest first (comments are not listed here)."""
+        user = await _account(account_id)
+        window = id_range(max_id, since_id, min_id, limit)
+        if only_media or pinned:  # Agora has neither media nor pinned posts
+            return Response([])
+        page = await api_queries.account_post_ids(user.id, window)
+        found = await Presenter(request, viewer(request)).posts([i.item_id for i in page.items])
+        return Response(found, headers=link_header(request, page, window.limit))
+
+    async def _follow_list(
+        self,
+        request: Request[Any, Any, Any],
+        account_id: str,
+        max_id: str | None,
+        limit: int | None,
+        followers: bool,
+    ) -> Response[list[entities.Account]]:
+        user = await _account(account_id)
+        window = id_range(max_id, None, None, limit)
+        lister = social.followers_of if followers else social.followed_by
+        page = await lister(user.id, window.limit, window.max_id)
+        found = await Presenter(request, viewer(request)).accounts_by_ids(
+            [summary.id for summary in page.accounts]
+        )
+        return Response(found, headers=next_link(request, page.next_before, window.limit))
+
+    @get("/{account_id:str}/followers", opt=PUBLIC)
+    async def followers(
+        self,
+        request: Request[Any, Any, Any],
+        account_id: FromPath[str],
+        max_id: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> Response[list[entities.Account]]:
+        """Who follows the account, most recent first; paged with `max_id` and `Link`."""
+        return await self._follow_list(request, account_id, max_id, limit, followers=True)
+
+    @get("/{account_id:str}/following", opt=PUBLIC)
+    async def following(
+        self,
+        request: Request[Any, Any, Any],
+        account_id: FromPath[str],
+        max_id: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> Response[list[entities.Account]]:
+        """Whom the account follows, most recent first; paged with `max_id` and `Link`."""
+        return await self._follow_list(request, account_id, max_id, limit, followers=False)
+
+    @post("/{account_id:str}/follow", status_code=HTTP_200_OK, opt=needs("write:follows"))
+    async def follow(
+        self, request: Request[Any, Any, Any], account_id: FromPath[str]
+    ) -> entities.Relationship:
+        """Follow the account (doing it twice is harmless); 422 for oneself."""
+        user = await _account(account_id)
+        await social.follow(me(request), user.id)
+        return await self._relationship(request, user.id)
+
+    @post("/{account_id:str}/unfollow", status_code=HTTP_200_OK, opt=needs("write:follows"))
+    async def unfollow(
+        self, request: Request[Any, Any, Any], account_id: FromPath[str]
+    ) -> entities.Relationship:
+        """Stop following the account."""
+        user = await _account(account_id)
+        await social.unfollow(me(request), user.id)
+        return await self._relationship(request, user.id)
+
+    async def _relationship(
+        self, request: Request[Any, Any, Any], other_id: int
+    ) -> entities.Relationship:
+        found = await social.relationships(me(request).id, [other_id])
+        return Presenter(request, me(request)).relationship(other_id, found[other_id])

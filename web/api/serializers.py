@@ -1,0 +1,290 @@
+"""Agora's accounts, posts and comments as Mastodon entities.
+
+Status ids: a post is a status whose id is the post's id ("123"); a comment is a status
+whose id is "c" and the comment's id ("c45"). Mastodon ids are opaque strings, so clients
+accept both; a reply to a post is in_reply_to_id "123", a reply to a comment "c45".
+Only posts appear in timelines (as on the web site); comments appear in a status's context.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from litestar import Request
+
+from domain import api_queries, comments, feeds
+from domain.comments import CommentNode
+from domain.errors import NotFound
+from domain.feeds import PostCard
+from domain.social import Relationship as Follows
+from domain.tables import User
+from domain.text import extract_tags, render_html
+from web.api import entities
+
+COMMENT_PREFIX = "c"
+MASTODON_API_VERSION = 2
+
+
+def agora_version() -> str:
+    try:
+        return importlib.metadata.version("agora")
+    except importlib.metadata.PackageNotFoundError:  # running from a bare checkout
+        return "0.1.0"
+
+
+def compatible_version() -> str:
+    # Clients switch features on by the Mastodon version they see first in this string.
+    return f"4.3.0 (compatible; Agora {agora_version()})"
+
+
+def iso(moment: datetime) -> str:
+    """Mastodon's timestamp format: UTC, milliseconds, a trailing Z."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@dataclass(frozen=True)
+class StatusRef:
+    """A status id taken apart: a post's id or a comment's id."""
+
+    post_id: int | None = None
+    comment_id: int | None = None
+
+    @classmethod
+    def parse(cls, raw: str) -> StatusRef:
+        """Unknown shapes are simply statuses that do not exist (404), as in Mastodon."""
+        digits = raw[len(COMMENT_PREFIX) :] if raw.startswith(COMMENT_PREFIX) else raw
+        if not digits.isdigit() or len(digits) > 18:
+            raise NotFound("Record not found")
+        if raw.startswith(COMMENT_PREFIX):
+            return cls(comment_id=int(digits))
+        return cls(post_id=int(digits))
+
+
+def comment_status_id(comment_id: int) -> str:
+    return f"{COMMENT_PREFIX}{comment_id}"
+
+
+def _paragraphs(html: str) -> str:
+    return f"<p>{html}</p>" if html else ""
+
+
+class Presenter:
+    """Builds entities for one request: absolute URLs from its base, flags for its viewer."""
+
+    def __init__(self, request: Request[Any, Any, Any], viewer: User | None) -> None:
+        self.base = base_url(request)
+        self.viewer = viewer
+
+    # ------------------------------------------------------------ accounts
+
+    def _media_url(self, path: str | None, missing: str) -> str:
+        if not path:
+            return f"{self.base}{missing}"
+        return (
+            path if path.startswith(("http://", "https://")) else f"{self.base}/{path.lstrip('/')}"
+        )
+
+    def account(self, user: User, last_status_at: datetime | None = None) -> entities.Account:
+        url = f"{self.base}/@{user.username}"
+        avatar = self._media_url(user.avatar, "/avatars/original/missing.svg")
+        header = f"{self.base}/headers/original/missing.svg"
+        return entities.Account(
+            id=str(user.id),
+            username=user.username,
+            acct=user.username,
+            display_name=user.display_name,
+            created_at=iso(user.created_at),
+            note=_paragraphs(render_html(user.bio)),
+            url=url,
+            uri=url,
+            avatar=avatar,
+            avatar_static=avatar,
+            header=header,
+            header_static=header,
+            followers_count=user.followers_count,
+            following_count=user.following_count,
+            statuses_count=user.posts_count,
+            last_status_at=_day(last_status_at),
+        )
+
+    async def accounts(self, users: list[User]) -> list[entities.Account]:
+        last = await api_queries.last_post_times([user.id for user in users])
+        return [self.account(user, last.get(user.id)) for user in users]
+
+    async def one_account(self, user: User) -> entities.Account:
+        return (await self.accounts([user]))[0]
+
+    async def credential_account(self, user: User) -> entities.CredentialAccount:
+        plain = await self.one_account(user)
+        return entities.CredentialAccount(
+            **vars(plain),
+            source=entities.AccountSource(note=user.bio),
+            role=entities.Role(
+                id={"member": "-99", "moderator": "2", "admin": "3"}.get(user.role, "-99"),
+                name="" if user.role == "member" else user.role.title(),
+            ),
+        )
+
+    async def accounts_by_ids(self, user_ids: list[int]) -> list[entities.Account]:
+        """Accounts in the given order; missing or suspended ones are left out."""
+        found = await api_queries.users_by_ids(user_ids)
+        return await self.accounts([found[uid] for uid in user_ids if uid in found])
+
+    def relationship(self, other_id: int, follows: Follows) -> entities.Relationship:
+        return entities.Relationship(
+            id=str(other_id),
+            following=follows.following,
+            followed_by=follows.followed_by,
+            showing_reblogs=follows.following,
+        )
+
+    # ------------------------------------------------------------ statuses
+
+    def _tags(self, text: str) -> list[entities.Tag]:
+        return [entities.Tag(name=tag, url=f"{self.base}/tags/{tag}") for tag in extract_tags(text)]
+
+    def post_status(self, card: PostCard, author: entities.Account) -> entities.Status:
+        url = f"{self.base}{card.permalink}"
+        return entities.Status(
+            id=str(card.id),
+            uri=url,
+            url=url,
+            created_at=iso(card.created_at),
+            edited_at=iso(card.edited_at) if card.edited_at else None,
+            account=author,
+            content=_paragraphs(card.html),
+            text=card.text,
+            replies_count=card.comment_count,
+            favourites_count=card.like_count,
+            favourited=card.liked,
+            bookmarked=card.bookmarked,
+            tags=self._tags(card.text),
+        )
+
+    def comment_status(
+        self,
+        node: CommentNode,
+        card: PostCard,
+        parent: CommentNode | None,
+        author: entities.Account,
+    ) -> entities.Status:
+        url = f"{self.base}{card.permalink}#comment-{node.id}"
+        return entities.Status(
+            id=comment_status_id(node.id),
+            uri=url,
+            url=url,
+            created_at=iso(node.created_at),
+            edited_at=None,
+            account=author,
+            content=_paragraphs(node.html),
+            text=node.text,
+            in_reply_to_id=comment_status_id(parent.id) if parent else str(card.id),
+            in_reply_to_account_id=str(parent.author_id if parent else card.author_id),
+            replies_count=len(node.replies),
+            tags=self._tags(node.text),
+        )
+
+    async def _authors(self, user_ids: list[int]) -> dict[int, entities.Account]:
+        found = await api_queries.users_by_ids(user_ids)
+        return {int(account.id): account for account in await self.accounts(list(found.values()))}
+
+    async def posts(self, post_ids: list[int]) -> list[entities.Status]:
+        """Statuses for these posts in this order; missing or hidden posts are left out."""
+        viewer_id = self.viewer.id if self.viewer else None
+        cards = await feeds.cards_by_ids(post_ids, viewer_id)
+        authors = await self._authors([card.author_id for card in cards.values()])
+        return [
+            self.post_status(cards[pid], authors[cards[pid].author_id])
+            for pid in post_ids
+            if pid in cards and cards[pid].author_id in authors
+        ]
+
+    async def post(self, post_id: int) -> entities.Status:
+        found = await self.posts([post_id])
+        if not found:
+            raise NotFound("Record not found")
+        return found[0]
+
+    async def thread(self, ref: StatusRef) -> Thread:
+        """The post a status belongs to, with all its comments, to find any status in it."""
+        post_id = ref.post_id
+        if ref.comment_id is not None:
+            post_id = (await comments.get_comment(ref.comment_id)).post
+        assert post_id is not None
+        card = await feeds.card(post_id, self.viewer.id if self.viewer else None)
+        roots = await comments.comment_thread(post_id)
+        thread = Thread(card, roots)
+        if ref.comment_id is not None and ref.comment_id not in thread.nodes:
+            raise NotFound("Record not found")  # its author is suspended
+        authors = await self._authors(
+            [card.author_id, *(n.author_id for n in thread.nodes.values())]
+        )
+        thread.statuses = {str(card.id): self.post_status(card, authors[card.author_id])}
+        for node in thread.nodes.values():
+            if node.author_id in authors:
+                parent = thread.nodes.get(node.parent_id) if node.parent_id else None
+                status = self.comment_status(node, card, parent, authors[node.author_id])
+                thread.statuses[status.id] = status
+        return thread
+
+    async def status(self, ref: StatusRef) -> entities.Status:
+        if ref.post_id is not None:
+            return await self.post(ref.post_id)
+        thread = await self.thread(ref)
+        return thread.statuses[comment_status_id(ref.comment_id or 0)]
+
+    async def context(self, ref: StatusRef) -> entities.Context:
+        thread = await self.thread(ref)
+        if ref.comment_id is None:
+            ancestors: list[str] = []
+            below = thread.roots
+        else:
+            node = thread.nodes[ref.comment_id]
+            chain: list[str] = []
+            parent_id = node.parent_id
+            while parent_id is not None:
+                chain.append(comment_status_id(parent_id))
+                parent_id = thread.nodes[parent_id].parent_id
+            ancestors = [str(thread.card.id), *reversed(chain)]
+            below = node.replies
+        descendants = [comment_status_id(n.id) for n in _depth_first(below)]
+        return entities.Context(
+            ancestors=[thread.statuses[i] for i in ancestors if i in thread.statuses],
+            descendants=[thread.statuses[i] for i in descendants if i in thread.statuses],
+        )
+
+
+class Thread:
+    """A post and its comment tree, indexed by comment id."""
+
+    def __init__(self, card: PostCard, roots: list[CommentNode]) -> None:
+        self.card = card
+        self.roots = roots
+        self.nodes = {node.id: node for node in _depth_first(roots)}
+        self.statuses: dict[str, entities.Status] = {}
+
+
+def _depth_first(nodes: list[CommentNode]) -> list[CommentNode]:
+    """Comments in reading order: each followed by its replies (Mastodon's descendants)."""
+    ordered: list[CommentNode] = []
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        ordered.append(node)
+        stack.extend(reversed(node.replies))
+    return ordered
+
+
+def _day(moment: datetime | None) -> str | None:
+    # Since Mastodon 3.1, last_status_at is a date, not a time.
+    if moment is None:
+        return None
+    return date.isoformat(moment.astimezone(UTC).date())

@@ -1,0 +1,174 @@
+"""/api/v1/statuses: posting, replying, reading, deleting, favouriting and bookmarking.
+
+A status is a post ("123") or a comment ("c45"); see web/api/serializers.py. Replying to
+either makes a comment, so `in_reply_to_id` decides which domain service runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_200_OK
+
+from domain import api_queries, comments, idempotency, posts, social
+from domain.tables import User
+from web.api import entities
+from web.api.auth import PUBLIC, me, needs, viewer
+from web.api.errors import unprocessable
+from web.api.paging import id_range, link_header
+from web.api.params import Params, read_params
+from web.api.serializers import Presenter, StatusRef, comment_status_id
+
+STATUS_PATH = "/{status_id:str}"
+
+
+def _refuse_unsupported(params: Params) -> None:
+    """Say no to what Agora cannot do rather than silently posting something else:
+    a "private" post published publicly would be a leak."""
+    if params.get_list("media_ids"):
+        raise unprocessable("Agora does not support media attachments")
+    if params.has("poll") or params.get("poll[options][]") is not None:
+        raise unprocessable("Agora does not support polls")
+    if params.get("scheduled_at"):
+        raise unprocessable("Agora does not support scheduled posts")
+    if (params.get("visibility") or "public") != "public":
+        raise unprocessable("Agora only has public posts (visibility must be public)")
+    if params.get("spoiler_text"):
+        raise unprocessable("Agora does not support content warnings (spoiler_text)")
+
+
+async def _publish(author: User, text: str, in_reply_to_id: str | None) -> str:
+    """Create the post or comment; returns its status id."""
+    if not in_reply_to_id:
+        return str((await posts.create_post(author, text)).id)
+    target = StatusRef.parse(in_reply_to_id)
+    if target.comment_id is not None:
+        parent = await comments.get_comment(target.comment_id)
+        comment = await comments.create_comment(author, parent.post, text, target.comment_id)
+    else:
+        assert target.post_id is not None
+        comment = await comments.create_comment(author, target.post_id, text)
+    return comment_status_id(comment.id)
+
+
+def _post_only(ref: StatusRef, action: str) -> int:
+    if ref.post_id is None:
+        raise unprocessable(f"Only posts can be {action}; this status is a comment")
+    return ref.post_id
+
+
+class StatusesController(Controller):
+    path = "/v1/statuses"
+    tags = ["statuses"]
+
+    @post("/", status_code=HTTP_200_OK, opt=needs("write:statuses"))
+    async def create(self, request: Request[Any, Any, Any]) -> entities.Status:
+        """Publish `status` (1 to 500 characters), or reply with `in_reply_to_id`.
+
+        An `Idempotency-Key` header makes retries safe: the same key within an hour returns
+        the status the first request created. Media, polls, scheduling, content warnings
+        and non-public visibility are refused with 422.
+        """
+        author = me(request)
+        params = await read_params(request)
+        _refuse_unsupported(params)
+        text = params.text("status")
+        reply_to = params.get("in_reply_to_id")
+
+        async def publish() -> str:
+            return await _publish(author, text, reply_to)
+
+        key = request.headers.get("idempotency-key")
+        status_id = (
+            (await idempotency.run_once(author, key, publish))[0] if key else await publish()
+        )
+        return await Presenter(request, author).status(StatusRef.parse(status_id))
+
+    @get(STATUS_PATH, opt=PUBLIC)
+    async def show(
+        self, request: Request[Any, Any, Any], status_id: FromPath[str]
+    ) -> entities.Status:
+        """One status."""
+        return await Presenter(request, viewer(request)).status(StatusRef.parse(status_id))
+
+    @delete(STATUS_PATH, status_code=HTTP_200_OK, opt=needs("write:statuses"))
+    async def remove(
+        self, request: Request[Any, Any, Any], status_id: FromPath[str]
+    ) -> entities.Status:
+        """Delete one's own status (a post's replies go with it); returns it as it was, with
+        its `text`, so that clients can offer to redraft it."""
+        user = me(request)
+        ref = StatusRef.parse(status_id)
+        status = await Presenter(request, user).status(ref)
+        if ref.post_id is not None:
+            await posts.delete_post(user, ref.post_id)
+        else:
+            await comments.delete_comment(user, ref.comment_id or 0)
+        return status
+
+    @get(f"{STATUS_PATH}/context", opt=PUBLIC)
+    async def context(
+        self, request: Request[Any, Any, Any], status_id: FromPath[str]
+    ) -> entities.Context:
+        """The status's ancestors (the post, then the comments it answers) and descendants
+        (every reply below it, in reading order)."""
+        return await Presenter(request, viewer(request)).context(StatusRef.parse(status_id))
+
+    @post(f"{STATUS_PATH}/favourite", status_code=HTTP_200_OK, opt=needs("write:favourites"))
+    async def favourite(
+        self, request: Request[Any, Any, Any], status_id: FromPath[str]
+    ) -> entities.Status:
+        """Like a post (comments cannot be liked in Agora: 422)."""
+        post_id = _post_only(StatusRef.parse(status_id), "favourited")
+        await social.like(me(request), post_id)
+        return await Presenter(request, me(request)).post(post_id)
+
+    @post(f"{STATUS_PATH}/unfavourite", status_code=HTTP_200_OK, opt=needs("write:favourites"))
+    async def unfavourite(
+        self, request: Request[Any, Any, Any], status_id: FromPath[str]
+    ) -> entities.Status:
+        """Take back a like."""
+        post_id = _post_only(StatusRef.parse(status_id), "favourited")
+        await social.unlike(me(request), post_id)
+        return await Presenter(request, me(request)).post(post_id)
+
+    @post(f"{STATUS_PATH}/bookmark", status_code=HTTP_200_OK, opt=needs("write:bookmarks"))
+    async def bookmark(
+        self, request: Request[Any, Any, Any], status_id: FromPath[str]
+    ) -> entities.Status:
+        """Bookmark a post (comments cannot be bookmarked in Agora: 422)."""
+        post_id = _post_only(StatusRef.parse(status_id), "bookmarked")
+        await social.bookmark(me(request), post_id)
+        return await Presenter(request, me(request)).post(post_id)
+
+    @post(f"{STATUS_PATH}/unbookmark", status_code=HTTP_200_OK, opt=needs("write:bookmarks"))
+    async def unbookmark(
+        self, request: Request[Any, Any, Any], status_id: FromPath[str]
+    ) -> entities.Status:
+        """Remove a bookmark."""
+        post_id = _post_only(StatusRef.parse(status_id), "bookmarked")
+        await social.unbookmark(me(request), post_id)
+        return await Presenter(request, me(request)).post(post_id)
+
+    @get(f"{STATUS_PATH}/favourited_by", opt=PUBLIC)
+    async def favourited_by(
+        self,
+        request: Request[Any, Any, Any],
+        status_id: FromPath[str],
+        max_id: FromQuery[str | None] = None,
+        since_id: FromQuery[str | None] = None,
+        min_id: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> Response[list[entities.Account]]:
+        """Who liked the status, most recent first (a comment has no likes: empty)."""
+        ref = StatusRef.parse(status_id)
+        presenter = Presenter(request, viewer(request))
+        await presenter.status(ref)  # 404 for a missing or hidden status
+        if ref.post_id is None:
+            return Response([])
+        window = id_range(max_id, since_id, min_id, limit)
+        page = await api_queries.favourited_by_ids(ref.post_id, window)
+        found = await presenter.accounts_by_ids([item.item_id for item in page.items])
+        return Response(found, headers=link_header(request, page, window.limit))
