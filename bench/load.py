@@ -66,6 +66,7 @@ class Step:
     url: str
     expect: int = 200
     htmx: bool = False
+    note: str = ""  # shown beside the URL in the report
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Result:
     max_rss_kib: int | None = None
     client_cpu: float = 0.0  # share of one core the load client itself used
     skipped: str = ""  # why the scenario could not run at all
+    target: str = ""  # what was requested, for the report
 
     def record(self, elapsed: float, error: str | None, size: int) -> None:
         if error is None:
@@ -170,8 +172,9 @@ async def find_like_post(user: VirtualUser, index: int) -> int | None:
     return None
 
 
-async def find_commented_post(user: VirtualUser) -> str | None:
-    """The permalink of the most-commented post on the public feed's first pages."""
+async def find_commented_post(user: VirtualUser) -> tuple[str, int] | None:
+    """The permalink and comment count of the most-commented post on the public feed's first
+    pages: a hot post, the kind of post page that gets the traffic."""
     best: tuple[int, str] | None = None
     url: str | None = "/explore"
     for _ in range(3):
@@ -185,7 +188,7 @@ async def find_commented_post(user: VirtualUser) -> str | None:
                 best = (int(count), permalink)
         older = _OLDER_LINK.search(response.text)
         url = html.unescape(older.group(1)) if older else None
-    return best[1] if best else None
+    return (best[1], best[0]) if best else None
 
 
 async def set_up(
@@ -223,7 +226,9 @@ async def close_all(users: Sequence[VirtualUser]) -> None:
 StepsFor = Callable[[VirtualUser], list[Step] | None]
 
 
-def scenario_table(options: LoadOptions, commented_post: str | None) -> dict[str, StepsFor]:
+def scenario_table(
+    options: LoadOptions, commented_post: tuple[str, int] | None
+) -> dict[str, StepsFor]:
     """Each scenario's steps for one user, or None when its URL could not be found."""
 
     def like_toggle(user: VirtualUser) -> list[Step] | None:
@@ -237,7 +242,11 @@ def scenario_table(options: LoadOptions, commented_post: str | None) -> dict[str
         "home page 1": lambda _user: [Step("GET", "/")],
         "home deep page": lambda user: [Step("GET", user.deep_url)] if user.deep_url else None,
         "profile": lambda _user: [Step("GET", f"/@{options.profile}")],
-        "post + comments": lambda _user: [Step("GET", commented_post)] if commented_post else None,
+        "post + comments": lambda _user: (
+            [Step("GET", commented_post[0], note=f"{commented_post[1]} comments")]
+            if commented_post
+            else None
+        ),
         "like toggle": like_toggle,
         "explore": lambda _user: [Step("GET", "/explore")],
     }
@@ -271,6 +280,15 @@ async def drive(user: VirtualUser, steps: list[Step], until: float, result: Resu
         except httpx.HTTPError as failure:
             error = type(failure).__name__
         result.record(time.perf_counter() - started, error, size)
+
+
+def describe(plans: Sequence[list[Step]]) -> str:
+    """The first client's requests, and whether the others request other URLs."""
+    first = plans[0]
+    text = ", ".join(f"{s.method} {s.url}" + (f" ({s.note})" if s.note else "") for s in first)
+    if any(plan != first for plan in plans[1:]):
+        text += f" (client 1 of {len(plans)}; each client its own)"
+    return text
 
 
 def rss_kib(pid: int) -> int | None:
@@ -310,7 +328,7 @@ async def run_scenario(
     if options.warmup > 0:
         # Fills caches and connection pools; not counted.
         await _phase(active, active_plans, options.warmup, Result(name))
-    result = Result(name)
+    result = Result(name, target=describe(active_plans))
     sampler = None
     if options.pid is not None:
         sampler = asyncio.create_task(sample_rss(options.pid, result))
@@ -373,6 +391,7 @@ def format_report(
             f"{rss:>8} {result.client_cpu:>6.0%}"
         )
     lines += _error_lines(results)
+    lines += [f"{r.name}: {r.target}" for r in results if r.target]
     peak = max((r.max_rss_kib or 0 for r in results), default=0)
     if peak:
         lines.append(f"server max RSS during the run: {peak / 1024:.0f} MiB (pid {options.pid})")

@@ -190,6 +190,10 @@ async def test_load_runs_every_scenario_against_the_app(connection: asyncpg.Conn
     assert drifted == 0
     report = format_report(results, options)
     assert all(name in report for name in SCENARIOS)
+    targets = {result.name: result.target for result in results}
+    assert targets["profile"] == "GET /@user1"
+    assert targets["home deep page"].startswith("GET /?cursor=")
+    assert " comments)" in targets["post + comments"]
     assert report.splitlines()[3].startswith(CEILING)
     with_load = format_report(results, options, (1.5, 2.25))
     assert "load average (1 min), start -> end: 1.50 -> 2.25" in with_load
