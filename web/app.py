@@ -16,6 +16,8 @@ from redis.exceptions import RedisError
 from domain.settings import Settings, get_settings
 from tasks.queue import create_queue
 from web.api import api_route_handlers
+from web.api.openapi import openapi_config
+from web.api.serializers import agora_version
 from web.auth import session_authentication
 from web.controllers.accounts import AccountController, SettingsController
 from web.controllers.bench import BenchController
@@ -95,5 +97,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(agora_version()),
         debug=False,
     )

@@ -26,17 +26,20 @@ class Caller:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def _with(self, kwargs: dict[str, Any]) -> dict[str, str]:
+        return {**self.headers, **kwargs.pop("headers", {})}
+
     async def get(self, url: str, **kwargs: Any) -> Response:
-        return await self.client.get(url, headers=self.headers, **kwargs)
+        return await self.client.get(url, headers=self._with(kwargs), **kwargs)
 
     async def post(self, url: str, **kwargs: Any) -> Response:
-        return await self.client.post(url, headers=self.headers, **kwargs)
+        return await self.client.post(url, headers=self._with(kwargs), **kwargs)
 
     async def patch(self, url: str, **kwargs: Any) -> Response:
-        return await self.client.patch(url, headers=self.headers, **kwargs)
+        return await self.client.patch(url, headers=self._with(kwargs), **kwargs)
 
     async def delete(self, url: str, **kwargs: Any) -> Response:
-        return await self.client.delete(url, headers=self.headers, **kwargs)
+        return await self.client.delete(url, headers=self._with(kwargs), **kwargs)
 
     async def status(self, text: str, **fields: Any) -> dict[str, Any]:
         response = await self.post("/api/v1/statuses", data={"status": text, **fields})

@@ -12,12 +12,17 @@ from domain import accounts, api_queries, social
 from domain.errors import NotFound
 from domain.tables import User
 from web.api import entities
-from web.api.auth import PUBLIC, me, needs, viewer
+from web.api.auth import me, needs, public_access, viewer
+from web.api.openapi import Field
 from web.api.paging import id_range, link_header, next_link
 from web.api.params import read_params
 from web.api.serializers import Presenter
 
 NOT_FOUND = "Record not found"
+PROFILE_FIELDS = (
+    Field("display_name", "Up to 50 characters"),
+    Field("note", "The bio, up to 300 characters of plain text"),
+)
 
 
 async def _account(account_id: str) -> User:
@@ -34,14 +39,14 @@ class AccountsController(Controller):
     path = "/v1/accounts"
     tags = ["accounts"]
 
-    @get("/verify_credentials", opt=needs("read:accounts", "profile"))
+    @get("/verify_credentials", **needs("read:accounts", "profile"))
     async def verify_credentials(
         self, request: Request[Any, Any, Any]
     ) -> entities.CredentialAccount:
         """The token's own account, with its editable `source`."""
         return await Presenter(request, me(request)).credential_account(me(request))
 
-    @patch("/update_credentials", opt=needs("write:accounts"))
+    @patch("/update_credentials", **needs("write:accounts", body=PROFILE_FIELDS))
     async def update_credentials(
         self, request: Request[Any, Any, Any]
     ) -> entities.CredentialAccount:
@@ -55,7 +60,7 @@ class AccountsController(Controller):
         )
         return await Presenter(request, user).credential_account(user)
 
-    @get("/relationships", opt=needs("read:follows"))
+    @get("/relationships", **needs("read:follows"))
     async def relationships(self, request: Request[Any, Any, Any]) -> list[entities.Relationship]:
         """How the caller and each account in `id[]` follow one another."""
         params = await read_params(request)
@@ -66,7 +71,7 @@ class AccountsController(Controller):
         presenter = Presenter(request, me(request))
         return [presenter.relationship(other, found[other]) for other in ids]
 
-    @get("/lookup", opt=PUBLIC)
+    @get("/lookup", **public_access())
     async def lookup(
         self, request: Request[Any, Any, Any], acct: FromQuery[str]
     ) -> entities.Account:
@@ -79,7 +84,7 @@ class AccountsController(Controller):
             raise NotFound(NOT_FOUND)
         return await Presenter(request, viewer(request)).one_account(user)
 
-    @get("/{account_id:str}", opt=PUBLIC)
+    @get("/{account_id:str}", **public_access())
     async def account(
         self, request: Request[Any, Any, Any], account_id: FromPath[str]
     ) -> entities.Account:
@@ -87,7 +92,7 @@ class AccountsController(Controller):
         user = await _account(account_id)
         return await Presenter(request, viewer(request)).one_account(user)
 
-    @get("/{account_id:str}/statuses", opt=PUBLIC)
+    @get("/{account_id:str}/statuses", **public_access())
     async def statuses(
         self,
         request: Request[Any, Any, Any],
@@ -125,7 +130,7 @@ class AccountsController(Controller):
         )
         return Response(found, headers=next_link(request, page.next_before, window.limit))
 
-    @get("/{account_id:str}/followers", opt=PUBLIC)
+    @get("/{account_id:str}/followers", **public_access())
     async def followers(
         self,
         request: Request[Any, Any, Any],
@@ -136,7 +141,7 @@ class AccountsController(Controller):
         """Who follows the account, most recent first; paged with `max_id` and `Link`."""
         return await self._follow_list(request, account_id, max_id, limit, followers=True)
 
-    @get("/{account_id:str}/following", opt=PUBLIC)
+    @get("/{account_id:str}/following", **public_access())
     async def following(
         self,
         request: Request[Any, Any, Any],
@@ -147,7 +152,7 @@ class AccountsController(Controller):
         """Whom the account follows, most recent first; paged with `max_id` and `Link`."""
         return await self._follow_list(request, account_id, max_id, limit, followers=False)
 
-    @post("/{account_id:str}/follow", status_code=HTTP_200_OK, opt=needs("write:follows"))
+    @post("/{account_id:str}/follow", status_code=HTTP_200_OK, **needs("write:follows"))
     async def follow(
         self, request: Request[Any, Any, Any], account_id: FromPath[str]
     ) -> entities.Relationship:
@@ -156,7 +161,7 @@ class AccountsController(Controller):
         await social.follow(me(request), user.id)
         return await self._relationship(request, user.id)
 
-    @post("/{account_id:str}/unfollow", status_code=HTTP_200_OK, opt=needs("write:follows"))
+    @post("/{account_id:str}/unfollow", status_code=HTTP_200_OK, **needs("write:follows"))
     async def unfollow(
         self, request: Request[Any, Any, Any], account_id: FromPath[str]
     ) -> entities.Relationship:

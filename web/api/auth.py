@@ -4,7 +4,7 @@ The API never looks at the session cookie: /api/ is exempt from CSRF checks (cli
 no CSRF token), so honouring a cookie there would let any web page act for a logged-in
 visitor. Only an `Authorization: Bearer <JWT>` header identifies the caller.
 
-Each route says what it needs through `opt` (see `needs` and `PUBLIC`); one guard on the
+Each route says what it needs through `opt` (see `needs` and `public_access`); one guard on the
 API router checks the token, applies the rate limit, then the route's scopes.
 """
 
@@ -29,6 +29,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain import oauth
 from domain.tables import User
+from web.api.openapi import SECURITY_SCHEME, Field, operation_class
 from web.rate_limit import RateLimiter
 
 GRANT_KEY = "oauth_grant"
@@ -49,12 +50,23 @@ class Policy:
     user: bool = False
 
 
-PUBLIC = {OPT_KEY: Policy()}
+def public_access(body: tuple[Field, ...] = ()) -> dict[str, Any]:
+    """Route-decorator arguments for a method anyone may call; a token, if sent, must be
+    valid, and tells whose favourites and bookmarks to flag."""
+    return {
+        "opt": {OPT_KEY: Policy()},
+        "security": [{}, {SECURITY_SCHEME: []}],
+        "operation_class": operation_class(body),
+    }
 
 
-def needs(*scopes: str, user: bool = True) -> dict[str, Any]:
-    """The `opt` of a route that needs a token with one of these scopes."""
-    return {OPT_KEY: Policy(scopes=scopes, user=user)}
+def needs(*scopes: str, user: bool = True, body: tuple[Field, ...] = ()) -> dict[str, Any]:
+    """Route-decorator arguments for a method that needs a token with one of `scopes`."""
+    return {
+        "opt": {OPT_KEY: Policy(scopes=scopes, user=user)},
+        "security": [{SECURITY_SCHEME: list(scopes)}],
+        "operation_class": operation_class(body, errors=("401", "403", "404", "422", "429")),
+    }
 
 
 class UserRequired(PermissionDeniedException):

@@ -11,15 +11,25 @@ from domain import api_queries, oauth
 from domain.comments import MAX_COMMENT_LENGTH
 from domain.posts import MAX_POST_LENGTH
 from web.api import entities
-from web.api.auth import OPT_KEY as AUTH
-from web.api.auth import PUBLIC, Policy, token_grant
+from web.api.auth import needs, public_access, token_grant
+from web.api.openapi import Field
 from web.api.params import read_params
 from web.api.serializers import MASTODON_API_VERSION, base_url, compatible_version
 
 TITLE = "Agora"
 DESCRIPTION = "A social network that works in any web browser."
 # Any valid token may ask which app it belongs to, whatever its scopes.
-ANY_TOKEN = {AUTH: Policy(scopes=tuple(oauth.KNOWN_SCOPES), user=False)}
+ANY_TOKEN = needs(*sorted(oauth.KNOWN_SCOPES), user=False)
+APP_FIELDS = (
+    Field("client_name", "The app's name, shown on the consent page", required=True),
+    Field(
+        "redirect_uris",
+        "Where codes go: URIs one a line, or urn:ietf:wg:oauth:2.0:oob",
+        required=True,
+    ),
+    Field("scopes", "Space-separated scopes the app may ask for (default: read)"),
+    Field("website", "The app's home page"),
+)
 
 
 def _application(app: oauth.OAuthApp, secret: str | None = None) -> entities.Application:
@@ -41,7 +51,7 @@ class AppsController(Controller):
     path = "/v1/apps"
     tags = ["apps"]
 
-    @post("/", status_code=HTTP_200_OK, opt=PUBLIC)
+    @post("/", status_code=HTTP_200_OK, **public_access(body=APP_FIELDS))
     async def create_app(self, request: Request[Any, Any, Any]) -> entities.Application:
         """Register a client: `client_name`, `redirect_uris` (one a line, or an array),
         `scopes` (space-separated, default `read`), `website`. The answer holds the
@@ -56,7 +66,7 @@ class AppsController(Controller):
         )
         return _application(registered.app, registered.client_secret)
 
-    @get("/verify_credentials", opt=ANY_TOKEN)
+    @get("/verify_credentials", **ANY_TOKEN)
     async def verify_app(self, request: Request[Any, Any, Any]) -> entities.Application:
         """The app the access token was issued to."""
         grant = token_grant(request)
@@ -94,7 +104,7 @@ class InstanceController(Controller):
     path = "/"
     tags = ["instance"]
 
-    @get("/v1/instance", opt=PUBLIC)
+    @get("/v1/instance", **public_access())
     async def instance_v1(self, request: Request[Any, Any, Any]) -> entities.InstanceV1:
         """The server, Mastodon v1 shape (toot reads it to log in)."""
         users, posts = await api_queries.instance_counts()
@@ -117,7 +127,7 @@ class InstanceController(Controller):
             rules=[],
         )
 
-    @get("/v2/instance", opt=PUBLIC)
+    @get("/v2/instance", **public_access())
     async def instance_v2(self, request: Request[Any, Any, Any]) -> entities.InstanceV2:
         """The server, Mastodon v2 shape: the version string starts `4.3.0 (compatible;`
         so that clients turn on the features Agora has."""
@@ -145,7 +155,7 @@ class InstanceController(Controller):
             rules=[],
         )
 
-    @get("/v1/custom_emojis", opt=PUBLIC)
+    @get("/v1/custom_emojis", **public_access())
     async def custom_emojis(self) -> list[dict[str, Any]]:
         """Agora has no custom emojis."""
         return []

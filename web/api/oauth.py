@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
 from domain import oauth
 from domain.settings import Settings
 from web.api import entities
+from web.api.openapi import Field, operation_class
 from web.api.params import Params, read_params
 from web.api.serializers import base_url
 from web.auth import current_user, login_url_for
@@ -34,6 +35,36 @@ SCOPE_DESCRIPTIONS = {
 }
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 GRANT_TYPES = ("authorization_code", "password", "client_credentials")
+CLIENT_FIELDS = (
+    Field("client_id", "The app's client id (or use HTTP Basic)"),
+    Field("client_secret", "The app's client secret (or use HTTP Basic)"),
+)
+TOKEN_DOC = operation_class(
+    body=(
+        Field("grant_type", "authorization_code, password or client_credentials", required=True),
+        *CLIENT_FIELDS,
+        Field("code", "authorization_code: the code from the consent page"),
+        Field("redirect_uri", "authorization_code: the redirect URI the code was sent to"),
+        Field("code_verifier", "authorization_code with PKCE: the verifier (S256)"),
+        Field("username", "password: the account's username"),
+        Field("password", "password: the account's password"),
+        Field("scope", "Space-separated scopes, within the app's (default: read)"),
+    ),
+    errors=("400", "401", "429"),
+)
+REVOKE_DOC = operation_class(
+    body=(*CLIENT_FIELDS, Field("token", "The access token to revoke", required=True)),
+    errors=("401",),
+)
+AUTHORIZE_FIELDS = (
+    Field("client_id", "The app's client id", required=True),
+    Field("redirect_uri", "One of the app's redirect URIs"),
+    Field("response_type", "Must be `code`", required=True),
+    Field("scope", "Space-separated scopes (default: read)"),
+    Field("state", "Returned unchanged to the app"),
+    Field("code_challenge", "PKCE: BASE64URL(SHA-256(code_verifier))"),
+    Field("code_challenge_method", "PKCE: must be S256"),
+)
 
 
 def _scope_lines(scopes: frozenset[str]) -> list[str]:
@@ -104,7 +135,7 @@ class OAuthController(Controller):
     path = "/oauth"
     tags = ["oauth"]
 
-    @get("/authorize", include_in_schema=True)
+    @get("/authorize", operation_class=operation_class(errors=("400",)))
     async def authorize_page(self, request: Request[Any, Any, Any]) -> Response[Any]:
         """The consent page: which app asks for what, with "Authorize" and "Deny" buttons.
 
@@ -155,7 +186,14 @@ class OAuthController(Controller):
             headers=NO_STORE,
         )
 
-    @post("/authorize", status_code=HTTP_200_OK)
+    @post(
+        "/authorize",
+        status_code=HTTP_200_OK,
+        operation_class=operation_class(
+            body=(*AUTHORIZE_FIELDS, Field("decision", "`authorize` or `deny`", required=True)),
+            errors=("400", "403"),
+        ),
+    )
     async def authorize(self, request: Request[Any, Any, Any]) -> Response[Any]:
         """The consent form's answer (`decision` = `authorize` or `deny`, plus the request's
         parameters): the app gets a code, or `access_denied`, at its redirect URI."""
@@ -186,7 +224,7 @@ class OAuthController(Controller):
             )
         return _back_to_client(checked, redirect_uri, {"code": code, "state": checked.state})
 
-    @post("/token", status_code=HTTP_200_OK)
+    @post("/token", status_code=HTTP_200_OK, operation_class=TOKEN_DOC)
     async def token(
         self,
         request: Request[Any, Any, Any],
@@ -234,7 +272,7 @@ class OAuthController(Controller):
         )
         return Response(token, headers=NO_STORE)
 
-    @post("/revoke", status_code=HTTP_200_OK)
+    @post("/revoke", status_code=HTTP_200_OK, operation_class=REVOKE_DOC)
     async def revoke(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
         """Revoke one of the client's tokens (`token`, `client_id`, `client_secret`); it is
         refused from the next request on. Unknown tokens are ignored (RFC 7009)."""

@@ -15,13 +15,20 @@ from litestar.status_codes import HTTP_200_OK
 from domain import api_queries, comments, idempotency, posts, social
 from domain.tables import User
 from web.api import entities
-from web.api.auth import PUBLIC, me, needs, viewer
+from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
+from web.api.openapi import Field
 from web.api.paging import id_range, link_header
 from web.api.params import Params, read_params
 from web.api.serializers import Presenter, StatusRef, comment_status_id
 
 STATUS_PATH = "/{status_id:str}"
+STATUS_FIELDS = (
+    Field("status", "The text, 1 to 500 characters", required=True),
+    Field("in_reply_to_id", 'Reply to this status (a post "123" or a comment "c45")'),
+    Field("visibility", "Only `public` is supported"),
+    Field("language", "Accepted and ignored"),
+)
 
 
 def _refuse_unsupported(params: Params) -> None:
@@ -63,7 +70,7 @@ class StatusesController(Controller):
     path = "/v1/statuses"
     tags = ["statuses"]
 
-    @post("/", status_code=HTTP_200_OK, opt=needs("write:statuses"))
+    @post("/", status_code=HTTP_200_OK, **needs("write:statuses", body=STATUS_FIELDS))
     async def create(self, request: Request[Any, Any, Any]) -> entities.Status:
         """Publish `status` (1 to 500 characters), or reply with `in_reply_to_id`.
 
@@ -86,14 +93,14 @@ class StatusesController(Controller):
         )
         return await Presenter(request, author).status(StatusRef.parse(status_id))
 
-    @get(STATUS_PATH, opt=PUBLIC)
+    @get(STATUS_PATH, **public_access())
     async def show(
         self, request: Request[Any, Any, Any], status_id: FromPath[str]
     ) -> entities.Status:
         """One status."""
         return await Presenter(request, viewer(request)).status(StatusRef.parse(status_id))
 
-    @delete(STATUS_PATH, status_code=HTTP_200_OK, opt=needs("write:statuses"))
+    @delete(STATUS_PATH, status_code=HTTP_200_OK, **needs("write:statuses"))
     async def remove(
         self, request: Request[Any, Any, Any], status_id: FromPath[str]
     ) -> entities.Status:
@@ -108,7 +115,7 @@ class StatusesController(Controller):
             await comments.delete_comment(user, ref.comment_id or 0)
         return status
 
-    @get(f"{STATUS_PATH}/context", opt=PUBLIC)
+    @get(f"{STATUS_PATH}/context", **public_access())
     async def context(
         self, request: Request[Any, Any, Any], status_id: FromPath[str]
     ) -> entities.Context:
@@ -116,7 +123,7 @@ class StatusesController(Controller):
         (every reply below it, in reading order)."""
         return await Presenter(request, viewer(request)).context(StatusRef.parse(status_id))
 
-    @post(f"{STATUS_PATH}/favourite", status_code=HTTP_200_OK, opt=needs("write:favourites"))
+    @post(f"{STATUS_PATH}/favourite", status_code=HTTP_200_OK, **needs("write:favourites"))
     async def favourite(
         self, request: Request[Any, Any, Any], status_id: FromPath[str]
     ) -> entities.Status:
@@ -125,7 +132,7 @@ class StatusesController(Controller):
         await social.like(me(request), post_id)
         return await Presenter(request, me(request)).post(post_id)
 
-    @post(f"{STATUS_PATH}/unfavourite", status_code=HTTP_200_OK, opt=needs("write:favourites"))
+    @post(f"{STATUS_PATH}/unfavourite", status_code=HTTP_200_OK, **needs("write:favourites"))
     async def unfavourite(
         self, request: Request[Any, Any, Any], status_id: FromPath[str]
     ) -> entities.Status:
@@ -134,7 +141,7 @@ class StatusesController(Controller):
         await social.unlike(me(request), post_id)
         return await Presenter(request, me(request)).post(post_id)
 
-    @post(f"{STATUS_PATH}/bookmark", status_code=HTTP_200_OK, opt=needs("write:bookmarks"))
+    @post(f"{STATUS_PATH}/bookmark", status_code=HTTP_200_OK, **needs("write:bookmarks"))
     async def bookmark(
         self, request: Request[Any, Any, Any], status_id: FromPath[str]
     ) -> entities.Status:
@@ -143,7 +150,7 @@ class StatusesController(Controller):
         await social.bookmark(me(request), post_id)
         return await Presenter(request, me(request)).post(post_id)
 
-    @post(f"{STATUS_PATH}/unbookmark", status_code=HTTP_200_OK, opt=needs("write:bookmarks"))
+    @post(f"{STATUS_PATH}/unbookmark", status_code=HTTP_200_OK, **needs("write:bookmarks"))
     async def unbookmark(
         self, request: Request[Any, Any, Any], status_id: FromPath[str]
     ) -> entities.Status:
@@ -152,7 +159,7 @@ class StatusesController(Controller):
         await social.unbookmark(me(request), post_id)
         return await Presenter(request, me(request)).post(post_id)
 
-    @get(f"{STATUS_PATH}/favourited_by", opt=PUBLIC)
+    @get(f"{STATUS_PATH}/favourited_by", **public_access())
     async def favourited_by(
         self,
         request: Request[Any, Any, Any],

@@ -13,7 +13,7 @@ from domain.api_queries import IdRange, KeyedPage
 from domain.errors import NotFound
 from domain.text import normalize_tag
 from web.api import entities
-from web.api.auth import PUBLIC, me, needs, viewer
+from web.api.auth import me, needs, public_access, viewer
 from web.api.paging import id_range, link_header
 from web.api.serializers import Presenter
 
@@ -34,7 +34,7 @@ class TimelinesController(Controller):
     path = "/v1"
     tags = ["timelines"]
 
-    @get("/timelines/home", opt=needs("read:statuses"))
+    @get("/timelines/home", **needs("read:statuses"))
     async def home(
         self,
         request: Request[Any, Any, Any],
@@ -53,7 +53,7 @@ class TimelinesController(Controller):
             lambda window: api_queries.home_ids(user.id, window),
         )
 
-    @get("/timelines/public", opt=PUBLIC)
+    @get("/timelines/public", **public_access())
     async def public(
         self,
         request: Request[Any, Any, Any],
@@ -71,7 +71,7 @@ class TimelinesController(Controller):
             return Response([])
         return await _list(request, window, api_queries.public_ids)
 
-    @get("/timelines/tag/{hashtag:str}", opt=PUBLIC)
+    @get("/timelines/tag/{hashtag:str}", **public_access())
     async def tag(
         self,
         request: Request[Any, Any, Any],
@@ -91,7 +91,7 @@ class TimelinesController(Controller):
             lambda window: api_queries.tag_ids(tag, window),
         )
 
-    @get("/bookmarks", opt=needs("read:bookmarks"))
+    @get("/bookmarks", **needs("read:bookmarks"))
     async def bookmarks(
         self,
         request: Request[Any, Any, Any],
@@ -109,7 +109,7 @@ class TimelinesController(Controller):
             lambda window: api_queries.bookmark_ids(user.id, window),
         )
 
-    @get("/favourites", opt=needs("read:favourites"))
+    @get("/favourites", **needs("read:favourites"))
     async def favourites(
         self,
         request: Request[Any, Any, Any],
