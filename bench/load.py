@@ -53,6 +53,7 @@ class LoadOptions:
     password: str = "bench-password"
     first_user: int = 1  # clients log in as user<first_user> ... user<first_user + clients - 1>
     deep_pages: int = 10  # how many "Older posts" links to follow for the deep page
+    think: float = 0.0  # seconds each client waits between requests; 0: a closed loop
     profile: str = "user1"
     pid: int | None = None  # the server's, to sample its memory
     scenarios: tuple[str, ...] = ()  # empty: all
@@ -263,8 +264,11 @@ SCENARIOS = (
 )
 
 
-async def drive(user: VirtualUser, steps: list[Step], until: float, result: Result) -> None:
-    """One closed-loop client: the next request goes out when the previous answer is read."""
+async def drive(
+    user: VirtualUser, steps: list[Step], until: float, result: Result, think: float = 0.0
+) -> None:
+    """One client: the next request goes out when the previous answer is read (and, with a
+    think time, that much later, as a person reading the page would)."""
     number = 0
     while time.perf_counter() < until:
         step = steps[number % len(steps)]
@@ -280,14 +284,19 @@ async def drive(user: VirtualUser, steps: list[Step], until: float, result: Resu
         except httpx.HTTPError as failure:
             error = type(failure).__name__
         result.record(time.perf_counter() - started, error, size)
+        if think:
+            await asyncio.sleep(think)
 
 
-def describe(plans: Sequence[list[Step]]) -> str:
-    """The first client's requests, and whether the others request other URLs."""
+def describe(plans: Sequence[list[Step]], clients: int) -> str:
+    """The first client's requests, whether the others request other URLs, and how many
+    clients took part (a deep page, say, exists only for clients with a long enough feed)."""
     first = plans[0]
     text = ", ".join(f"{s.method} {s.url}" + (f" ({s.note})" if s.note else "") for s in first)
     if any(plan != first for plan in plans[1:]):
-        text += f" (client 1 of {len(plans)}; each client its own)"
+        text += " (client 1's; each client its own)"
+    if len(plans) < clients:
+        text += f"; only {len(plans)} of {clients} clients had one"
     return text
 
 
@@ -311,10 +320,15 @@ async def sample_rss(pid: int, result: Result, interval: float = 0.25) -> None:
 
 
 async def _phase(
-    users: Sequence[VirtualUser], plans: list[list[Step]], seconds: float, result: Result
+    users: Sequence[VirtualUser],
+    plans: list[list[Step]],
+    seconds: float,
+    result: Result,
+    think: float,
 ) -> None:
     until = time.perf_counter() + seconds
-    await asyncio.gather(*(drive(u, p, until, result) for u, p in zip(users, plans, strict=True)))
+    pairs = zip(users, plans, strict=True)
+    await asyncio.gather(*(drive(user, plan, until, result, think) for user, plan in pairs))
 
 
 async def run_scenario(
@@ -327,13 +341,13 @@ async def run_scenario(
     active, active_plans = [u for u, _ in ready], [p for _, p in ready]
     if options.warmup > 0:
         # Fills caches and connection pools; not counted.
-        await _phase(active, active_plans, options.warmup, Result(name))
-    result = Result(name, target=describe(active_plans))
+        await _phase(active, active_plans, options.warmup, Result(name), options.think)
+    result = Result(name, target=describe(active_plans, len(users)))
     sampler = None
     if options.pid is not None:
         sampler = asyncio.create_task(sample_rss(options.pid, result))
     cpu_before, started = _cpu_seconds(), time.perf_counter()
-    await _phase(active, active_plans, options.duration, result)
+    await _phase(active, active_plans, options.duration, result, options.think)
     result.seconds = time.perf_counter() - started
     result.client_cpu = (_cpu_seconds() - cpu_before) / result.seconds
     if sampler is not None:
@@ -369,7 +383,7 @@ def format_report(
     )
     lines = [
         f"{options.clients} clients, {options.duration:g} s per scenario "
-        f"(+{options.warmup:g} s warm-up), {options.base_url}",
+        f"(+{options.warmup:g} s warm-up), think time {options.think:g} s, {options.base_url}",
         header,
         "-" * len(header),
     ]
@@ -445,6 +459,12 @@ def parse_args(argv: Sequence[str] | None = None) -> LoadOptions:
     parser.add_argument("--password", default=defaults.password)
     parser.add_argument("--first-user", type=int, default=defaults.first_user)
     parser.add_argument("--deep-pages", type=int, default=defaults.deep_pages)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=defaults.think,
+        help="seconds each client pauses between requests (default 0: as fast as answered)",
+    )
     parser.add_argument("--profile", default=defaults.profile, help="username, without @")
     parser.add_argument("--pid", type=int, help="the server's process id, to sample its RSS")
     parser.add_argument(
@@ -461,6 +481,7 @@ def parse_args(argv: Sequence[str] | None = None) -> LoadOptions:
         password=args.password,
         first_user=args.first_user,
         deep_pages=args.deep_pages,
+        think=args.think,
         profile=args.profile,
         pid=args.pid,
         scenarios=tuple(args.scenario or ()),

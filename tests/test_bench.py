@@ -172,7 +172,9 @@ async def test_ceiling_route_serves_a_feed_sized_page_only_when_enabled() -> Non
 
 async def test_load_runs_every_scenario_against_the_app(connection: asyncpg.Connection) -> None:
     await seed(connection, SMALL)
-    options = LoadOptions(base_url="http://agora.test", clients=2, duration=0.3, warmup=0.1)
+    options = LoadOptions(
+        base_url="http://agora.test", clients=2, duration=0.3, warmup=0.1, think=0.01
+    )
     enabled = dataclasses.replace(get_settings(), bench_routes=True)
     async with serve_app(enabled) as application:
         results = await run_load(options, ASGITransport(app=application), progress=lambda _: None)
