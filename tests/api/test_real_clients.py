@@ -1,0 +1,220 @@
+"""Real Mastodon clients against a running Agora: Mastodon.py (the library) and toot (the
+command line client), unmodified and unmocked, over HTTP to uvicorn."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from mastodon import Mastodon
+from mastodon.errors import MastodonAPIError, MastodonNotFoundError, MastodonUnauthorizedError
+
+from domain import accounts
+from tests.conftest import run_async
+from tests.helpers import PASSWORD
+
+SCOPES = ["read", "write", "follow", "push"]
+CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the test reads the code from it
+
+
+def make_user(username: str) -> int:
+    async def create() -> int:
+        return (await accounts.sign_up(username, username.title(), PASSWORD)).id
+
+    return run_async(create)
+
+
+def register(base_url: str, redirect_uris: str | None = None) -> tuple[str, str]:
+    return Mastodon.create_app(
+        "Agora test client", scopes=SCOPES, redirect_uris=redirect_uris, api_base_url=base_url
+    )
+
+
+def logged_in(base_url: str, username: str) -> Mastodon:
+    """A Mastodon.py client logged in with the password grant."""
+    client_id, client_secret = register(base_url)
+    api = Mastodon(
+        client_id=client_id,
+        client_secret=client_secret,
+        api_base_url=base_url,
+        version_check_mode="created",
+        ratelimit_method="throw",
+    )
+    api.log_in(username, PASSWORD, scopes=SCOPES, allow_http=True)
+    return api
+
+
+def test_mastodon_py_sees_a_compatible_server(live_api: str) -> None:
+    api = Mastodon(api_base_url=live_api, version_check_mode="created")
+    assert api.retrieve_mastodon_version(fail_hard=True) == "4.3.0"
+    assert api.mastodon_api_version == 2
+    instance = api.instance()
+    assert instance.version.startswith("4.3.0 (compatible; Agora")
+    info = api.oauth_authorization_server_info()
+    assert "password" in info.grant_types_supported
+
+
+def test_mastodon_py_posts_reads_and_pages_the_home_timeline(live_api: str) -> None:
+    make_user("alice")
+    api = logged_in(live_api, "alice")
+    me = api.account_verify_credentials()
+    assert me.username == "alice"
+    posted = [api.status_post(f"Post number {n} #mastopy") for n in range(5)]
+    assert posted[0].account.id == me.id and "#" in posted[0].content
+
+    first = api.timeline_home(limit=2)
+    assert [s.id for s in first] == [posted[4].id, posted[3].id]
+    second = api.fetch_next(first)
+    assert second is not None and [s.id for s in second] == [posted[2].id, posted[1].id]
+    third = api.fetch_next(second)
+    assert third is not None and [s.id for s in third] == [posted[0].id]
+    assert api.fetch_next(third) is None
+    newer = api.fetch_previous(second)
+    assert newer is not None and [s.id for s in newer] == [posted[4].id, posted[3].id]
+    assert [s.id for s in api.fetch_remaining(api.timeline_home(limit=2))] == [
+        s.id for s in reversed(posted)
+    ]
+    assert [s.id for s in api.timeline_hashtag("mastopy", limit=40)] == [
+        s.id for s in reversed(posted)
+    ]
+    assert len(api.timeline_public()) == 5
+
+
+def test_mastodon_py_favourites_bookmarks_follows_and_threads(live_api: str) -> None:
+    make_user("alice")
+    bob_id = make_user("bob")
+    alice = logged_in(live_api, "alice")
+    bob = logged_in(live_api, "bob")
+    post = bob.status_post("Bob says hello")
+
+    relationship = alice.account_follow(bob_id)
+    assert relationship.following is True and relationship.followed_by is False
+    assert [r.following for r in alice.account_relationships([bob_id])] == [True]
+    assert [s.id for s in alice.timeline_home()] == [post.id]
+    assert [a.username for a in alice.account_following(alice.me().id)] == ["bob"]
+    assert [a.username for a in bob.account_followers(bob_id)] == ["alice"]
+
+    favourited = alice.status_favourite(post.id)
+    assert favourited.favourited is True and favourited.favourites_count == 1
+    assert [a.username for a in alice.status_favourited_by(post.id)] == ["alice"]
+    assert [s.id for s in alice.favourites()] == [post.id]
+    bookmarked = alice.status_bookmark(post)
+    assert bookmarked.bookmarked is True
+    assert [s.id for s in alice.bookmarks()] == [post.id]
+    alice.status_unbookmark(post)
+    assert alice.bookmarks() == []
+    assert alice.status_unfavourite(post).favourited is False
+
+    reply = alice.status_post("Hello Bob", in_reply_to_id=post)
+    assert reply.in_reply_to_id == post.id and reply.id.startswith("c")
+    answer = bob.status_reply(reply, "Hi Alice")
+    assert answer.in_reply_to_id == reply.id
+    context = alice.status_context(post)
+    assert context.ancestors == []
+    assert [s.id for s in context.descendants] == [reply.id, answer.id]
+    inner = bob.status_context(answer)
+    assert [s.id for s in inner.ancestors] == [post.id, reply.id]
+    assert alice.status(reply.id).text == "Hello Bob"
+
+    assert int(alice.account_lookup("bob").id) == bob_id
+    assert alice.account_unfollow(bob_id).following is False
+    updated = alice.account_update_credentials(display_name="Alice!", note="About me")
+    assert updated.display_name == "Alice!" and updated.source.note == "About me"
+
+    deleted = bob.status_delete(answer)
+    assert deleted.text == "@alice Hi Alice"  # status_reply mentions whom it answers
+    with pytest.raises(MastodonNotFoundError):
+        bob.status(answer.id)
+
+
+def test_mastodon_py_gets_clear_errors(live_api: str) -> None:
+    make_user("alice")
+    api = logged_in(live_api, "alice")
+    with pytest.raises(MastodonAPIError) as too_long:
+        api.status_post("x" * 501)
+    assert too_long.value.args[1] == 422
+    with pytest.raises(MastodonNotFoundError):
+        api.status("424242")
+    anonymous = Mastodon(api_base_url=live_api)
+    with pytest.raises(MastodonUnauthorizedError):
+        anonymous.timeline_home()
+
+
+def test_mastodon_py_idempotency_key(live_api: str) -> None:
+    make_user("alice")
+    api = logged_in(live_api, "alice")
+    first = api.status_post("only once", idempotency_key="retry-1")
+    again = api.status_post("only once", idempotency_key="retry-1")
+    assert first.id == again.id
+    assert len(api.timeline_home()) == 1
+
+
+def test_mastodon_py_authorization_code_flow_and_revocation(live_api: str) -> None:
+    make_user("carol")
+    client_id, client_secret = register(live_api, redirect_uris=CALLBACK)
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=live_api)
+    url = api.auth_request_url(
+        redirect_uris=CALLBACK, scopes=SCOPES, state="st4te", allow_http=True
+    )
+    # The person's part, as a browser does it: log in, then press "Authorize".
+    browser = requests.Session()
+    login_page = browser.get(url)
+    assert "/login" in login_page.url
+    csrf = browser.cookies["agora_csrf"]
+    next_url = parse_qs(urlsplit(login_page.url).query)["next"][0]
+    logged = browser.post(
+        f"{live_api}/login",
+        data={"username": "carol", "password": PASSWORD, "next": next_url, "_csrf_token": csrf},
+    )
+    assert "Authorize" in logged.text and "Agora test client" in logged.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', logged.text))
+    fields["_csrf_token"] = browser.cookies["agora_csrf"]
+    answer = browser.post(f"{live_api}/oauth/authorize", data={**fields, "decision": "authorize"})
+    assert answer.status_code == 200, answer.text
+    target = answer.headers["Refresh"].split("url=", 1)[1]
+    query = parse_qs(urlsplit(target).query)
+    assert target.startswith(CALLBACK) and query["state"] == ["st4te"]
+
+    api.log_in(code=query["code"][0], redirect_uri=CALLBACK, scopes=SCOPES, allow_http=True)
+    assert api.me().username == "carol"
+    token = api.access_token
+    api.revoke_access_token(allow_http=True)
+    revoked = Mastodon(access_token=token, api_base_url=live_api)
+    with pytest.raises(MastodonUnauthorizedError):
+        revoked.account_verify_credentials()
+
+
+def toot(config_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "toot"), *args],
+        env={**os.environ, "XDG_CONFIG_HOME": str(config_home), "NO_COLOR": "1"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_toot_logs_in_and_posts(live_api: str, tmp_path: Path) -> None:
+    make_user("dave")
+    login = toot(tmp_path, "login_cli", "--instance", live_api, "--email", "dave",
+                 "--password", PASSWORD)  # fmt: skip
+    assert login.returncode == 0, login.stdout + login.stderr
+    assert "Successfully logged in" in login.stdout
+    whoami = toot(tmp_path, "whoami")
+    assert whoami.returncode == 0, whoami.stdout + whoami.stderr
+    assert "@dave" in whoami.stdout
+    posted = toot(tmp_path, "post", "Hello from toot #cli")
+    assert posted.returncode == 0, posted.stdout + posted.stderr
+    match = re.search(r"Toot posted: (\S+)", posted.stdout)
+    assert match and re.fullmatch(rf"{live_api}/@dave/\d+", match.group(1))
+    timeline = toot(tmp_path, "timeline", "--once", "--count", "5")
+    assert timeline.returncode == 0, timeline.stdout + timeline.stderr
+    assert "Hello from toot" in timeline.stdout
