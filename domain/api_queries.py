@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 from domain.tables import Post, User
 
 DEFAULT_LIMIT = 20
@@ -133,6 +135,19 @@ async def users_by_ids(user_ids: list[int]) -> dict[int, User]:
         User.id.is_in(list(set(user_ids))) & User.is_suspended.eq(False)
     )
     return {user.id: user for user in users}
+
+
+async def users_by_usernames(usernames: list[str]) -> dict[str, User]:
+    """The visible accounts with these usernames (any case), keyed by lower-cased username."""
+    if not usernames:
+        return {}
+    lowered = list({name.lower() for name in usernames})
+    users: list[User] = (
+        await User.objects()
+        .where(QueryString("lower(username) = ANY({})", lowered))
+        .where(User.is_suspended.eq(False))
+    )
+    return {user.username.lower(): user for user in users}
 
 
 async def visible_user(user_id: int) -> User | None:

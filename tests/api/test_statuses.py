@@ -268,3 +268,17 @@ async def test_create_needs_a_user_token(client: AsyncClient) -> None:
     assert (await client.post("/api/v1/statuses", data={"status": "x"})).status_code == 401
     await make_user("alice")
     assert await Post.count() == 0
+
+
+async def test_content_links_are_absolute_and_mentions_are_listed(client: AsyncClient) -> None:
+    alice = await caller(client, "alice")
+    bob = await make_user("bob")
+    status = await alice.status("Hi @Bob and @nobody, see #tea")
+    assert 'href="http://agora.test/@Bob"' in status["content"]
+    assert 'href="http://agora.test/tags/tea"' in status["content"]
+    assert 'href="/' not in status["content"]
+    assert status["mentions"] == [
+        {"id": str(bob.id), "username": "bob", "acct": "bob", "url": "http://agora.test/@bob"}
+    ]
+    reply = await alice.status("@bob thanks", in_reply_to_id=status["id"])
+    assert [m["username"] for m in reply["mentions"]] == ["bob"]

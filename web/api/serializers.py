@@ -9,6 +9,7 @@ Only posts appear in timelines (as on the web site); comments appear in a status
 from __future__ import annotations
 
 import importlib.metadata
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -74,6 +75,10 @@ def comment_status_id(comment_id: int) -> str:
 
 def _paragraphs(html: str) -> str:
     return f"<p>{html}</p>" if html else ""
+
+
+# How domain.text.render_html marks a mention; clients want the mentioned accounts listed.
+_MENTION = re.compile(r'href="[^"]*/@([A-Za-z0-9_]{1,30})" class="mention"')
 
 
 class Presenter:
@@ -148,6 +153,27 @@ class Presenter:
 
     # ------------------------------------------------------------ statuses
 
+    def _content(self, html: str) -> str:
+        # Agora renders site-relative links; clients show the HTML away from the site.
+        return _paragraphs(html.replace('href="/', f'href="{self.base}/'))
+
+    async def _add_mentions(self, statuses: list[entities.Status]) -> None:
+        """Fill each status's `mentions` with the accounts its text @-mentions."""
+        names = {s.id: list(dict.fromkeys(_MENTION.findall(s.content))) for s in statuses}
+        wanted = sorted({name for found in names.values() for name in found})
+        users = await api_queries.users_by_usernames(wanted)
+        for status in statuses:
+            status.mentions = [
+                {
+                    "id": str(user.id),
+                    "username": user.username,
+                    "acct": user.username,
+                    "url": f"{self.base}/@{user.username}",
+                }
+                for name in names[status.id]
+                if (user := users.get(name.lower())) is not None
+            ]
+
     def _tags(self, text: str) -> list[entities.Tag]:
         return [entities.Tag(name=tag, url=f"{self.base}/tags/{tag}") for tag in extract_tags(text)]
 
@@ -160,7 +186,7 @@ class Presenter:
             created_at=iso(card.created_at),
             edited_at=iso(card.edited_at) if card.edited_at else None,
             account=author,
-            content=_paragraphs(card.html),
+            content=self._content(card.html),
             text=card.text,
             replies_count=card.comment_count,
             favourites_count=card.like_count,
@@ -184,7 +210,7 @@ class Presenter:
             created_at=iso(node.created_at),
             edited_at=None,
             account=author,
-            content=_paragraphs(node.html),
+            content=self._content(node.html),
             text=node.text,
             in_reply_to_id=comment_status_id(parent.id) if parent else str(card.id),
             in_reply_to_account_id=str(parent.author_id if parent else card.author_id),
@@ -201,11 +227,13 @@ class Presenter:
         viewer_id = self.viewer.id if self.viewer else None
         cards = await feeds.cards_by_ids(post_ids, viewer_id)
         authors = await self._authors([card.author_id for card in cards.values()])
-        return [
+        statuses = [
             self.post_status(cards[pid], authors[cards[pid].author_id])
             for pid in post_ids
             if pid in cards and cards[pid].author_id in authors
         ]
+        await self._add_mentions(statuses)
+        return statuses
 
     async def post(self, post_id: int) -> entities.Status:
         found = await self.posts([post_id])
@@ -233,6 +261,7 @@ class Presenter:
                 parent = thread.nodes.get(node.parent_id) if node.parent_id else None
                 status = self.comment_status(node, card, parent, authors[node.author_id])
                 thread.statuses[status.id] = status
+        await self._add_mentions(list(thread.statuses.values()))
         return thread
 
     async def status(self, ref: StatusRef) -> entities.Status:
