@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from httpx import ASGITransport
+from redis.asyncio import Redis
 
+from bench.fanout import FanOutOptions, wait_for_fan_out
+from bench.fanout import format_report as format_fan_out
 from bench.load import CEILING, SCENARIOS, LoadOptions, Result, format_report, run_load
 from bench.seed import TABLES, DatabaseNotEmpty, SeedConfig, main, seed
 from domain.passwords import verify_password
 from domain.settings import get_settings
-from tests.conftest import TEST_DATABASE_URL, http_client, serve_app
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, http_client, serve_app
 
 SMALL = SeedConfig(users=50, posts=500)
 
@@ -207,3 +211,27 @@ def test_percentiles_use_the_nearest_rank() -> None:
     assert result.percentile(0.99) == 99.0
     assert result.percentile(1.0) == 100.0
     assert Result("empty").percentile(0.5) is None
+
+
+async def test_fan_out_timer_records_each_timeline_as_the_post_arrives() -> None:
+    redis = Redis.from_url(TEST_REDIS_URL)
+    keys = ["bench:tl:1", "bench:tl:2", "bench:tl:3"]
+    await redis.zadd(keys[0], {"77": 77})  # already there when polling starts
+
+    async def arrive_later() -> None:
+        await asyncio.sleep(0.15)
+        await redis.zadd(keys[1], {"77": 77})
+
+    sent = time.perf_counter()
+    late = asyncio.create_task(arrive_later())
+    arrivals = await wait_for_fan_out(redis, keys, 77, sent, give_up_after=0.6, interval=0.01)
+    await late
+    await redis.aclose()
+
+    assert len(arrivals.seconds) == 2 and arrivals.missing == 1  # keys[2] never got it
+    assert arrivals.seconds[0] < 0.1
+    assert 0.15 <= arrivals.seconds[1] < 0.5
+    assert arrivals.quantile(0.5) == arrivals.seconds[1]
+    assert arrivals.quantile(1.0) is None
+    report = format_fan_out(FanOutOptions(timeout=0.6), 3, 0, 77, arrivals)
+    assert "NOT met" in report and "missing after 0.6 s: 1" in report
