@@ -15,7 +15,9 @@ import asyncpg
 import pytest
 
 from domain.api_tables import API_TABLES
-from tests.browser.conftest import free_port, wait_until_live
+
+# The browser fixtures are shared, so the consent page can be tested in Chromium too.
+from tests.browser.conftest import browser, free_port, playwright, wait_until_live
 from tests.conftest import ROOT, TEST_DATABASE_URL, run_async
 
 
@@ -26,6 +28,9 @@ async def _truncate_api_tables() -> None:
         await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         await connection.close()
+
+
+__all__ = ["browser", "playwright"]
 
 
 @pytest.fixture(autouse=True)
