@@ -98,11 +98,19 @@ async def account_post_ids(author_id: int, window: IdRange) -> KeyedPage:
     return await _page(_posts("p.author = {}", (author_id,)), window)
 
 
+def _tag_pattern(tag: str) -> str:
+    # The same tag boundaries as domain.feeds.tag_feed, in Postgres's regex dialect.
+    return f"(^|[^[:alnum:]_#&/])#{tag}([^[:alnum:]_]|$)"
+
+
+# The full-text index (see the migrations) narrows the candidates; the pattern then checks
+# that the word really is a #tag.
+_HAS_TAG = "to_tsvector('simple', p.text) @@ plainto_tsquery('simple', {}) AND p.text ~* {}"
+
+
 async def tag_ids(tag: str, window: IdRange) -> KeyedPage:
     """Posts carrying #tag; `tag` must already be normalized (domain.text.normalize_tag)."""
-    # The same tag boundaries as domain.feeds.tag_feed, in Postgres's regex dialect.
-    pattern = f"(^|[^[:alnum:]_#&/])#{tag}([^[:alnum:]_]|$)"
-    return await _page(_posts("p.text ~* {}", (pattern,)), window)
+    return await _page(_posts(_HAS_TAG, (tag, _tag_pattern(tag))), window)
 
 
 async def bookmark_ids(viewer_id: int, window: IdRange) -> KeyedPage:
@@ -172,3 +180,58 @@ async def instance_counts() -> tuple[int, int]:
         " (SELECT count(*) FROM post) AS posts"
     )
     return int(rows[0]["users"]), int(rows[0]["posts"])
+
+
+# ---------------------------------------------------------------- search
+
+SEARCH_MAX_OFFSET = 10_000
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
+async def search_account_ids(query: str, limit: int, offset: int) -> list[int]:
+    """Accounts whose username starts with the query, or whose display name contains it;
+    an exact username first, then the most followed."""
+    text = query.strip().removeprefix("@").split("@")[0]
+    if not text:
+        return []
+    rows: list[dict[str, Any]] = await User.raw(
+        "SELECT id FROM agora_user WHERE NOT is_suspended"
+        " AND (lower(username) LIKE lower({}) OR display_name ILIKE '%' || {} || '%')"
+        " ORDER BY lower(username) = lower({}) DESC, followers_count DESC, id"
+        " LIMIT {} OFFSET {}",
+        _like_prefix(text),
+        _like_prefix(text)[:-1],
+        text,
+        limit,
+        min(offset, SEARCH_MAX_OFFSET),
+    )
+    return [row["id"] for row in rows]
+
+
+async def search_post_ids(query: str, limit: int, offset: int) -> list[int]:
+    """Posts containing every word of the query (full-text, 'simple'), newest first."""
+    rows: list[dict[str, Any]] = await Post.raw(
+        "SELECT p.id FROM post p JOIN agora_user u ON u.id = p.author"
+        " WHERE NOT u.is_suspended"
+        " AND to_tsvector('simple', p.text) @@ plainto_tsquery('simple', {})"
+        " ORDER BY p.id DESC LIMIT {} OFFSET {}",
+        query,
+        limit,
+        min(offset, SEARCH_MAX_OFFSET),
+    )
+    return [row["id"] for row in rows]
+
+
+async def tag_in_use(tag: str) -> bool:
+    """Whether any visible post carries #tag (`tag` already normalized)."""
+    rows: list[dict[str, Any]] = await Post.raw(
+        "SELECT 1 FROM post p JOIN agora_user u ON u.id = p.author"
+        f" WHERE NOT u.is_suspended AND {_HAS_TAG} LIMIT 1",
+        tag,
+        _tag_pattern(tag),
+    )
+    return bool(rows)

@@ -69,6 +69,7 @@ async def test_openapi_schema_describes_every_api_route(client: AsyncClient) -> 
         "/api/v1/timelines/tag/{hashtag}": {"get"},
         "/api/v1/bookmarks": {"get"},
         "/api/v1/favourites": {"get"},
+        "/api/v2/search": {"get"},
         "/oauth/authorize": {"get", "post"},
         "/oauth/token": {"post"},
         "/oauth/revoke": {"post"},

@@ -133,6 +133,16 @@ def test_mastodon_py_favourites_bookmarks_follows_and_threads(live_api: str) -> 
         bob.status(answer.id)
 
 
+def test_mastodon_py_search(live_api: str) -> None:
+    make_user("alice")
+    api = logged_in(live_api, "alice")
+    post = api.status_post("Searching for #needles in haystacks")
+    found = api.search_v2("needles")
+    assert [s.id for s in found.statuses] == [post.id]
+    assert [t.name for t in found.hashtags] == ["needles"]
+    assert [a.username for a in api.search_v2("ali", result_type="accounts").accounts] == ["alice"]
+
+
 def test_mastodon_py_gets_clear_errors(live_api: str) -> None:
     make_user("alice")
     api = logged_in(live_api, "alice")

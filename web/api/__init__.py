@@ -10,6 +10,7 @@ from web.api.auth import api_guard, quota_headers_middleware
 from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.instance import AppsController, InstanceController
 from web.api.oauth import DiscoveryController, OAuthController
+from web.api.search import SearchController
 from web.api.statuses import StatusesController
 from web.api.timelines import TimelinesController
 
@@ -24,6 +25,7 @@ def api_route_handlers() -> list[ControllerRouterHandler]:
             AccountsController,
             StatusesController,
             TimelinesController,
+            SearchController,
         ],
         guards=[api_guard],
         middleware=[quota_headers_middleware],

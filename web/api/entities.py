@@ -208,3 +208,10 @@ class InstanceV2:
     api_versions: dict[str, int]
     contact: dict[str, Any]
     rules: list[dict[str, Any]]
+
+
+@dataclass(kw_only=True)
+class SearchResults:
+    accounts: list[Account]
+    statuses: list[Status]
+    hashtags: list[Tag]

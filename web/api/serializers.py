@@ -174,8 +174,11 @@ class Presenter:
                 if (user := users.get(name.lower())) is not None
             ]
 
+    def tag(self, name: str) -> entities.Tag:
+        return entities.Tag(name=name, url=f"{self.base}/tags/{name}")
+
     def _tags(self, text: str) -> list[entities.Tag]:
-        return [entities.Tag(name=tag, url=f"{self.base}/tags/{tag}") for tag in extract_tags(text)]
+        return [self.tag(name) for name in extract_tags(text)]
 
     def post_status(self, card: PostCard, author: entities.Account) -> entities.Status:
         url = f"{self.base}{card.permalink}"
