@@ -477,3 +477,20 @@ async def revoke_token(app: OAuthApp, token: str) -> None:
 async def app_for(app_id: int) -> OAuthApp | None:
     app: OAuthApp | None = await OAuthApp.objects().where(OAuthApp.id == app_id).first()
     return app
+
+
+async def delete_expired_grants() -> int:
+    """Forget codes and token ids past their expiry (for a periodic job); returns how many.
+
+    An expired token is refused by its `exp` claim anyway; its row only served revocation.
+    """
+    now = datetime.now(UTC)
+    codes = (
+        await AuthorizationCode.delete()
+        .where(AuthorizationCode.expires_at <= now)
+        .returning(AuthorizationCode.id)
+    )
+    tokens = (
+        await AccessToken.delete().where(AccessToken.expires_at <= now).returning(AccessToken.id)
+    )
+    return len(codes) + len(tokens)

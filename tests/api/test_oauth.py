@@ -624,3 +624,36 @@ async def test_server_metadata_lists_the_endpoints(client: AsyncClient) -> None:
 async def test_make_app_helper_is_consistent(client: AsyncClient) -> None:
     registered = await make_app()
     assert registered.redirect_uris == [oauth.OOB_REDIRECT_URI]
+
+
+async def test_consent_page_escapes_what_the_app_chose(client: AsyncClient) -> None:
+    await sign_up(client, "alice")
+    app = await register(client, client_name="<script>alert(1)</script>")
+    page = await client.get(
+        "/oauth/authorize",
+        params={
+            "client_id": app["client_id"],
+            "redirect_uri": CALLBACK,
+            "response_type": "code",
+            "state": '"><script>x</script>',
+        },
+    )
+    assert page.status_code == 200
+    assert "<script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+async def test_expired_grants_are_cleaned_up(client: AsyncClient) -> None:
+    alice = await make_user("alice")
+    registered = await make_app()
+    live = await oauth.issue_token(registered.app, alice, frozenset({"read"}))
+    stale = await oauth.issue_token(registered.app, alice, frozenset({"read"}))
+    await AccessToken.update(
+        {AccessToken.expires_at: datetime.now(UTC) - timedelta(seconds=1)}
+    ).where(
+        AccessToken.jti
+        == jwt.decode(stale.access_token, options={"verify_signature": False})["jti"]
+    )
+    assert await oauth.delete_expired_grants() == 1
+    assert await AccessToken.count() == 1
+    assert (await oauth.verify_token(live.access_token)).user is not None
