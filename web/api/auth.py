@@ -4,7 +4,7 @@ The API never looks at the session cookie: /api/ is exempt from CSRF checks (cli
 no CSRF token), so honouring a cookie there would let any web page act for a logged-in
 visitor. Only an `Authorization: Bearer <JWT>` header identifies the caller.
 
-Each route says what it needs through `opt` (see `needs` and `public_access`); one guard on the
+Each route declares what it needs (see `needs` and `public_access`); one guard on the
 API router checks the token, applies the rate limit, then the route's scopes.
 """
 

@@ -20,10 +20,6 @@ from litestar.status_codes import (
 from domain.errors import ValidationFailed
 from domain.oauth import InvalidToken, OAuthError
 
-API_ERROR_RESPONSES = {
-    "description": 'An error: `{"error": "..."}`',
-}
-
 
 def unprocessable(message: str) -> ValidationException:
     """Invalid input, answered as Mastodon does: 422."""
