@@ -233,5 +233,5 @@ async def test_fan_out_timer_records_each_timeline_as_the_post_arrives() -> None
     assert 0.15 <= arrivals.seconds[1] < 0.5
     assert arrivals.quantile(0.5) == arrivals.seconds[1]
     assert arrivals.quantile(1.0) is None
-    report = format_fan_out(FanOutOptions(timeout=0.6), 3, 0, 77, arrivals)
+    report = format_fan_out(FanOutOptions(timeout=0.6), 3, (0, 0.0), 77, arrivals)
     assert "NOT met" in report and "missing after 0.6 s: 1" in report
