@@ -34,10 +34,8 @@ import asyncpg
 from domain.passwords import hash_password
 from domain.settings import get_settings
 
-# Children first is not needed by TRUNCATE ... CASCADE, but it is the order COPY needs:
-# every row's references are loaded before it.
+# The tables the seed fills, in the order it fills them: every row's references come first.
 TABLES = ("agora_user", "follow", "post", "post_like", "bookmark", "comment")
-SESSION_TABLE = "user_session"
 DAY_SECONDS = 86_400.0
 
 _WORD_TEXT = (
@@ -301,9 +299,14 @@ async def _is_empty(connection: asyncpg.Connection) -> bool:
 
 
 async def _truncate(connection: asyncpg.Connection) -> None:
-    names = ", ".join(f'"{name}"' for name in (*TABLES, SESSION_TABLE))
-    # CASCADE also empties any later table that references these (outboxes, tags...).
-    await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    """Empty every table but Piccolo's record of applied migrations: sessions, queued outbox
+    jobs and API tokens of an old graph would otherwise point at users and posts now gone."""
+    names = await connection.fetch(
+        "SELECT quote_ident(tablename) AS name FROM pg_tables "
+        "WHERE schemaname = 'public' AND tablename <> 'migration'"
+    )
+    listed = ", ".join(row["name"] for row in names)
+    await connection.execute(f"TRUNCATE {listed} RESTART IDENTITY CASCADE")
 
 
 async def _drop_secondary_indexes(connection: asyncpg.Connection) -> list[str]:

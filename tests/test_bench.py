@@ -154,8 +154,13 @@ async def test_seed_refuses_a_database_with_users_unless_reset(
     # The command line says so and exits 2 (it runs its own event loop, hence the thread).
     assert await asyncio.to_thread(main, ["--users", "5", "--posts", "5"]) == 2
 
+    await connection.execute(
+        'INSERT INTO user_session (token_hash, "user", expires_at) '
+        "VALUES ('old', 1, now() + interval '1 day')"
+    )
     await seed(connection, dataclasses.replace(SMALL, posts=300), reset=True)
     assert await _count(connection, "post") == 300
+    assert await _count(connection, "user_session") == 0  # nothing left pointing at old rows
     assert await connection.fetchval("SELECT min(id) FROM post") == 1
 
 
