@@ -494,3 +494,53 @@ async def delete_expired_grants() -> int:
         await AccessToken.delete().where(AccessToken.expires_at <= now).returning(AccessToken.id)
     )
     return len(codes) + len(tokens)
+
+
+# ---------------------------------------------------------------- the user's view
+
+
+@dataclass(frozen=True)
+class AuthorizedApp:
+    """An app holding live tokens for a user, as the user's settings list it."""
+
+    app_id: int
+    name: str
+    website: str | None
+    scopes: frozenset[str]
+    last_authorized: datetime
+
+
+async def authorized_apps(user_id: int) -> list[AuthorizedApp]:
+    """The apps that can act for the user now, most recently authorized first."""
+    rows: list[dict[str, Any]] = await AccessToken.raw(
+        "SELECT a.id, a.name, a.website, string_agg(t.scopes, ' ') AS scopes,"
+        " max(t.created_at) AS last_authorized"
+        " FROM oauth_access_token t JOIN oauth_app a ON a.id = t.app"
+        ' WHERE t."user" = {} AND t.revoked_at IS NULL AND t.expires_at > now()'
+        " GROUP BY a.id ORDER BY last_authorized DESC, a.id DESC",
+        user_id,
+    )
+    return [
+        AuthorizedApp(
+            row["id"],
+            row["name"],
+            row["website"],
+            frozenset(row["scopes"].split()),
+            row["last_authorized"],
+        )
+        for row in rows
+    ]
+
+
+async def revoke_app_access(user_id: int, app_id: int) -> int:
+    """Revoke every token the app holds for the user; returns how many."""
+    revoked = (
+        await AccessToken.update({AccessToken.revoked_at: datetime.now(UTC)})
+        .where(
+            (AccessToken.user == user_id)
+            & (AccessToken.app == app_id)
+            & AccessToken.revoked_at.is_null()
+        )
+        .returning(AccessToken.id)
+    )
+    return len(revoked)

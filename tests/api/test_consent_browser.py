@@ -61,6 +61,29 @@ async def _log_in_at_consent(page: Page, app: dict[str, str], state: str) -> Non
     await expect(page.get_by_role("heading", level=1)).to_have_text("Authorize Browser app?")
 
 
+async def _exchange(live_api: str, app: dict[str, str], code: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=live_api) as client:
+        return await client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+                "code": code,
+                "redirect_uri": CALLBACK,
+            },
+        )
+
+
+async def _serious_violations(page: Page) -> list[str]:
+    results = await Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21aa"]})
+    return [
+        violation["id"]
+        for violation in results.response["violations"]
+        if violation["impact"] in {"serious", "critical"}
+    ]
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
 async def test_authorize_in_a_browser_returns_a_code_to_the_app(
     browser: Browser, live_api: str, javascript: bool
@@ -74,17 +97,7 @@ async def test_authorize_in_a_browser_returns_a_code_to_the_app(
         await page.wait_for_url(f"{CALLBACK}?**")
         query = parse_qs(urlsplit(page.url).query)
         assert query["state"] == ["s-1"]
-        async with httpx.AsyncClient(base_url=live_api) as client:
-            token = await client.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "client_id": app["client_id"],
-                    "client_secret": app["client_secret"],
-                    "code": query["code"][0],
-                    "redirect_uri": CALLBACK,
-                },
-            )
+        token = await _exchange(live_api, app, query["code"][0])
         assert token.status_code == 200 and token.json()["scope"] == "read write"
     finally:
         await page.context.close()
@@ -104,19 +117,23 @@ async def test_deny_in_a_browser_tells_the_app(browser: Browser, live_api: str) 
         await page.context.close()
 
 
-async def test_consent_page_is_accessible(browser: Browser, live_api: str) -> None:
+async def test_consent_and_authorized_apps_pages_are_accessible(
+    browser: Browser, live_api: str
+) -> None:
     await accounts.sign_up("walker", "Walker", PASSWORD)
     app = await _app(live_api)
     # axe-core is injected as a script, which the CSP rightly forbids: bypass it for the audit.
     page = await _page(browser, live_api, javascript=True, bypass_csp=True)
     try:
         await _log_in_at_consent(page, app, "s-3")
-        results = await Axe().run(page, options={"runOnly": ["wcag2a", "wcag2aa", "wcag21aa"]})
-        serious = [
-            violation["id"]
-            for violation in results.response["violations"]
-            if violation["impact"] in {"serious", "critical"}
-        ]
-        assert serious == []
+        assert await _serious_violations(page) == []
+        await page.get_by_role("button", name="Authorize").click()
+        await page.wait_for_url(f"{CALLBACK}?**")
+        await _exchange(live_api, app, parse_qs(urlsplit(page.url).query)["code"][0])
+        await page.goto("/oauth/authorized_applications")
+        await expect(page.get_by_role("heading", level=2)).to_have_text("Browser app")
+        assert await _serious_violations(page) == []
+        await page.get_by_role("button", name="Revoke Browser app").click()
+        await expect(page.get_by_text("No app can use your account")).to_be_visible()
     finally:
         await page.context.close()

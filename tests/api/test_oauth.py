@@ -657,3 +657,38 @@ async def test_expired_grants_are_cleaned_up(client: AsyncClient) -> None:
     assert await oauth.delete_expired_grants() == 1
     assert await AccessToken.count() == 1
     assert (await oauth.verify_token(live.access_token)).user is not None
+
+
+async def test_people_see_and_revoke_their_authorized_apps(client: AsyncClient) -> None:
+    visitor = await client.get("/oauth/authorized_applications")
+    assert visitor.status_code == 303 and visitor.headers["location"].startswith("/login")
+    await sign_up(client, "alice")
+    assert (
+        "No app can use your account" in (await client.get("/oauth/authorized_applications")).text
+    )
+    app = await register(client, client_name="Phone app")
+    issued = await client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "username": "alice",
+            "password": PASSWORD,
+            "scope": "read write",
+        },
+    )
+    headers = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+    page = await client.get("/oauth/authorized_applications")
+    assert "Phone app" in page.text and "Revoke" in page.text
+    unprotected = await client.post(f"/oauth/authorized_applications/{app['id']}/revoke")
+    assert unprotected.status_code == 403  # the CSRF token is required
+    assert (
+        await client.get("/api/v1/accounts/verify_credentials", headers=headers)
+    ).status_code == 200
+    revoked = await post_form(client, f"/oauth/authorized_applications/{app['id']}/revoke", {})
+    assert revoked.status_code == 303
+    assert (
+        await client.get("/api/v1/accounts/verify_credentials", headers=headers)
+    ).status_code == 401
+    assert "Phone app" not in (await client.get("/oauth/authorized_applications")).text

@@ -9,7 +9,7 @@ from web.api.accounts import AccountsController
 from web.api.auth import api_guard, quota_headers_middleware
 from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.instance import AppsController, InstanceController
-from web.api.oauth import DiscoveryController, OAuthController
+from web.api.oauth import AuthorizedAppsController, DiscoveryController, OAuthController
 from web.api.search import SearchController
 from web.api.statuses import StatusesController
 from web.api.timelines import TimelinesController
@@ -33,7 +33,7 @@ def api_route_handlers() -> list[ControllerRouterHandler]:
     )
     oauth = Router(
         path="/",
-        route_handlers=[OAuthController, DiscoveryController],
+        route_handlers=[OAuthController, AuthorizedAppsController, DiscoveryController],
         exception_handlers=API_EXCEPTION_HANDLERS,
     )
     return [api, oauth]

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
 
@@ -281,6 +282,33 @@ class OAuthController(Controller):
         app = await oauth.authenticate_client(client_id, client_secret)
         await oauth.revoke_token(app, params.text("token"))
         return {}
+
+
+class AuthorizedAppsController(Controller):
+    """The person's own list of apps that can act for them, each with a "Revoke" button."""
+
+    path = "/oauth/authorized_applications"
+    tags = ["oauth"]
+    include_in_schema = False  # pages for people, not part of the API
+
+    @get("/")
+    async def list_apps(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = current_user(request)
+        if user is None:
+            return Redirect(login_url_for(request), status_code=303)
+        apps = await oauth.authorized_apps(user.id)
+        listed = [(app, _scope_lines(app.scopes)) for app in apps]
+        return Template("oauth/authorized_applications.html", context={"apps": listed})
+
+    @post("/{app_id:int}/revoke", status_code=303)
+    async def revoke_app(
+        self, request: Request[Any, Any, Any], app_id: FromPath[int]
+    ) -> Response[Any]:
+        user = current_user(request)
+        if user is None:
+            return Redirect(login_url_for(request), status_code=303)
+        await oauth.revoke_app_access(user.id, app_id)
+        return Redirect("/oauth/authorized_applications", status_code=303)
 
 
 MISSING_IMAGE = (
