@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain import redis_guard, timelines
 from domain.errors import NotFound, ValidationFailed
 from domain.tables import Post
 from domain.text import render_html
@@ -51,7 +52,6 @@ class PostCard:
 
     id: int
     text: str
-    html: str
     image: str | None
     image_alt: str
     created_at: datetime
@@ -64,6 +64,11 @@ class PostCard:
     author_avatar: str | None
     liked: bool
     bookmarked: bool
+
+    @property
+    def html(self) -> str:
+        """The text as safe HTML; computed on use, since cached fragments rarely need it."""
+        return render_html(self.text)
 
     @property
     def permalink(self) -> str:
@@ -103,7 +108,6 @@ def _card(row: dict[str, Any]) -> PostCard:
     return PostCard(
         id=row["id"],
         text=row["text"],
-        html=render_html(row["text"]),
         image=row["image"],
         image_alt=row["image_alt"],
         created_at=row["created_at"],
@@ -147,13 +151,33 @@ async def _page(
 
 
 async def home_feed(viewer_id: int, before: Cursor | None = None) -> FeedPage:
-    """Posts by the people the viewer follows, and the viewer's own."""
+    """Posts by the people the viewer follows, and the viewer's own: from the Redis timeline
+    when it can answer, else (Redis down, slow, or the page too deep) from Postgres."""
+    guard = redis_guard.active()
+    if guard is not None:
+        ids = await timelines.page_ids(
+            guard,
+            viewer_id,
+            before.id if before else None,
+            before.created_at if before else None,
+            PAGE_SIZE + 1,
+        )
+        if ids is not None:
+            return await _page_of_ids(ids, viewer_id, PAGE_SIZE)
     source = _Source(
         joins="",
         condition="p.author = {} OR p.author IN (SELECT followed FROM follow WHERE follower = {})",
         params=(viewer_id, viewer_id),
     )
     return await _page(source, viewer_id, before)
+
+
+async def _page_of_ids(ids: list[int], viewer_id: int, limit: int) -> FeedPage:
+    found = await cards_by_ids(ids[:limit], viewer_id)
+    cards = [found[post_id] for post_id in ids[:limit] if post_id in found]
+    has_more = len(ids) > limit and bool(cards)
+    next_cursor = Cursor(cards[-1].created_at, cards[-1].id) if has_more else None
+    return FeedPage(cards, next_cursor)
 
 
 async def public_feed(viewer_id: int | None, before: Cursor | None = None) -> FeedPage:

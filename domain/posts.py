@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from piccolo.querystring import QueryString
 
+from domain import outbox, redis_guard, timelines
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.tables import Post, User
 
@@ -35,9 +36,13 @@ async def create_post(author: User, text: str) -> Post:
     if problem := text_problem(text):
         raise ValidationFailed({"text": problem})
     post = Post(author=author.id, text=text.strip())
-    async with Post._meta.db.transaction():
+    async with outbox.transaction():
         await post.save()
         await User.update({User.posts_count: User.posts_count + 1}).where(User.id == author.id)
+        await outbox.record("fan_out_post", post_id=post.id)
+    # The author sees the post at once; followers get it from the fan-out job.
+    if guard := redis_guard.active():
+        await timelines.push(guard, post.id, [author.id])
     return post
 
 
@@ -53,12 +58,14 @@ async def delete_post(actor: User, post_id: int) -> None:
     post = await get_post(post_id)
     if not may_delete_post(actor, post.author):
         raise Forbidden("Only the author can delete this post.")
-    async with Post._meta.db.transaction():
+    async with outbox.transaction():
         deleted = await Post.delete().where(Post.id == post_id).returning(Post.id)
         if deleted:
             await User.update(
                 {User.posts_count: QueryString("GREATEST(posts_count - 1, 0)")}
             ).where(User.id == post.author)
+            # Pages never show it again (they read posts from Postgres); this tidies timelines.
+            await outbox.record("retract_post", post_id=post_id, author_id=post.author)
 
 
 async def author_username(post_id: int) -> str:

@@ -51,6 +51,14 @@ class Settings:
     redis_timeout_seconds: float
     argon2_time_cost: int
     argon2_memory_kib: int
+    # Authors with more followers than this are not fanned out; their posts merge in at read time.
+    fanout_max_followers: int = 10_000
+    # A home timeline unread for this long expires from Redis and is rebuilt on the next visit.
+    timeline_idle_days: int = 14
+    # After a Redis failure, skip Redis for this long before trying again (the circuit breaker).
+    redis_retry_seconds: float = 5.0
+    # How long rendered post fragments stay cached (their keys change whenever their content does).
+    fragment_ttl_seconds: int = 86_400
     # Serves /_bench/ceiling, the constant page bench/load.py compares every page with.
     bench_routes: bool = False
 
@@ -83,6 +91,10 @@ def load_settings() -> Settings:
         # argon2-cffi's recommended profile (RFC 9106 low-memory); lowered only by the test suite.
         argon2_time_cost=_int("ARGON2_TIME_COST", 3),
         argon2_memory_kib=_int("ARGON2_MEMORY_KIB", 65536),
+        fanout_max_followers=_int("FANOUT_MAX_FOLLOWERS", 10_000),
+        timeline_idle_days=_int("TIMELINE_IDLE_DAYS", 14),
+        redis_retry_seconds=float(os.environ.get("REDIS_RETRY_SECONDS", "5")),
+        fragment_ttl_seconds=_int("FRAGMENT_TTL_SECONDS", 86_400),
         bench_routes=_bool("AGORA_BENCH_ROUTES", False),
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from asyncpg.exceptions import ForeignKeyViolationError
 
+from domain import outbox, redis_guard, timelines
 from domain.errors import NotFound, ValidationFailed
 from domain.tables import Bookmark, Follow, Post, User
 
@@ -103,13 +104,19 @@ async def _change_follow(sql: str, follower: User, followed_id: int) -> None:
     if followed_id == follower.id:
         raise ValidationFailed({"follow": "You cannot follow yourself."})
     try:
-        rows = await Follow.raw(
-            sql, follower.id, followed_id, follower.id, followed_id, follower.id, followed_id
-        )
+        async with outbox.transaction():
+            rows = await Follow.raw(
+                sql, follower.id, followed_id, follower.id, followed_id, follower.id, followed_id
+            )
+            if len(rows) < 2:
+                raise NotFound(USER_MISSING)
+            # Should dropping the timeline below fail (Redis down), the job does it later.
+            await outbox.record("refresh_timeline", user_id=follower.id)
     except ForeignKeyViolationError as error:
         raise NotFound(USER_MISSING) from error
-    if len(rows) < 2:
-        raise NotFound(USER_MISSING)
+    # The follower's home changes now: drop their timeline so the next visit rebuilds it.
+    if guard := redis_guard.active():
+        await timelines.forget(guard, follower.id)
 
 
 async def follow(follower: User, followed_id: int) -> None:

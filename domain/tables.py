@@ -9,6 +9,7 @@ case-insensitive username index) are created in the migrations with raw SQL.
 from __future__ import annotations
 
 from piccolo.columns import (
+    JSONB,
     BigSerial,
     Boolean,
     ForeignKey,
@@ -109,4 +110,14 @@ class Session(Table, tablename="user_session"):
     user_agent = Varchar(length=255, default="")
 
 
-ALL_TABLES = (User, Post, Follow, Like, Bookmark, Comment, Session)
+class OutboxMessage(Table, tablename="outbox"):
+    """A background job recorded in the same transaction as the change that needs it, so it
+    cannot be lost when Redis (and with it the job queue) is down; relayed to SAQ later."""
+
+    id = BigSerial(primary_key=True)
+    job = Varchar(length=64, null=False)
+    payload = JSONB(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+ALL_TABLES = (User, Post, Follow, Like, Bookmark, Comment, Session, OutboxMessage)

@@ -6,26 +6,43 @@ from typing import Any
 
 from saq import CronJob
 
+from domain import redis_guard
+from domain.redis_guard import GuardedRedis
 from domain.settings import get_settings
+from tasks.cache_warming import warm_cache
 from tasks.housekeeping import remove_expired_sessions
+from tasks.outbox_relay import relay_job
 from tasks.queue import create_queue
+from tasks.timeline_jobs import TIMELINE_JOBS
+from web.redis import create_redis
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     from piccolo_conf import DB
 
+    settings = get_settings()
     await DB.start_connection_pool(min_size=0, max_size=5)
     ctx["db"] = DB
+    ctx["redis"] = create_redis(settings)
+    # Jobs get more time than page requests: a batch of fan-out may touch thousands of keys.
+    redis_guard.use(GuardedRedis(ctx["redis"], 5.0, settings.redis_retry_seconds))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    redis_guard.use(None)
+    await ctx["redis"].aclose()
     await ctx["db"].close_connection_pool()
 
 
 settings = {
     "queue": create_queue(get_settings()),
-    "functions": [remove_expired_sessions],
-    "cron_jobs": [CronJob(remove_expired_sessions, cron="17 * * * *")],
+    "functions": [remove_expired_sessions, relay_job, warm_cache, *TIMELINE_JOBS],
+    "cron_jobs": [
+        CronJob(remove_expired_sessions, cron="17 * * * *"),
+        # Sends jobs recorded while Redis was down (the web process relays the rest at once).
+        CronJob(relay_job, cron="* * * * *"),
+        CronJob(warm_cache, cron="*/5 * * * *"),
+    ],
     "concurrency": 10,
     "startup": startup,
     "shutdown": shutdown,

@@ -10,14 +10,22 @@ from saq import Queue, Worker
 from domain import accounts, sessions
 from domain.tables import Session
 from tasks import worker
+from tasks.cache_warming import warm_cache
 from tasks.housekeeping import remove_expired_sessions
+from tasks.outbox_relay import relay_job
+from tasks.timeline_jobs import fan_out_post, refresh_timeline, retract_post
 from tests.conftest import TEST_REDIS_URL
 from tests.helpers import PASSWORD
 
 
 async def test_worker_settings_register_the_job_and_its_schedule() -> None:
     assert remove_expired_sessions in worker.settings["functions"]
-    assert [job.function for job in worker.settings["cron_jobs"]] == [remove_expired_sessions]
+    assert [job.function for job in worker.settings["cron_jobs"]] == [
+        remove_expired_sessions,
+        relay_job,
+        warm_cache,
+    ]
+    assert {fan_out_post, retract_post, refresh_timeline} <= set(worker.settings["functions"])
     assert isinstance(worker.settings["queue"], Queue)
 
 

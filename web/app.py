@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -10,10 +11,13 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from redis.exceptions import RedisError
 
+from domain import outbox, redis_guard
+from domain.redis_guard import GuardedRedis
 from domain.settings import Settings, get_settings
+from tasks.outbox_relay import relay_when_recorded
 from tasks.queue import create_queue
 from web.api import api_route_handlers
 from web.api.openapi import openapi_config
@@ -23,6 +27,7 @@ from web.controllers.accounts import AccountController, SettingsController
 from web.controllers.bench import BenchController
 from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
+from web.controllers.metrics import MetricsController
 from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController, ProfileSettingsController
 from web.dependencies import shared_dependencies
@@ -39,10 +44,6 @@ prometheus = PrometheusConfig(
 )
 
 
-class MetricsController(PrometheusController):
-    path = "/metrics"
-
-
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -53,9 +54,18 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         redis = create_redis(settings)
         queue = create_queue(settings)
         app.state.update(redis=redis, queue=queue, rate_limiter=RateLimiter(redis))
+        redis_guard.use(
+            GuardedRedis(redis, settings.redis_timeout_seconds, settings.redis_retry_seconds)
+        )
+        stop_relay = asyncio.Event()
+        relay = asyncio.create_task(relay_when_recorded(queue, stop_relay))
         try:
             yield
         finally:
+            stop_relay.set()
+            outbox.pending_work.set()  # wake the relay so it sees the stop
+            await relay
+            redis_guard.use(None)
             # Shutting down must not fail because Redis is already gone.
             with suppress(RedisError, OSError):
                 await queue.disconnect()

@@ -9,11 +9,15 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from domain import feeds
+from domain import feeds, redis_guard
 from domain.errors import ValidationFailed
 from domain.text import normalize_tag
 from web.auth import current_user, requires_login
+from web.fragments import post_bodies
 from web.htmx import current_location, is_htmx
+
+# Post cards sit under the feed's h2 (and the page's h1).
+FEED_HEADING_LEVEL = 3
 
 
 def parse_cursor(cursor: str) -> feeds.Cursor | None:
@@ -25,7 +29,7 @@ def parse_cursor(cursor: str) -> feeds.Cursor | None:
         raise ValidationException(str(failure)) from failure
 
 
-def render_feed(
+async def render_feed(
     request: Request[Any, Any, Any],
     template: str,
     page: feeds.FeedPage,
@@ -35,6 +39,7 @@ def render_feed(
     """The whole page, or for htmx's "Older posts" only the next page of posts."""
     in_place = is_htmx(request)
     context.update(
+        bodies=await post_bodies(page.cards, FEED_HEADING_LEVEL, redis_guard.active()),
         page=page,
         viewer=current_user(request),
         back=current_location(request),
@@ -52,7 +57,7 @@ class FeedController(Controller):
         viewer = current_user(request)
         if viewer is None:
             page = await feeds.public_feed(None, before)
-            return render_feed(
+            return await render_feed(
                 request,
                 "feeds/welcome.html",
                 page,
@@ -61,7 +66,7 @@ class FeedController(Controller):
                 empty_message="Nobody has posted yet.",
             )
         page = await feeds.home_feed(viewer.id, before)
-        return render_feed(
+        return await render_feed(
             request,
             "feeds/home.html",
             page,
@@ -78,7 +83,7 @@ class FeedController(Controller):
     ) -> Template:
         viewer = current_user(request)
         page = await feeds.public_feed(viewer.id if viewer else None, parse_cursor(cursor))
-        return render_feed(
+        return await render_feed(
             request,
             "feeds/list.html",
             page,
@@ -99,7 +104,7 @@ class FeedController(Controller):
             raise NotFoundException("Tags are made of letters, digits and underscores.")
         viewer = current_user(request)
         page = await feeds.tag_feed(name, viewer.id if viewer else None, parse_cursor(cursor))
-        return render_feed(
+        return await render_feed(
             request,
             "feeds/list.html",
             page,
@@ -117,7 +122,7 @@ class FeedController(Controller):
         viewer = current_user(request)
         assert viewer is not None  # guaranteed by requires_login
         page = await feeds.bookmarks_feed(viewer.id, parse_cursor(cursor))
-        return render_feed(
+        return await render_feed(
             request,
             "feeds/list.html",
             page,

@@ -13,10 +13,11 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
-from domain import comments, feeds, posts, social
+from domain import comments, feeds, posts, redis_guard, social
 from domain.errors import Forbidden, ValidationFailed
 from domain.tables import User
 from web.auth import current_user, requires_login, safe_next
+from web.fragments import post_bodies
 from web.htmx import current_location, is_htmx
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -66,6 +67,7 @@ async def post_page(
             "viewer": viewer,
             "back": card.permalink if fragment else current_location(request),
             "thread": await comments.comment_thread(post_id),
+            "bodies": await post_bodies([card], 2, redis_guard.active()),
             "values": values or {},
             "errors": errors or {},
         },

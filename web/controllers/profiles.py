@@ -65,7 +65,7 @@ class ProfileController(Controller):
         page = await feeds.profile_feed(
             profile.id, viewer.id if viewer else None, parse_cursor(cursor)
         )
-        return render_feed(
+        return await render_feed(
             request,
             "profiles/profile.html",
             page,

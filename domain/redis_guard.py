@@ -1,0 +1,76 @@
+"""Redis behind a circuit breaker: Redis speeds things up but is never needed for correctness.
+
+Every call has a short deadline. After a failure the breaker opens and Redis is skipped
+entirely for a few seconds, so an outage costs one slow call, not one per request; then a
+single call is let through to see whether Redis is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from prometheus_client import Counter
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+REDIS_FAILURES = Counter("agora_redis_failures", "Redis calls that failed or timed out")
+REDIS_SKIPPED = Counter("agora_redis_skipped", "Redis calls skipped while the breaker was open")
+
+
+class GuardedRedis:
+    def __init__(self, client: Redis, timeout_seconds: float, retry_seconds: float) -> None:
+        self.client = client
+        self.timeout_seconds = timeout_seconds
+        self.retry_seconds = retry_seconds
+        self._open_until = 0.0
+
+    @property
+    def is_open(self) -> bool:
+        """True while Redis is being skipped after a recent failure."""
+        return time.monotonic() < self._open_until
+
+    async def call(self, operation: Callable[[Redis], Awaitable[T]]) -> T | None:
+        """The operation's result, or None if Redis is skipped, fails or is too slow."""
+        if self.is_open:
+            REDIS_SKIPPED.inc()
+            return None
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                return await operation(self.client)
+        except (RedisError, OSError, TimeoutError) as error:
+            REDIS_FAILURES.inc()
+            self._open_until = time.monotonic() + self.retry_seconds
+            logger.warning("Redis unavailable, skipping it for %ss: %r", self.retry_seconds, error)
+            return None
+
+    async def pipeline(self, build: Callable[[Any], None]) -> list[Any] | None:
+        """Run the commands `build` queues on one pipeline (one round trip); None on failure."""
+
+        async def run(client: Redis) -> list[Any]:
+            async with client.pipeline(transaction=False) as pipe:
+                build(pipe)
+                result: list[Any] = await pipe.execute()
+                return result
+
+        return await self.call(run)
+
+
+_active: GuardedRedis | None = None
+
+
+def use(guard: GuardedRedis | None) -> None:
+    """Make `guard` the Redis the domain's caches use (set by the web app and the worker)."""
+    global _active
+    _active = guard
+
+
+def active() -> GuardedRedis | None:
+    """The Redis the caches use, or None when there is none (they then read Postgres)."""
+    return _active

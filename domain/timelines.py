@@ -1,0 +1,224 @@
+"""Home timelines in Redis: one sorted set of post ids per reader, filled on write (fan-out).
+
+Key `tl:<user id>` holds the newest TIMELINE_SIZE post ids of the people the user follows
+(and their own), scored by post id, which grows with time (ids come from a sequence as posts
+are written). A sentinel member scored -1 marks a timeline as built even when it is empty.
+`tl:<user id>:big` lists the followed authors too popular to fan out; their posts are merged
+in at read time. Both keys expire after TIMELINE_IDLE_DAYS without a read, so only active
+readers' timelines are kept warm; fan-out skips timelines that do not exist, and a missing
+timeline is rebuilt from Postgres on the next visit. Postgres stays the source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from domain.redis_guard import GuardedRedis
+from domain.settings import get_settings
+from domain.tables import Follow, Post, User
+
+TIMELINE_SIZE = 800
+SENTINEL = "0"
+FAN_OUT_BATCH = 1000
+
+# Adds the post to each timeline that exists, then trims it to the sentinel plus the newest
+# TIMELINE_SIZE posts. One script call per batch of followers: one round trip.
+_PUSH = """
+local added = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, ARGV[1], ARGV[1])
+    redis.call('ZREMRANGEBYRANK', key, 1, -(tonumber(ARGV[2]) + 1))
+    added = added + 1
+  end
+end
+return added
+"""
+
+
+def timeline_key(user_id: int) -> str:
+    return f"tl:{user_id}"
+
+
+def big_authors_key(user_id: int) -> str:
+    return f"tl:{user_id}:big"
+
+
+def _ttl_seconds() -> int:
+    return get_settings().timeline_idle_days * 86_400
+
+
+def _big_threshold() -> int:
+    return get_settings().fanout_max_followers
+
+
+async def push(guard: GuardedRedis, post_id: int, user_ids: list[int]) -> int | None:
+    """Add a post to the existing timelines of these users; how many took it (None if down)."""
+    total = 0
+    for batch in _batches(user_ids, FAN_OUT_BATCH):
+        keys = [timeline_key(user_id) for user_id in batch]
+
+        async def run(client: Any, keys: list[str] = keys) -> int:
+            added: int = await client.eval(_PUSH, len(keys), *keys, post_id, TIMELINE_SIZE)
+            return added
+
+        added = await guard.call(run)
+        if added is None:
+            return None
+        total += added
+    return total
+
+
+async def remove(guard: GuardedRedis, post_ids: list[int], user_ids: list[int]) -> bool:
+    """Take posts out of these users' timelines; False if Redis could not be reached."""
+    if not post_ids:
+        return True
+    for batch in _batches(user_ids, FAN_OUT_BATCH):
+
+        def build(pipe: Any, batch: list[int] = batch) -> None:
+            for user_id in batch:
+                pipe.zrem(timeline_key(user_id), *post_ids)
+
+        if await guard.pipeline(build) is None:
+            return False
+    return True
+
+
+async def forget(guard: GuardedRedis, user_id: int) -> bool:
+    """Drop a user's timeline so the next visit rebuilds it (after a follow or unfollow)."""
+    result = await guard.call(
+        lambda client: client.delete(timeline_key(user_id), big_authors_key(user_id))
+    )
+    return result is not None
+
+
+def _batches(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def followers_in_batches(author_id: int) -> list[int]:
+    """Everyone following the author, read by keyset so huge lists do not load at once."""
+    followers: list[int] = []
+    last_id = 0
+    while True:
+        rows = await Follow.raw(
+            "SELECT id, follower FROM follow WHERE followed = {} AND id > {} ORDER BY id LIMIT {}",
+            author_id,
+            last_id,
+            FAN_OUT_BATCH,
+        )
+        followers.extend(row["follower"] for row in rows)
+        if len(rows) < FAN_OUT_BATCH:
+            return followers
+        last_id = rows[-1]["id"]
+
+
+async def fan_out(guard: GuardedRedis, post_id: int) -> int | None:
+    """Push a new post into its author's and (unless the author is too popular) followers'
+    timelines. Idempotent: pushing twice leaves the same sets. None if Redis is down."""
+    row = (
+        await Post.select(Post.author, Post.author.followers_count.as_alias("followers"))
+        .where(Post.id == post_id)
+        .first()
+    )
+    if row is None:  # deleted before the job ran
+        return 0
+    readers = [row["author"]]
+    if row["followers"] <= _big_threshold():
+        readers += await followers_in_batches(row["author"])
+    return await push(guard, post_id, readers)
+
+
+async def retract(guard: GuardedRedis, post_id: int, author_id: int) -> bool:
+    """Remove a deleted post from every timeline that may hold it."""
+    readers = [author_id, *await followers_in_batches(author_id)]
+    return await remove(guard, [post_id], readers)
+
+
+async def page_ids(
+    guard: GuardedRedis, viewer_id: int, before_id: int | None, before_time: Any, count: int
+) -> list[int] | None:
+    """Up to `count` post ids of the viewer's home feed older than `before_id`, newest first;
+    None when Redis cannot answer or the page lies past the end of the kept timeline."""
+    key, big_key = timeline_key(viewer_id), big_authors_key(viewer_id)
+    highest = f"({before_id}" if before_id else "+inf"
+    ttl = _ttl_seconds()
+
+    def build(pipe: Any) -> None:
+        pipe.exists(key)
+        pipe.zrevrangebyscore(key, highest, 1, start=0, num=count)
+        pipe.zcard(key)
+        pipe.get(big_key)
+        pipe.expire(key, ttl)
+        pipe.expire(big_key, ttl)
+
+    result = await guard.pipeline(build)
+    if result is None:
+        return None
+    exists, members, size, big_raw = result[:4]
+    if not exists:
+        rebuilt = await rebuild(guard, viewer_id)
+        if rebuilt is None:
+            return None
+        ids, big_authors = rebuilt
+        ids = [post_id for post_id in ids if before_id is None or post_id < before_id][:count]
+    else:
+        ids = [int(member) for member in members]
+        big_authors = [int(part) for part in (big_raw or b"").decode().split(",") if part]
+        if len(ids) < count and size - 1 >= TIMELINE_SIZE:
+            return None  # older than the timeline keeps: let Postgres page it
+    if big_authors:
+        ids = await _merge_big_authors(ids, big_authors, before_time, before_id, count)
+    return ids
+
+
+async def _merge_big_authors(
+    ids: list[int], authors: list[int], before_time: Any, before_id: int | None, count: int
+) -> list[int]:
+    condition = "author = ANY({})"
+    params: list[Any] = [authors]
+    if before_id is not None:
+        condition += " AND (created_at, id) < ({}, {})"
+        params += [before_time, before_id]
+    rows = await Post.raw(
+        f"SELECT id FROM post WHERE {condition} ORDER BY created_at DESC, id DESC LIMIT {{}}",
+        *params,
+        count,
+    )
+    return sorted({*ids, *(row["id"] for row in rows)}, reverse=True)[:count]
+
+
+async def rebuild(guard: GuardedRedis, user_id: int) -> tuple[list[int], list[int]] | None:
+    """Build a user's timeline from Postgres; returns (post ids, big authors followed)."""
+    threshold = _big_threshold()
+    big_rows = await User.raw(
+        "SELECT u.id FROM follow f JOIN agora_user u ON u.id = f.followed"
+        " WHERE f.follower = {} AND u.followers_count > {}",
+        user_id,
+        threshold,
+    )
+    big_authors = [row["id"] for row in big_rows]
+    rows = await Post.raw(
+        "SELECT id FROM post WHERE author = {} OR author IN ("
+        " SELECT f.followed FROM follow f JOIN agora_user u ON u.id = f.followed"
+        " WHERE f.follower = {} AND u.followers_count <= {})"
+        " ORDER BY created_at DESC, id DESC LIMIT {}",
+        user_id,
+        user_id,
+        threshold,
+        TIMELINE_SIZE,
+    )
+    ids = [row["id"] for row in rows]
+    key, big_key, ttl = timeline_key(user_id), big_authors_key(user_id), _ttl_seconds()
+
+    def build(pipe: Any) -> None:
+        pipe.delete(key)
+        pipe.zadd(key, {SENTINEL: -1, **{str(post_id): post_id for post_id in ids}})
+        pipe.set(big_key, ",".join(str(author) for author in big_authors), ex=ttl)
+        pipe.expire(key, ttl)
+
+    if await guard.pipeline(build) is None:
+        return None
+    return ids, big_authors

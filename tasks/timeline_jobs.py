@@ -1,0 +1,41 @@
+"""Jobs that keep home timelines in Redis in step with Postgres. Each is idempotent, so a
+retry or a duplicate relay does no harm; each raises when Redis is down, so SAQ retries it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import redis_guard, timelines
+
+
+class RedisUnavailable(RuntimeError):
+    """Raised so SAQ retries the job later rather than counting it done."""
+
+
+def _guard() -> redis_guard.GuardedRedis:
+    guard = redis_guard.active()
+    if guard is None:
+        raise RedisUnavailable("the worker has no Redis configured")
+    return guard
+
+
+async def fan_out_post(ctx: dict[str, Any], *, post_id: int) -> int:
+    """Put a new post into its readers' timelines; returns how many timelines took it."""
+    pushed = await timelines.fan_out(_guard(), post_id)
+    if pushed is None:
+        raise RedisUnavailable("could not reach Redis to fan out")
+    return pushed
+
+
+async def retract_post(ctx: dict[str, Any], *, post_id: int, author_id: int) -> None:
+    if not await timelines.retract(_guard(), post_id, author_id):
+        raise RedisUnavailable("could not reach Redis to retract a post")
+
+
+async def refresh_timeline(ctx: dict[str, Any], *, user_id: int) -> None:
+    """After a follow or unfollow: drop the timeline; the next visit rebuilds it."""
+    if not await timelines.forget(_guard(), user_id):
+        raise RedisUnavailable("could not reach Redis to refresh a timeline")
+
+
+TIMELINE_JOBS = (fan_out_post, retract_post, refresh_timeline)

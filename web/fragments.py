@@ -1,0 +1,76 @@
+"""Rendered post bodies cached in Redis, shared by every viewer.
+
+A fragment holds only what every viewer sees alike: the author's name and the post's text
+and time (never like state, counts or forms, which are rendered per request). Its key is a
+digest of everything it shows, so any change (an edit, a new display name) makes a new key
+and stale fragments are never read; the old ones simply expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from prometheus_client import Counter
+
+from domain.feeds import PostCard
+from domain.redis_guard import GuardedRedis
+from domain.settings import get_settings
+from web.templating import TEMPLATES_DIR
+
+FRAGMENT_HITS = Counter("agora_fragment_cache_hits", "Post fragments served from Redis")
+FRAGMENT_MISSES = Counter("agora_fragment_cache_misses", "Post fragments rendered afresh")
+
+# A plain environment, so the worker can render fragments without the web app.
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True)
+)
+
+
+def fragment_key(card: PostCard, heading: int) -> str:
+    shown = "\x1f".join(
+        (
+            card.author_username,
+            card.author_display_name,
+            card.author_avatar or "",
+            card.text,
+            card.image or "",
+            card.image_alt,
+            card.edited_at.isoformat() if card.edited_at else "",
+        )
+    )
+    digest = hashlib.blake2b(shown.encode(), digest_size=10).hexdigest()
+    return f"frag:post:{card.id}:h{heading}:{digest}"
+
+
+def render_body(card: PostCard, heading: int) -> str:
+    return _environment.get_template("partials/post_body.html").render(card=card, heading=heading)
+
+
+async def post_bodies(
+    cards: Sequence[PostCard], heading: int, guard: GuardedRedis | None
+) -> dict[int, str]:
+    """Each card's body HTML, from Redis where cached (one round trip), rendered otherwise."""
+    if not cards:
+        return {}
+    keys = [fragment_key(card, heading) for card in cards]
+    cached = await guard.call(lambda client: client.mget(keys)) if guard else None
+    bodies: dict[int, str] = {}
+    fresh: dict[str, str] = {}
+    for card, key, hit in zip(cards, keys, cached or [None] * len(cards), strict=True):
+        if hit is not None:
+            bodies[card.id] = hit.decode()
+            continue
+        bodies[card.id] = fresh[key] = render_body(card, heading)
+    FRAGMENT_HITS.inc(len(cards) - len(fresh))
+    FRAGMENT_MISSES.inc(len(fresh))
+    if fresh and guard:
+        ttl = get_settings().fragment_ttl_seconds
+
+        def store(pipe: object) -> None:
+            for key, html in fresh.items():
+                pipe.set(key, html, ex=ttl)  # type: ignore[attr-defined]
+
+        await guard.pipeline(store)
+    return bodies
