@@ -111,7 +111,9 @@ async def _change_follow(sql: str, follower: User, followed_id: int) -> None:
             if len(rows) < 2:
                 raise NotFound(USER_MISSING)
             # Should dropping the timeline below fail (Redis down), the job does it later.
-            await outbox.record("refresh_timeline", user_id=follower.id)
+            await outbox.record(
+                "refresh_timeline", user_id=follower.id, changed_ms=timelines.now_ms()
+            )
     except ForeignKeyViolationError as error:
         raise NotFound(USER_MISSING) from error
     # The follower's home changes now: drop their timeline so the next visit rebuilds it.

@@ -3,14 +3,16 @@
 Key `tl:<user id>` holds the newest TIMELINE_SIZE post ids of the people the user follows
 (and their own), scored by post id, which grows with time (ids come from a sequence as posts
 are written). A sentinel member scored -1 marks a timeline as built even when it is empty.
-`tl:<user id>:big` lists the followed authors too popular to fan out; their posts are merged
-in at read time. Both keys expire after TIMELINE_IDLE_DAYS without a read, so only active
-readers' timelines are kept warm; fan-out skips timelines that do not exist, and a missing
-timeline is rebuilt from Postgres on the next visit. Postgres stays the source of truth.
+`tl:<user id>:big` holds when the timeline was built and the followed authors too popular
+to fan out ("<ms>;<id>,<id>"); their posts are merged in at read time. Both keys expire
+after TIMELINE_IDLE_DAYS without a read, so only active readers' timelines are kept warm;
+fan-out skips timelines that do not exist, and a missing timeline is rebuilt from Postgres
+on the next visit. Postgres stays the source of truth.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,12 +87,36 @@ async def remove(guard: GuardedRedis, post_ids: list[int], user_ids: list[int]) 
     return True
 
 
-async def forget(guard: GuardedRedis, user_id: int) -> bool:
-    """Drop a user's timeline so the next visit rebuilds it (after a follow or unfollow)."""
-    result = await guard.call(
-        lambda client: client.delete(timeline_key(user_id), big_authors_key(user_id))
-    )
-    return result is not None
+async def forget(guard: GuardedRedis, user_id: int, changed_ms: int | None = None) -> bool:
+    """Drop a user's timeline so the next visit rebuilds it (after a follow or unfollow).
+
+    With `changed_ms` (when the follows changed), a timeline built after that is kept: it
+    already reflects the change. False if Redis could not be reached.
+    """
+
+    async def drop(client: Any) -> bool:
+        if changed_ms is not None:
+            meta = await client.get(big_authors_key(user_id))
+            if meta and _built_ms(meta) >= changed_ms:
+                return True
+        await client.delete(timeline_key(user_id), big_authors_key(user_id))
+        return True
+
+    return bool(await guard.call(drop))
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _built_ms(meta: bytes) -> int:
+    built, _, _ = meta.decode().partition(";")
+    return int(built) if built.isdigit() else 0
+
+
+def _big_authors(meta: bytes | None) -> list[int]:
+    _, _, authors = (meta or b"").decode().partition(";")
+    return [int(author) for author in authors.split(",") if author]
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:
@@ -166,7 +192,7 @@ async def page_ids(
         ids = [post_id for post_id in ids if before_id is None or post_id < before_id][:count]
     else:
         ids = [int(member) for member in members]
-        big_authors = [int(part) for part in (big_raw or b"").decode().split(",") if part]
+        big_authors = _big_authors(big_raw)
         if len(ids) < count and size - 1 >= TIMELINE_SIZE:
             return None  # older than the timeline keeps: let Postgres page it
     if big_authors:
@@ -193,6 +219,7 @@ async def _merge_big_authors(
 async def rebuild(guard: GuardedRedis, user_id: int) -> tuple[list[int], list[int]] | None:
     """Build a user's timeline from Postgres; returns (post ids, big authors followed)."""
     threshold = _big_threshold()
+    built_ms = now_ms()
     big_rows = await User.raw(
         "SELECT u.id FROM follow f JOIN agora_user u ON u.id = f.followed"
         " WHERE f.follower = {} AND u.followers_count > {}",
@@ -216,7 +243,8 @@ async def rebuild(guard: GuardedRedis, user_id: int) -> tuple[list[int], list[in
     def build(pipe: Any) -> None:
         pipe.delete(key)
         pipe.zadd(key, {SENTINEL: -1, **{str(post_id): post_id for post_id in ids}})
-        pipe.set(big_key, ",".join(str(author) for author in big_authors), ex=ttl)
+        authors = ",".join(str(author) for author in big_authors)
+        pipe.set(big_key, f"{built_ms};{authors}", ex=ttl)
         pipe.expire(key, ttl)
 
     if await guard.pipeline(build) is None:

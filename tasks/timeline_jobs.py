@@ -32,9 +32,10 @@ async def retract_post(ctx: dict[str, Any], *, post_id: int, author_id: int) -> 
         raise RedisUnavailable("could not reach Redis to retract a post")
 
 
-async def refresh_timeline(ctx: dict[str, Any], *, user_id: int) -> None:
-    """After a follow or unfollow: drop the timeline; the next visit rebuilds it."""
-    if not await timelines.forget(_guard(), user_id):
+async def refresh_timeline(ctx: dict[str, Any], *, user_id: int, changed_ms: int) -> None:
+    """After a follow or unfollow: drop the timeline unless it was rebuilt since the change
+    (the web process normally dropped it already); the next visit rebuilds it."""
+    if not await timelines.forget(_guard(), user_id, changed_ms):
         raise RedisUnavailable("could not reach Redis to refresh a timeline")
 
 
