@@ -19,8 +19,8 @@ from tests.helpers import PASSWORD
 CALLBACK = "http://client.test/callback"
 
 
-async def _app(live_api: str) -> dict[str, str]:
-    async with httpx.AsyncClient(base_url=live_api) as client:
+async def _app(live_server: str) -> dict[str, str]:
+    async with httpx.AsyncClient(base_url=live_server) as client:
         response = await client.post(
             "/api/v1/apps",
             data={"client_name": "Browser app", "redirect_uris": CALLBACK, "scopes": "read write"},
@@ -31,10 +31,10 @@ async def _app(live_api: str) -> dict[str, str]:
 
 
 async def _page(
-    browser: Browser, live_api: str, javascript: bool, bypass_csp: bool = False
+    browser: Browser, live_server: str, javascript: bool, bypass_csp: bool = False
 ) -> Page:
     context = await browser.new_context(
-        base_url=live_api, java_script_enabled=javascript, bypass_csp=bypass_csp
+        base_url=live_server, java_script_enabled=javascript, bypass_csp=bypass_csp
     )
     context.set_default_timeout(10_000)
     page = await context.new_page()
@@ -61,8 +61,8 @@ async def _log_in_at_consent(page: Page, app: dict[str, str], state: str) -> Non
     await expect(page.get_by_role("heading", level=1)).to_have_text("Authorize Browser app?")
 
 
-async def _exchange(live_api: str, app: dict[str, str], code: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=live_api) as client:
+async def _exchange(live_server: str, app: dict[str, str], code: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=live_server) as client:
         return await client.post(
             "/oauth/token",
             data={
@@ -86,27 +86,27 @@ async def _serious_violations(page: Page) -> list[str]:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
 async def test_authorize_in_a_browser_returns_a_code_to_the_app(
-    browser: Browser, live_api: str, javascript: bool
+    browser: Browser, live_server: str, javascript: bool
 ) -> None:
     await accounts.sign_up("walker", "Walker", PASSWORD)
-    app = await _app(live_api)
-    page = await _page(browser, live_api, javascript)
+    app = await _app(live_server)
+    page = await _page(browser, live_server, javascript)
     try:
         await _log_in_at_consent(page, app, "s-1")
         await page.get_by_role("button", name="Authorize").click()
         await page.wait_for_url(f"{CALLBACK}?**")
         query = parse_qs(urlsplit(page.url).query)
         assert query["state"] == ["s-1"]
-        token = await _exchange(live_api, app, query["code"][0])
+        token = await _exchange(live_server, app, query["code"][0])
         assert token.status_code == 200 and token.json()["scope"] == "read write"
     finally:
         await page.context.close()
 
 
-async def test_deny_in_a_browser_tells_the_app(browser: Browser, live_api: str) -> None:
+async def test_deny_in_a_browser_tells_the_app(browser: Browser, live_server: str) -> None:
     await accounts.sign_up("walker", "Walker", PASSWORD)
-    app = await _app(live_api)
-    page = await _page(browser, live_api, javascript=True)
+    app = await _app(live_server)
+    page = await _page(browser, live_server, javascript=True)
     try:
         await _log_in_at_consent(page, app, "s-2")
         await page.get_by_role("button", name="Deny").click()
@@ -118,18 +118,18 @@ async def test_deny_in_a_browser_tells_the_app(browser: Browser, live_api: str) 
 
 
 async def test_consent_and_authorized_apps_pages_are_accessible(
-    browser: Browser, live_api: str
+    browser: Browser, live_server: str
 ) -> None:
     await accounts.sign_up("walker", "Walker", PASSWORD)
-    app = await _app(live_api)
+    app = await _app(live_server)
     # axe-core is injected as a script, which the CSP rightly forbids: bypass it for the audit.
-    page = await _page(browser, live_api, javascript=True, bypass_csp=True)
+    page = await _page(browser, live_server, javascript=True, bypass_csp=True)
     try:
         await _log_in_at_consent(page, app, "s-3")
         assert await _serious_violations(page) == []
         await page.get_by_role("button", name="Authorize").click()
         await page.wait_for_url(f"{CALLBACK}?**")
-        await _exchange(live_api, app, parse_qs(urlsplit(page.url).query)["code"][0])
+        await _exchange(live_server, app, parse_qs(urlsplit(page.url).query)["code"][0])
         await page.goto("/oauth/authorized_applications")
         await expect(page.get_by_role("heading", level=2)).to_have_text("Browser app")
         assert await _serious_violations(page) == []

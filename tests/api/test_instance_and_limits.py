@@ -84,6 +84,8 @@ async def test_openapi_schema_describes_every_api_route(client: AsyncClient) -> 
     assert create["security"] == [{"OAuth2": ["write:statuses"]}]
     assert "403" in create["responses"] and "422" in create["responses"]
     assert create["requestBody"]["content"]["application/json"]["schema"]["required"] == ["status"]
+    home = paths["/api/v1/timelines/home"]["get"]
+    assert {"max_id", "since_id", "min_id", "limit"} <= {p["name"] for p in home["parameters"]}
     status_schema = schema["components"]["schemas"]["Status"]["properties"]
     assert {"id", "content", "account", "favourites_count", "in_reply_to_id"} <= set(status_schema)
     assert schema["components"]["securitySchemes"]["OAuth2"]["type"] == "oauth2"

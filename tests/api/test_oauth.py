@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 
 from domain import oauth
 from domain.api_tables import AccessToken
@@ -26,6 +26,19 @@ async def register(client: AsyncClient, **fields: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def token_request(
+    client: AsyncClient, app: dict[str, Any], grant_type: str, **fields: str
+) -> Response:
+    """POST /oauth/token with the app's credentials in the body."""
+    data = {
+        "grant_type": grant_type,
+        "client_id": app["client_id"],
+        "client_secret": app["client_secret"],
+        **fields,
+    }
+    return await client.post("/oauth/token", data=data)
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -110,16 +123,8 @@ async def test_app_verify_credentials_needs_a_token(client: AsyncClient) -> None
 async def test_password_grant_issues_a_signed_jwt(client: AsyncClient) -> None:
     alice = await make_user("alice")
     app = await register(client)
-    response = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": "alice",
-            "password": PASSWORD,
-            "scope": "read write",
-        },
+    response = await token_request(
+        client, app, "password", username="alice", password=PASSWORD, scope="read write"
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -172,16 +177,8 @@ async def test_password_grant_refuses_wrong_password_and_bad_clients(client: Asy
 async def test_scope_beyond_the_apps_registration_is_refused(client: AsyncClient) -> None:
     await make_user("alice")
     app = await register(client, scopes="read")
-    response = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": "alice",
-            "password": PASSWORD,
-            "scope": "read write",
-        },
+    response = await token_request(
+        client, app, "password", username="alice", password=PASSWORD, scope="read write"
     )
     assert response.status_code == 400 and response.json()["error"] == "invalid_scope"
 
@@ -319,15 +316,8 @@ async def test_pkce_verifier_is_required_when_a_challenge_was_given(client: Asyn
         client, app, "authorize", code_challenge=challenge, code_challenge_method="S256"
     )
     code = parse_qs(urlsplit(target_of(answer.text)).query)["code"][0]
-    response = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "code": code,
-            "redirect_uri": CALLBACK,
-        },
+    response = await token_request(
+        client, app, "authorization_code", code=code, redirect_uri=CALLBACK
     )
     assert response.status_code == 400
 
@@ -400,15 +390,12 @@ async def test_out_of_band_code_is_shown_on_the_page(client: AsyncClient) -> Non
     assert answer.status_code == 200
     match = re.search(r'readonly value="([^"]+)"', answer.text)
     assert match
-    token = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "code": match.group(1),
-            "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
-        },
+    token = await token_request(
+        client,
+        app,
+        "authorization_code",
+        code=match.group(1),
+        redirect_uri="urn:ietf:wg:oauth:2.0:oob",
     )
     assert token.status_code == 200 and token.json()["scope"] == "read"
 
@@ -443,15 +430,8 @@ async def test_codes_expire(client: AsyncClient) -> None:
     await AuthorizationCode.update(
         {AuthorizationCode.expires_at: datetime.now(UTC) - timedelta(seconds=1)}, force=True
     )
-    response = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "code": code,
-            "redirect_uri": CALLBACK,
-        },
+    response = await token_request(
+        client, app, "authorization_code", code=code, redirect_uri=CALLBACK
     )
     assert response.status_code == 400
 
@@ -506,16 +486,8 @@ async def test_invalid_token_on_a_public_endpoint_is_still_401(client: AsyncClie
 async def test_revoked_token_is_refused_at_once(client: AsyncClient) -> None:
     await make_user("alice")
     app = await register(client)
-    issued = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": "alice",
-            "password": PASSWORD,
-            "scope": "read",
-        },
+    issued = await token_request(
+        client, app, "password", username="alice", password=PASSWORD, scope="read"
     )
     token = issued.json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -667,16 +639,8 @@ async def test_people_see_and_revoke_their_authorized_apps(client: AsyncClient) 
         "No app can use your account" in (await client.get("/oauth/authorized_applications")).text
     )
     app = await register(client, client_name="Phone app")
-    issued = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": "alice",
-            "password": PASSWORD,
-            "scope": "read write",
-        },
+    issued = await token_request(
+        client, app, "password", username="alice", password=PASSWORD, scope="read write"
     )
     headers = {"Authorization": f"Bearer {issued.json()['access_token']}"}
     page = await client.get("/oauth/authorized_applications")

@@ -50,8 +50,8 @@ def logged_in(base_url: str, username: str) -> Mastodon:
     return api
 
 
-def test_mastodon_py_sees_a_compatible_server(live_api: str) -> None:
-    api = Mastodon(api_base_url=live_api, version_check_mode="created")
+def test_mastodon_py_sees_a_compatible_server(live_server: str) -> None:
+    api = Mastodon(api_base_url=live_server, version_check_mode="created")
     assert api.retrieve_mastodon_version(fail_hard=True) == "4.3.0"
     assert api.mastodon_api_version == 2
     instance = api.instance()
@@ -60,9 +60,9 @@ def test_mastodon_py_sees_a_compatible_server(live_api: str) -> None:
     assert "password" in info.grant_types_supported
 
 
-def test_mastodon_py_posts_reads_and_pages_the_home_timeline(live_api: str) -> None:
+def test_mastodon_py_posts_reads_and_pages_the_home_timeline(live_server: str) -> None:
     make_user("alice")
-    api = logged_in(live_api, "alice")
+    api = logged_in(live_server, "alice")
     me = api.account_verify_credentials()
     assert me.username == "alice"
     posted = [api.status_post(f"Post number {n} #mastopy") for n in range(5)]
@@ -86,11 +86,11 @@ def test_mastodon_py_posts_reads_and_pages_the_home_timeline(live_api: str) -> N
     assert len(api.timeline_public()) == 5
 
 
-def test_mastodon_py_favourites_bookmarks_follows_and_threads(live_api: str) -> None:
+def test_mastodon_py_favourites_bookmarks_follows_and_threads(live_server: str) -> None:
     make_user("alice")
     bob_id = make_user("bob")
-    alice = logged_in(live_api, "alice")
-    bob = logged_in(live_api, "bob")
+    alice = logged_in(live_server, "alice")
+    bob = logged_in(live_server, "bob")
     post = bob.status_post("Bob says hello")
 
     relationship = alice.account_follow(bob_id)
@@ -133,9 +133,9 @@ def test_mastodon_py_favourites_bookmarks_follows_and_threads(live_api: str) -> 
         bob.status(answer.id)
 
 
-def test_mastodon_py_search(live_api: str) -> None:
+def test_mastodon_py_search(live_server: str) -> None:
     make_user("alice")
-    api = logged_in(live_api, "alice")
+    api = logged_in(live_server, "alice")
     post = api.status_post("Searching for #needles in haystacks")
     found = api.search_v2("needles")
     assert [s.id for s in found.statuses] == [post.id]
@@ -143,32 +143,32 @@ def test_mastodon_py_search(live_api: str) -> None:
     assert [a.username for a in api.search_v2("ali", result_type="accounts").accounts] == ["alice"]
 
 
-def test_mastodon_py_gets_clear_errors(live_api: str) -> None:
+def test_mastodon_py_gets_clear_errors(live_server: str) -> None:
     make_user("alice")
-    api = logged_in(live_api, "alice")
+    api = logged_in(live_server, "alice")
     with pytest.raises(MastodonAPIError) as too_long:
         api.status_post("x" * 501)
     assert too_long.value.args[1] == 422
     with pytest.raises(MastodonNotFoundError):
         api.status("424242")
-    anonymous = Mastodon(api_base_url=live_api)
+    anonymous = Mastodon(api_base_url=live_server)
     with pytest.raises(MastodonUnauthorizedError):
         anonymous.timeline_home()
 
 
-def test_mastodon_py_idempotency_key(live_api: str) -> None:
+def test_mastodon_py_idempotency_key(live_server: str) -> None:
     make_user("alice")
-    api = logged_in(live_api, "alice")
+    api = logged_in(live_server, "alice")
     first = api.status_post("only once", idempotency_key="retry-1")
     again = api.status_post("only once", idempotency_key="retry-1")
     assert first.id == again.id
     assert len(api.timeline_home()) == 1
 
 
-def test_mastodon_py_authorization_code_flow_and_revocation(live_api: str) -> None:
+def test_mastodon_py_authorization_code_flow_and_revocation(live_server: str) -> None:
     make_user("carol")
-    client_id, client_secret = register(live_api, redirect_uris=CALLBACK)
-    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=live_api)
+    client_id, client_secret = register(live_server, redirect_uris=CALLBACK)
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=live_server)
     url = api.auth_request_url(
         redirect_uris=CALLBACK, scopes=SCOPES, state="st4te", allow_http=True
     )
@@ -179,13 +179,15 @@ def test_mastodon_py_authorization_code_flow_and_revocation(live_api: str) -> No
     csrf = browser.cookies["agora_csrf"]
     next_url = parse_qs(urlsplit(login_page.url).query)["next"][0]
     logged = browser.post(
-        f"{live_api}/login",
+        f"{live_server}/login",
         data={"username": "carol", "password": PASSWORD, "next": next_url, "_csrf_token": csrf},
     )
     assert "Authorize" in logged.text and "Agora test client" in logged.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', logged.text))
     fields["_csrf_token"] = browser.cookies["agora_csrf"]
-    answer = browser.post(f"{live_api}/oauth/authorize", data={**fields, "decision": "authorize"})
+    answer = browser.post(
+        f"{live_server}/oauth/authorize", data={**fields, "decision": "authorize"}
+    )
     assert answer.status_code == 200, answer.text
     target = answer.headers["Refresh"].split("url=", 1)[1]
     query = parse_qs(urlsplit(target).query)
@@ -195,7 +197,7 @@ def test_mastodon_py_authorization_code_flow_and_revocation(live_api: str) -> No
     assert api.me().username == "carol"
     token = api.access_token
     api.revoke_access_token(allow_http=True)
-    revoked = Mastodon(access_token=token, api_base_url=live_api)
+    revoked = Mastodon(access_token=token, api_base_url=live_server)
     with pytest.raises(MastodonUnauthorizedError):
         revoked.account_verify_credentials()
 
@@ -212,9 +214,9 @@ def toot(config_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_toot_logs_in_and_posts(live_api: str, tmp_path: Path) -> None:
+def test_toot_logs_in_and_posts(live_server: str, tmp_path: Path) -> None:
     make_user("dave")
-    login = toot(tmp_path, "login_cli", "--instance", live_api, "--email", "dave",
+    login = toot(tmp_path, "login_cli", "--instance", live_server, "--email", "dave",
                  "--password", PASSWORD)  # fmt: skip
     assert login.returncode == 0, login.stdout + login.stderr
     assert "Successfully logged in" in login.stdout
@@ -224,7 +226,7 @@ def test_toot_logs_in_and_posts(live_api: str, tmp_path: Path) -> None:
     posted = toot(tmp_path, "post", "Hello from toot #cli")
     assert posted.returncode == 0, posted.stdout + posted.stderr
     match = re.search(r"Toot posted: (\S+)", posted.stdout)
-    assert match and re.fullmatch(rf"{live_api}/@dave/\d+", match.group(1))
+    assert match and re.fullmatch(rf"{live_server}/@dave/\d+", match.group(1))
     timeline = toot(tmp_path, "timeline", "--once", "--count", "5")
     assert timeline.returncode == 0, timeline.stdout + timeline.stderr
     assert "Hello from toot" in timeline.stdout

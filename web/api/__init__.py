@@ -10,6 +10,7 @@ from web.api.auth import api_guard, quota_headers_middleware
 from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.instance import AppsController, InstanceController
 from web.api.oauth import AuthorizedAppsController, DiscoveryController, OAuthController
+from web.api.paging import PAGING_DEPENDENCIES
 from web.api.search import SearchController
 from web.api.statuses import StatusesController
 from web.api.timelines import TimelinesController
@@ -30,6 +31,7 @@ def api_route_handlers() -> list[ControllerRouterHandler]:
         guards=[api_guard],
         middleware=[quota_headers_middleware],
         exception_handlers=API_EXCEPTION_HANDLERS,
+        dependencies=PAGING_DEPENDENCIES,
     )
     oauth = Router(
         path="/",

@@ -14,7 +14,7 @@ from domain.tables import User
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.openapi import Field
-from web.api.paging import id_range, link_header, next_link
+from web.api.paging import Window, id_range, link_header, next_link
 from web.api.params import read_params
 from web.api.serializers import Presenter
 
@@ -97,16 +97,12 @@ class AccountsController(Controller):
         self,
         request: Request[Any, Any, Any],
         account_id: FromPath[str],
-        max_id: FromQuery[str | None] = None,
-        since_id: FromQuery[str | None] = None,
-        min_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        window: Window,
         only_media: FromQuery[bool] = False,
         pinned: FromQuery[bool] = False,
     ) -> Response[list[entities.Status]]:
         """The account's posts, newest first (comments are not listed here)."""
         user = await _account(account_id)
-        window = id_range(max_id, since_id, min_id, limit)
         if only_media or pinned:  # Agora has neither media nor pinned posts
             return Response([])
         page = await api_queries.account_post_ids(user.id, window)

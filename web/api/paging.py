@@ -6,6 +6,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery
 
 from domain.api_queries import DEFAULT_LIMIT, MAX_LIMIT, IdRange, KeyedItem, KeyedPage
 from web.api.errors import unprocessable
@@ -32,6 +34,20 @@ def id_range(
         min_id=_id("min_id", min_id),
         limit=clamped,
     )
+
+
+def provide_window(
+    max_id: FromQuery[str | None] = None,
+    since_id: FromQuery[str | None] = None,
+    min_id: FromQuery[str | None] = None,
+    limit: FromQuery[int | None] = None,
+) -> IdRange:
+    """The paging parameters of a list, as the `window` dependency of the API's routes."""
+    return id_range(max_id, since_id, min_id, limit)
+
+
+PAGING_DEPENDENCIES = {"window": Provide(provide_window, sync_to_thread=False)}
+Window = NamedDependency[IdRange]
 
 
 def link_header(request: Request[Any, Any, Any], page: KeyedPage, limit: int) -> dict[str, str]:

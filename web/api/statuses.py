@@ -6,10 +6,11 @@ either makes a comment, so `in_reply_to_id` decides which domain service runs.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from domain import api_queries, comments, idempotency, posts, social
@@ -18,11 +19,12 @@ from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
 from web.api.openapi import Field
-from web.api.paging import id_range, link_header
+from web.api.paging import Window, link_header
 from web.api.params import Params, read_params
 from web.api.serializers import Presenter, StatusRef, comment_status_id
 
 STATUS_PATH = "/{status_id:str}"
+Status = entities.Status
 STATUS_FIELDS = (
     Field("status", "The text, 1 to 500 characters", required=True),
     Field("in_reply_to_id", 'Reply to this status (a post "123" or a comment "c45")'),
@@ -123,51 +125,46 @@ class StatusesController(Controller):
         (every reply below it, in reading order)."""
         return await Presenter(request, viewer(request)).context(StatusRef.parse(status_id))
 
-    @post(f"{STATUS_PATH}/favourite", status_code=HTTP_200_OK, **needs("write:favourites"))
-    async def favourite(
-        self, request: Request[Any, Any, Any], status_id: FromPath[str]
+    async def _change(
+        self,
+        request: Request[Any, Any, Any],
+        status_id: str,
+        change: Callable[[User, int], Awaitable[object]],
+        done: str,
     ) -> entities.Status:
-        """Like a post (comments cannot be liked in Agora: 422)."""
-        post_id = _post_only(StatusRef.parse(status_id), "favourited")
-        await social.like(me(request), post_id)
+        """Apply a like or bookmark change to a post; the status comes back as it now is."""
+        post_id = _post_only(StatusRef.parse(status_id), done)
+        await change(me(request), post_id)
         return await Presenter(request, me(request)).post(post_id)
+
+    @post(f"{STATUS_PATH}/favourite", status_code=HTTP_200_OK, **needs("write:favourites"))
+    async def favourite(self, request: Request[Any, Any, Any], status_id: FromPath[str]) -> Status:
+        """Like a post (doing it twice is harmless; comments cannot be liked in Agora: 422)."""
+        return await self._change(request, status_id, social.like, "favourited")
 
     @post(f"{STATUS_PATH}/unfavourite", status_code=HTTP_200_OK, **needs("write:favourites"))
     async def unfavourite(
         self, request: Request[Any, Any, Any], status_id: FromPath[str]
-    ) -> entities.Status:
+    ) -> Status:
         """Take back a like."""
-        post_id = _post_only(StatusRef.parse(status_id), "favourited")
-        await social.unlike(me(request), post_id)
-        return await Presenter(request, me(request)).post(post_id)
+        return await self._change(request, status_id, social.unlike, "favourited")
 
     @post(f"{STATUS_PATH}/bookmark", status_code=HTTP_200_OK, **needs("write:bookmarks"))
-    async def bookmark(
-        self, request: Request[Any, Any, Any], status_id: FromPath[str]
-    ) -> entities.Status:
+    async def bookmark(self, request: Request[Any, Any, Any], status_id: FromPath[str]) -> Status:
         """Bookmark a post (comments cannot be bookmarked in Agora: 422)."""
-        post_id = _post_only(StatusRef.parse(status_id), "bookmarked")
-        await social.bookmark(me(request), post_id)
-        return await Presenter(request, me(request)).post(post_id)
+        return await self._change(request, status_id, social.bookmark, "bookmarked")
 
     @post(f"{STATUS_PATH}/unbookmark", status_code=HTTP_200_OK, **needs("write:bookmarks"))
-    async def unbookmark(
-        self, request: Request[Any, Any, Any], status_id: FromPath[str]
-    ) -> entities.Status:
+    async def unbookmark(self, request: Request[Any, Any, Any], status_id: FromPath[str]) -> Status:
         """Remove a bookmark."""
-        post_id = _post_only(StatusRef.parse(status_id), "bookmarked")
-        await social.unbookmark(me(request), post_id)
-        return await Presenter(request, me(request)).post(post_id)
+        return await self._change(request, status_id, social.unbookmark, "bookmarked")
 
     @get(f"{STATUS_PATH}/favourited_by", **public_access())
     async def favourited_by(
         self,
         request: Request[Any, Any, Any],
         status_id: FromPath[str],
-        max_id: FromQuery[str | None] = None,
-        since_id: FromQuery[str | None] = None,
-        min_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        window: Window,
     ) -> Response[list[entities.Account]]:
         """Who liked the status, most recent first (a comment has no likes: empty)."""
         ref = StatusRef.parse(status_id)
@@ -175,7 +172,6 @@ class StatusesController(Controller):
         await presenter.status(ref)  # 404 for a missing or hidden status
         if ref.post_id is None:
             return Response([])
-        window = id_range(max_id, since_id, min_id, limit)
         page = await api_queries.favourited_by_ids(ref.post_id, window)
         found = await presenter.accounts_by_ids([item.item_id for item in page.items])
         return Response(found, headers=link_header(request, page, window.limit))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -14,7 +15,7 @@ from domain.errors import NotFound
 from domain.text import normalize_tag
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
-from web.api.paging import id_range, link_header
+from web.api.paging import Window, link_header
 from web.api.serializers import Presenter
 
 Statuses = Response[list[entities.Status]]
@@ -31,97 +32,49 @@ async def _list(
 
 
 class TimelinesController(Controller):
+    """Paging everywhere: `max_id` (older than), `since_id` (newer than), `min_id` (just
+    after), `limit` (20 by default, at most 40), with `Link` headers for the next and
+    previous pages."""
+
     path = "/v1"
     tags = ["timelines"]
 
     @get("/timelines/home", **needs("read:statuses"))
-    async def home(
-        self,
-        request: Request[Any, Any, Any],
-        max_id: FromQuery[str | None] = None,
-        since_id: FromQuery[str | None] = None,
-        min_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
-    ) -> Statuses:
-        """Posts by the caller and the accounts they follow. Paging: `max_id` (older than),
-        `since_id` (newer than), `min_id` (just after), `limit` (20 by default, at most 40),
-        with `Link` headers for the next and previous pages."""
-        user = me(request)
-        return await _list(
-            request,
-            id_range(max_id, since_id, min_id, limit),
-            lambda window: api_queries.home_ids(user.id, window),
-        )
+    async def home(self, request: Request[Any, Any, Any], window: Window) -> Statuses:
+        """Posts by the caller and the accounts they follow, newest first."""
+        return await _list(request, window, partial(api_queries.home_ids, me(request).id))
 
     @get("/timelines/public", **public_access())
     async def public(
         self,
         request: Request[Any, Any, Any],
-        max_id: FromQuery[str | None] = None,
-        since_id: FromQuery[str | None] = None,
-        min_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        window: Window,
         local: FromQuery[bool] = False,
         remote: FromQuery[bool] = False,
         only_media: FromQuery[bool] = False,
     ) -> Statuses:
         """Everyone's posts (all of them are local: Agora does not federate)."""
-        window = id_range(max_id, since_id, min_id, limit)
         if remote or only_media:
             return Response([])
         return await _list(request, window, api_queries.public_ids)
 
     @get("/timelines/tag/{hashtag:str}", **public_access())
     async def tag(
-        self,
-        request: Request[Any, Any, Any],
-        hashtag: FromPath[str],
-        max_id: FromQuery[str | None] = None,
-        since_id: FromQuery[str | None] = None,
-        min_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        self, request: Request[Any, Any, Any], hashtag: FromPath[str], window: Window
     ) -> Statuses:
         """Posts with the hashtag (without `#`, any case)."""
         tag = normalize_tag(hashtag)
         if tag is None:
             raise NotFound("Record not found")
-        return await _list(
-            request,
-            id_range(max_id, since_id, min_id, limit),
-            lambda window: api_queries.tag_ids(tag, window),
-        )
+        return await _list(request, window, partial(api_queries.tag_ids, tag))
 
     @get("/bookmarks", **needs("read:bookmarks"))
-    async def bookmarks(
-        self,
-        request: Request[Any, Any, Any],
-        max_id: FromQuery[str | None] = None,
-        since_id: FromQuery[str | None] = None,
-        min_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
-    ) -> Statuses:
+    async def bookmarks(self, request: Request[Any, Any, Any], window: Window) -> Statuses:
         """The caller's bookmarks, most recently bookmarked first. The ids in the `Link`
         header are bookmark ids, not status ids, as in Mastodon."""
-        user = me(request)
-        return await _list(
-            request,
-            id_range(max_id, since_id, min_id, limit),
-            lambda window: api_queries.bookmark_ids(user.id, window),
-        )
+        return await _list(request, window, partial(api_queries.bookmark_ids, me(request).id))
 
     @get("/favourites", **needs("read:favourites"))
-    async def favourites(
-        self,
-        request: Request[Any, Any, Any],
-        max_id: FromQuery[str | None] = None,
-        since_id: FromQuery[str | None] = None,
-        min_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
-    ) -> Statuses:
+    async def favourites(self, request: Request[Any, Any, Any], window: Window) -> Statuses:
         """Posts the caller liked, most recently liked first (paged by like id)."""
-        user = me(request)
-        return await _list(
-            request,
-            id_range(max_id, since_id, min_id, limit),
-            lambda window: api_queries.favourite_ids(user.id, window),
-        )
+        return await _list(request, window, partial(api_queries.favourite_ids, me(request).id))
