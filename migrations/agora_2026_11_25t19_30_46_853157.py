@@ -51,9 +51,7 @@ DESCRIPTION = "oauth_tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="agora", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="agora", description=DESCRIPTION)
 
     manager.add_table(
         class_name="IdempotencyKey",
@@ -62,9 +60,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="OAuthApp", tablename="oauth_app", schema=None, columns=None
-    )
+    manager.add_table(class_name="OAuthApp", tablename="oauth_app", schema=None, columns=None)
 
     manager.add_table(
         class_name="AuthorizationCode",
