@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from saq import Queue, Worker
 from saq.queue.redis import RedisQueue
 
-from domain import accounts, feeds, outbox, posts, redis_guard, social, timelines
+from domain import accounts, comments, feeds, outbox, posts, redis_guard, social, timelines
 from domain.redis_guard import GuardedRedis
 from domain.settings import get_settings
 from domain.tables import OutboxMessage, User
@@ -202,8 +202,12 @@ async def test_fragments_are_cached_and_never_stale(app: Litestar, members: Memb
     await accounts.update_profile(await user("author"), "Renamed Author", "")
     page = (await author.get("/explore")).text
     assert "Renamed Author" in page and ">Author<" not in page
-    await posts.create_post(await user("author"), "second")
-    await author.get("/explore")
+    # Counts and the viewer's own state are never part of a cached fragment.
+    await social.like(await user("author"), 1)
+    await comments.create_comment(await user("author"), 1, "a comment")
+    cached_page = (await author.get("/explore")).text
+    assert '1<span class="visually-hidden"> like</span>' in cached_page
+    assert "1 comment<" in cached_page and 'aria-pressed="true">Like' in cached_page
     metrics = (await author.get("/metrics")).text
     assert "agora_fragment_cache_hits_total" in metrics
     assert "agora_queue_depth" in metrics and "agora_outbox_backlog" in metrics
