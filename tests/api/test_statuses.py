@@ -185,6 +185,20 @@ async def test_suspended_authors_statuses_are_hidden(client: AsyncClient) -> Non
     assert (await client.get(f"/api/v1/statuses/{post['id']}")).status_code == 404
 
 
+async def test_replying_to_a_hidden_status_is_404(client: AsyncClient) -> None:
+    alice = await caller(client, "alice")
+    bob = await caller(client, "bob")
+    post = await alice.status("soon hidden")
+    comment = await alice.status("my own reply", in_reply_to_id=post["id"])
+    await User.update({User.is_suspended: True}).where(User.id == alice.user.id)
+    for target in (post["id"], comment["id"]):
+        response = await bob.post(
+            "/api/v1/statuses", data={"status": "hi", "in_reply_to_id": target}
+        )
+        assert response.status_code == 404, target
+    assert await Comment.count() == 1
+
+
 async def test_delete_own_status_returns_it_and_others_cannot(client: AsyncClient) -> None:
     alice = await caller(client, "alice")
     bob = await caller(client, "bob")

@@ -85,6 +85,10 @@ class StatusesController(Controller):
         _refuse_unsupported(params)
         text = params.text("status")
         reply_to = params.get("in_reply_to_id")
+        presenter = Presenter(request, author)
+        if reply_to:
+            # Only what the author can see can be answered (a suspended author's post: 404).
+            await presenter.status(StatusRef.parse(reply_to))
 
         async def publish() -> str:
             return await _publish(author, text, reply_to)
@@ -93,7 +97,7 @@ class StatusesController(Controller):
         status_id = (
             (await idempotency.run_once(author, key, publish))[0] if key else await publish()
         )
-        return await Presenter(request, author).status(StatusRef.parse(status_id))
+        return await presenter.status(StatusRef.parse(status_id))
 
     @get(STATUS_PATH, **public_access())
     async def show(
