@@ -83,6 +83,7 @@ async def test_openapi_schema_describes_every_api_route(client: AsyncClient) -> 
     create = paths["/api/v1/statuses"]["post"]
     assert create["security"] == [{"OAuth2": ["write:statuses"]}]
     assert "403" in create["responses"] and "422" in create["responses"]
+    assert {"name": "Idempotency-Key", "in": "header"}.items() <= create["parameters"][0].items()
     assert create["requestBody"]["content"]["application/json"]["schema"]["required"] == ["status"]
     home = paths["/api/v1/timelines/home"]["get"]
     assert {"max_id", "since_id", "min_id", "limit"} <= {p["name"] for p in home["parameters"]}

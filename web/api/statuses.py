@@ -7,10 +7,10 @@ either makes a comment, so `in_reply_to_id` decides which domain service runs.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, HeaderParameter
 from litestar.status_codes import HTTP_200_OK
 
 from domain import api_queries, comments, idempotency, posts, social
@@ -73,7 +73,14 @@ class StatusesController(Controller):
     tags = ["statuses"]
 
     @post("/", status_code=HTTP_200_OK, **needs("write:statuses", body=STATUS_FIELDS))
-    async def create(self, request: Request[Any, Any, Any]) -> entities.Status:
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(name="Idempotency-Key", description="Retry-safe posting"),
+        ] = None,
+    ) -> entities.Status:
         """Publish `status` (1 to 500 characters), or reply with `in_reply_to_id`.
 
         An `Idempotency-Key` header makes retries safe: the same key within an hour returns
@@ -93,9 +100,10 @@ class StatusesController(Controller):
         async def publish() -> str:
             return await _publish(author, text, reply_to)
 
-        key = request.headers.get("idempotency-key")
         status_id = (
-            (await idempotency.run_once(author, key, publish))[0] if key else await publish()
+            (await idempotency.run_once(author, idempotency_key, publish))[0]
+            if idempotency_key
+            else await publish()
         )
         return await presenter.status(StatusRef.parse(status_id))
 
