@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from httpx import AsyncClient
 
+from domain.settings import get_settings
 from tests.api.helpers import caller
+from tests.conftest import http_client, serve_app
 from tests.helpers import sign_up
 from web.api import auth
 
@@ -142,3 +146,14 @@ async def test_missing_avatar_image_is_served(client: AsyncClient) -> None:
     response = await client.get("/avatars/original/missing.svg")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("image/svg+xml")
+
+
+async def test_the_api_keeps_working_while_redis_is_down() -> None:
+    # Tokens live in Postgres and rate limits fall back to per-process counters.
+    settings = dataclasses.replace(get_settings(), redis_url="redis://127.0.0.1:1/0")
+    async with serve_app(settings) as application, http_client(application) as client:
+        alice = await caller(client, "alice")
+        status = await alice.status("posted without Redis")
+        home = await alice.get("/api/v1/timelines/home")
+        assert home.status_code == 200 and [s["id"] for s in home.json()] == [status["id"]]
+        assert home.headers["x-ratelimit-limit"] == "300"
