@@ -169,3 +169,10 @@ async def test_without_redis_a_feed_page_is_one_keyset_query(
     page = await reader.get("/")
     assert len(post_numbers(page.text)) == 20
     assert queries.count == 2
+
+
+async def test_pages_are_not_reused_from_the_browser_cache(members: Members) -> None:
+    alice = await members("alice")
+    page = await alice.get("/explore")
+    assert page.headers["cache-control"] == "no-store"
+    assert "HX-Request" in page.headers["vary"]

@@ -32,7 +32,7 @@ from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController, ProfileSettingsController
 from web.dependencies import shared_dependencies
 from web.errors import EXCEPTION_HANDLERS
-from web.htmx import vary_on_hx_request
+from web.htmx import cache_headers
 from web.rate_limit import RateLimiter
 from web.redis import create_redis
 from web.security_headers import add_security_headers
@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[_lifespan(settings)],
         dependencies=shared_dependencies(),
         middleware=[prometheus.middleware, session_authentication],
-        before_send=[add_security_headers, vary_on_hx_request],
+        before_send=[add_security_headers, cache_headers],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="agora_csrf",

@@ -23,7 +23,15 @@ def current_location(request: Request[Any, Any, Any]) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-async def vary_on_hx_request(message: Message, scope: Scope) -> None:
-    """The same URL answers htmx with a fragment and a browser with a page: caches must know."""
-    if message["type"] == "http.response.start":
-        MutableScopeHeaders.from_message(message).add("vary", "HX-Request")
+async def cache_headers(message: Message, scope: Scope) -> None:
+    """The same URL answers htmx with a fragment and a browser with a page: caches must know.
+
+    Pages are also marked not to be reused from the browser's cache: going back to a page whose
+    buttons htmx changed must show their state now, not the page as first loaded.
+    """
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    headers.add("vary", "HX-Request")
+    if "cache-control" not in headers:
+        headers["cache-control"] = "no-store"

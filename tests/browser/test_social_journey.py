@@ -129,3 +129,25 @@ async def test_a_visitor_who_presses_like_logs_in_and_comes_back(
     await expect(page.get_by_role("button", name="Like", exact=True)).to_have_attribute(
         "aria-pressed", "false"
     )
+
+
+async def test_back_and_reload_show_the_current_state(page: Page, javascript: bool) -> None:
+    writer = await accounts.sign_up("writer", "Writer", "a long enough passphrase")
+    await posts.create_post(writer, "Back and forth")
+    await sign_up(page, "reader", "Reader")
+    await page.goto("/explore")
+    await page.get_by_role("button", name="Like", exact=True).click()
+    like = page.get_by_role("button", name="Like", exact=True)
+    await expect(like).to_have_attribute("aria-pressed", "true")
+    await page.get_by_role("link", name="Bookmarks").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Bookmarks")
+    await page.go_back()
+    await expect(page.get_by_role("button", name="Like", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await page.reload()
+    await expect(page.get_by_role("button", name="Like", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await page.go_forward()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Bookmarks")
