@@ -296,3 +296,17 @@ async def test_content_links_are_absolute_and_mentions_are_listed(client: AsyncC
     ]
     reply = await alice.status("@bob thanks", in_reply_to_id=status["id"])
     assert [m["username"] for m in reply["mentions"]] == ["bob"]
+
+
+async def test_context_skips_comments_by_suspended_authors(client: AsyncClient) -> None:
+    alice = await caller(client, "alice")
+    bob = await caller(client, "bob")
+    post = await alice.status("root")
+    bobs = await bob.status("bob's comment", in_reply_to_id=post["id"])
+    answer = await alice.status("answer to bob", in_reply_to_id=bobs["id"])
+    await User.update({User.is_suspended: True}).where(User.id == bob.user.id)
+    context = (await client.get(f"/api/v1/statuses/{answer['id']}/context")).json()
+    assert [s["id"] for s in context["ancestors"]] == [post["id"]]
+    assert (await client.get(f"/api/v1/statuses/{bobs['id']}")).status_code == 404
+    whole = (await client.get(f"/api/v1/statuses/{post['id']}/context")).json()
+    assert [s["id"] for s in whole["descendants"]] == [answer["id"]]

@@ -282,7 +282,8 @@ class Presenter:
             node = thread.nodes[ref.comment_id]
             chain: list[str] = []
             parent_id = node.parent_id
-            while parent_id is not None:
+            # A parent by a suspended author is not in the thread: the chain stops there.
+            while parent_id is not None and parent_id in thread.nodes:
                 chain.append(comment_status_id(parent_id))
                 parent_id = thread.nodes[parent_id].parent_id
             ancestors = [str(thread.card.id), *reversed(chain)]
