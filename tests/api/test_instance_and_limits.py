@@ -42,6 +42,7 @@ async def test_custom_emojis_is_an_empty_list(client: AsyncClient) -> None:
 async def test_openapi_schema_describes_every_api_route(client: AsyncClient) -> None:
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200
+    assert (await client.get("/schema")).json() == response.json()
     schema = response.json()
     assert schema["info"]["title"] == "Agora"
     paths = schema["paths"]

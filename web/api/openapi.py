@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OAuthFlow,
@@ -96,7 +97,9 @@ def operation_class(
 
 
 def openapi_config(version: str) -> OpenAPIConfig:
-    """The app's OpenAPI settings: served at /schema (JSON at /schema/openapi.json)."""
+    """The app's OpenAPI settings: the document at /schema (also /schema/openapi.json and
+    /schema/openapi.yaml). No HTML viewer: those load scripts from CDNs, which the site's
+    Content-Security-Policy rightly blocks, so they would render blank."""
     scopes = {scope: scope for scope in sorted(oauth.KNOWN_SCOPES)}
     return OpenAPIConfig(
         title="Agora",
@@ -106,6 +109,7 @@ def openapi_config(version: str) -> OpenAPIConfig:
             '"123", a comment "c45". Authenticate with an OAuth 2 bearer token (a JWT).'
         ),
         use_handler_docstrings=True,
+        render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         components=Components(
             security_schemes={
                 SECURITY_SCHEME: SecurityScheme(
