@@ -158,3 +158,16 @@ async def test_the_api_keeps_working_while_redis_is_down() -> None:
         home = await alice.get("/api/v1/timelines/home")
         assert home.status_code == 200 and [s["id"] for s in home.json()] == [status["id"]]
         assert home.headers["x-ratelimit-limit"] == "300"
+
+
+async def test_absent_features_answer_empty_in_mastodons_shape(client: AsyncClient) -> None:
+    alice = await caller(client, "alice")
+    preferences = (await alice.get("/api/v1/preferences")).json()
+    assert preferences["posting:default:visibility"] == "public"
+    for url in ("/api/v1/lists", "/api/v1/filters", "/api/v1/notifications"):
+        response = await alice.get(url)
+        assert response.status_code == 200 and response.json() == [], url
+    assert (await alice.get("/api/v1/markers")).json() == {}
+    assert (await client.get("/api/v1/notifications")).status_code == 401
+    profile_only = await caller(client, "bob", scopes="profile")
+    assert (await profile_only.get("/api/v1/notifications")).status_code == 403

@@ -230,3 +230,5 @@ def test_toot_logs_in_and_posts(live_server: str, tmp_path: Path) -> None:
     timeline = toot(tmp_path, "timeline", "--once", "--count", "5")
     assert timeline.returncode == 0, timeline.stdout + timeline.stderr
     assert "Hello from toot" in timeline.stdout
+    notifications = toot(tmp_path, "notifications")
+    assert notifications.returncode == 0, notifications.stdout + notifications.stderr

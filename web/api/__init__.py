@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.types import ControllerRouterHandler
 
+from web.api.absent import AbsentFeaturesController
 from web.api.accounts import AccountsController
 from web.api.auth import api_guard, quota_headers_middleware
 from web.api.errors import API_EXCEPTION_HANDLERS
@@ -27,6 +28,7 @@ def api_route_handlers() -> list[ControllerRouterHandler]:
             StatusesController,
             TimelinesController,
             SearchController,
+            AbsentFeaturesController,
         ],
         guards=[api_guard],
         middleware=[quota_headers_middleware],

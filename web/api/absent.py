@@ -1,0 +1,50 @@
+"""Endpoints for features Agora does not have, answered truthfully and in Mastodon's shape.
+
+Mobile apps ask for these when they start (preferences, lists, filters, notifications,
+markers); a 404 makes some of them give up, while an empty answer is simply true: Agora has
+no lists, no filters and (yet) no notifications.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get
+
+from web.api.auth import needs
+
+
+class AbsentFeaturesController(Controller):
+    path = "/v1"
+    tags = ["instance"]
+
+    @get("/preferences", **needs("read:accounts"))
+    async def preferences(self) -> dict[str, Any]:
+        """Posting and reading defaults: every Agora post is public and unmarked."""
+        return {
+            "posting:default:visibility": "public",
+            "posting:default:sensitive": False,
+            "posting:default:language": None,
+            "reading:expand:media": "default",
+            "reading:expand:spoilers": False,
+        }
+
+    @get("/lists", **needs("read:lists"))
+    async def lists(self) -> list[dict[str, Any]]:
+        """Agora has no lists."""
+        return []
+
+    @get("/filters", **needs("read:filters"))
+    async def filters(self) -> list[dict[str, Any]]:
+        """Agora has no filters."""
+        return []
+
+    @get("/notifications", **needs("read:notifications"))
+    async def notifications(self) -> list[dict[str, Any]]:
+        """Agora has no notifications yet, so there are none to list."""
+        return []
+
+    @get("/markers", **needs("read:statuses"))
+    async def markers(self) -> dict[str, Any]:
+        """Agora keeps no reading positions."""
+        return {}
