@@ -10,8 +10,9 @@ that concurrency and the latencies are what a user would wait.
 
 Every scenario runs for the same time, after a short warm-up that is not counted, and is
 reported as a ratio to the ceiling: a constant page of a feed page's size served by the same app
-(`/_bench/ceiling`), measured in the same run. A scenario whose page does not exist yet reports
-its errors instead of stopping the run.
+(`/_bench/ceiling`), measured in the same run. The time is split into rounds that visit every
+scenario in turn, so other work on this shared machine weighs on the ceiling as much as on the
+pages. A scenario whose page does not exist yet reports its errors instead of stopping the run.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class SetupError(RuntimeError):
 class LoadOptions:
     base_url: str = "http://127.0.0.1:8000"
     clients: int = 32
-    duration: float = 15.0
+    duration: float = 15.0  # per scenario, in all
+    rounds: int = 3  # the duration is split into this many interleaved slices
     warmup: float = 2.0
     password: str = "bench-password"
     first_user: int = 1  # clients log in as user<first_user> ... user<first_user + clients - 1>
@@ -95,7 +97,7 @@ class Result:
     errors: Counter[str] = field(default_factory=Counter)
     body_bytes: int = 0
     max_rss_kib: int | None = None
-    client_cpu: float = 0.0  # share of one core the load client itself used
+    cpu_seconds: float = 0.0  # CPU time the load client itself used meanwhile
     skipped: str = ""  # why the scenario could not run at all
     target: str = ""  # what was requested, for the report
 
@@ -121,6 +123,11 @@ class Result:
         ordered = sorted(self.latencies)
         rank = min(len(ordered), max(1, math.ceil(share * len(ordered)))) - 1
         return ordered[rank]
+
+    @property
+    def client_cpu(self) -> float:
+        """The share of one core the load client used: near 1.0, the client is the limit."""
+        return self.cpu_seconds / self.seconds if self.seconds else 0.0
 
     @property
     def mean_kib(self) -> float:
@@ -331,28 +338,41 @@ async def _phase(
     await asyncio.gather(*(drive(user, plan, until, result, think) for user, plan in pairs))
 
 
-async def run_scenario(
-    name: str, users: Sequence[VirtualUser], steps_for: StepsFor, options: LoadOptions
-) -> Result:
+@dataclass
+class Scenario:
+    """A scenario ready to run: the clients that have something to request, and their steps."""
+
+    result: Result
+    users: list[VirtualUser]
+    plans: list[list[Step]]
+
+
+def prepare(name: str, users: Sequence[VirtualUser], steps_for: StepsFor) -> Scenario:
     plans = [steps_for(user) for user in users]
     ready = [(user, plan) for user, plan in zip(users, plans, strict=True) if plan]
     if not ready:
-        return Result(name, skipped="its URL was not found (page not built, or no data)")
+        skipped = Result(name, skipped="its URL was not found (page not built, or no data)")
+        return Scenario(skipped, [], [])
     active, active_plans = [u for u, _ in ready], [p for _, p in ready]
-    if options.warmup > 0:
+    return Scenario(Result(name, target=describe(active_plans, len(users))), active, active_plans)
+
+
+async def measure(scenario: Scenario, seconds: float, options: LoadOptions, warm: bool) -> None:
+    """Run the scenario for `seconds` more and add what happened to its result."""
+    result = scenario.result
+    if warm and options.warmup > 0:
         # Fills caches and connection pools; not counted.
-        await _phase(active, active_plans, options.warmup, Result(name), options.think)
-    result = Result(name, target=describe(active_plans, len(users)))
+        warmup = Result(result.name)
+        await _phase(scenario.users, scenario.plans, options.warmup, warmup, options.think)
     sampler = None
     if options.pid is not None:
         sampler = asyncio.create_task(sample_rss(options.pid, result))
     cpu_before, started = _cpu_seconds(), time.perf_counter()
-    await _phase(active, active_plans, options.duration, result, options.think)
-    result.seconds = time.perf_counter() - started
-    result.client_cpu = (_cpu_seconds() - cpu_before) / result.seconds
+    await _phase(scenario.users, scenario.plans, seconds, result, options.think)
+    result.seconds += time.perf_counter() - started
+    result.cpu_seconds += _cpu_seconds() - cpu_before
     if sampler is not None:
         sampler.cancel()
-    return result
 
 
 def _cpu_seconds() -> float:
@@ -382,8 +402,9 @@ def format_report(
         f"{'KiB':>6} {'rps/ceil':>8} {'p50/ceil':>8} {'RSS MiB':>8} {'client':>6}"
     )
     lines = [
-        f"{options.clients} clients, {options.duration:g} s per scenario "
-        f"(+{options.warmup:g} s warm-up), think time {options.think:g} s, {options.base_url}",
+        f"{options.clients} clients, {options.duration:g} s per scenario in {options.rounds} "
+        f"interleaved rounds (+{options.warmup:g} s warm-up), think time {options.think:g} s, "
+        f"{options.base_url}",
         header,
         "-" * len(header),
     ]
@@ -430,7 +451,9 @@ async def run_load(
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Callable[[str], None] = print,
 ) -> list[Result]:
-    """Log the clients in, then run each chosen scenario in turn, the ceiling first."""
+    """Log the clients in, then run the chosen scenarios, the ceiling first, in rounds: each
+    round runs every scenario for its share of the duration, so a burst of other work on the
+    machine falls on the ceiling and the pages alike rather than on one of them."""
     users = await set_up(options, transport)
     try:
         commented = await find_commented_post(users[0])
@@ -438,11 +461,14 @@ async def run_load(
         chosen = [name for name in SCENARIOS if not options.scenarios or name in options.scenarios]
         if CEILING not in chosen:
             chosen.insert(0, CEILING)  # every figure is a ratio to it
-        results = []
-        for name in chosen:
-            progress(f"running {name} ...")
-            results.append(await run_scenario(name, users, table[name], options))
-        return results
+        scenarios = [prepare(name, users, table[name]) for name in chosen]
+        for round_number in range(options.rounds):
+            for scenario in scenarios:
+                if scenario.users:
+                    progress(f"round {round_number + 1}/{options.rounds}: {scenario.result.name}")
+                    seconds = options.duration / options.rounds
+                    await measure(scenario, seconds, options, warm=round_number == 0)
+        return [scenario.result for scenario in scenarios]
     finally:
         await close_all(users)
 
@@ -456,6 +482,12 @@ def parse_args(argv: Sequence[str] | None = None) -> LoadOptions:
     parser.add_argument("--clients", type=int, default=defaults.clients)
     parser.add_argument("--duration", type=float, default=defaults.duration, help="seconds")
     parser.add_argument("--warmup", type=float, default=defaults.warmup, help="seconds")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=defaults.rounds,
+        help="split each scenario's duration into this many slices, run in turn with the others",
+    )
     parser.add_argument("--password", default=defaults.password)
     parser.add_argument("--first-user", type=int, default=defaults.first_user)
     parser.add_argument("--deep-pages", type=int, default=defaults.deep_pages)
@@ -471,13 +503,14 @@ def parse_args(argv: Sequence[str] | None = None) -> LoadOptions:
         "--scenario", action="append", choices=SCENARIOS, help="run only these (repeatable)"
     )
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.duration <= 0:
-        parser.error("--clients must be at least 1 and --duration positive")
+    if args.clients < 1 or args.duration <= 0 or args.rounds < 1:
+        parser.error("--clients and --rounds must be at least 1, --duration positive")
     return LoadOptions(
         base_url=args.base_url,
         clients=args.clients,
         duration=args.duration,
         warmup=args.warmup,
+        rounds=args.rounds,
         password=args.password,
         first_user=args.first_user,
         deep_pages=args.deep_pages,

@@ -182,7 +182,7 @@ async def test_ceiling_route_serves_a_feed_sized_page_only_when_enabled() -> Non
 async def test_load_runs_every_scenario_against_the_app(connection: asyncpg.Connection) -> None:
     await seed(connection, SMALL)
     options = LoadOptions(
-        base_url="http://agora.test", clients=2, duration=0.3, warmup=0.1, think=0.01
+        base_url="http://agora.test", clients=2, duration=0.4, rounds=2, warmup=0.1, think=0.01
     )
     enabled = dataclasses.replace(get_settings(), bench_routes=True)
     async with serve_app(enabled) as application:
@@ -193,6 +193,7 @@ async def test_load_runs_every_scenario_against_the_app(connection: asyncpg.Conn
         assert not result.skipped, f"{result.name}: {result.skipped}"
         assert result.errors == {}, f"{result.name}: {result.errors}"
         assert result.latencies, result.name
+        assert result.seconds >= options.duration  # both rounds counted, warm-ups not
     # The like toggle went through the app's real endpoint and kept the counter right.
     drifted = await connection.fetchval(
         """SELECT count(*) FROM post p
