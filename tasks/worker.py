@@ -10,7 +10,7 @@ from domain import redis_guard
 from domain.redis_guard import GuardedRedis
 from domain.settings import get_settings
 from tasks.cache_warming import warm_cache
-from tasks.housekeeping import remove_expired_sessions
+from tasks.housekeeping import remove_expired_grants, remove_expired_sessions
 from tasks.outbox_relay import relay_job
 from tasks.queue import create_queue
 from tasks.timeline_jobs import TIMELINE_JOBS
@@ -36,9 +36,16 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 settings = {
     "queue": create_queue(get_settings()),
-    "functions": [remove_expired_sessions, relay_job, warm_cache, *TIMELINE_JOBS],
+    "functions": [
+        remove_expired_sessions,
+        remove_expired_grants,
+        relay_job,
+        warm_cache,
+        *TIMELINE_JOBS,
+    ],
     "cron_jobs": [
         CronJob(remove_expired_sessions, cron="17 * * * *"),
+        CronJob(remove_expired_grants, cron="23 * * * *"),
         # Sends jobs recorded while Redis was down (the web process relays the rest at once).
         CronJob(relay_job, cron="* * * * *"),
         CronJob(warm_cache, cron="*/5 * * * *"),

@@ -11,7 +11,7 @@ from domain import accounts, sessions
 from domain.tables import Session
 from tasks import worker
 from tasks.cache_warming import warm_cache
-from tasks.housekeeping import remove_expired_sessions
+from tasks.housekeeping import remove_expired_grants, remove_expired_sessions
 from tasks.outbox_relay import relay_job
 from tasks.timeline_jobs import fan_out_post, refresh_timeline, retract_post
 from tests.conftest import TEST_REDIS_URL
@@ -22,6 +22,7 @@ async def test_worker_settings_register_the_job_and_its_schedule() -> None:
     assert remove_expired_sessions in worker.settings["functions"]
     assert [job.function for job in worker.settings["cron_jobs"]] == [
         remove_expired_sessions,
+        remove_expired_grants,
         relay_job,
         warm_cache,
     ]
