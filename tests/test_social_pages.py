@@ -47,9 +47,14 @@ async def test_like_with_htmx_swaps_only_the_controls_and_announces(members: Mem
     alice = await members("alice")
     bob = await members("bob")
     post_id = await write_post(alice, "likeable")
-    response = await bob.post(f"/posts/{post_id}/like", headers=htmx_headers(bob))
+    page_url = "http://agora.test/explore?cursor=abc"
+    response = await bob.post(
+        f"/posts/{post_id}/like", headers={**htmx_headers(bob), "HX-Current-URL": page_url}
+    )
     assert response.status_code == 200
     fragment = response.text
+    # Should JavaScript fail later, the swapped-in forms still lead back to that page.
+    assert f'action="/posts/{post_id}/unlike?next=/explore%3Fcursor%3Dabc"' in fragment
     assert len(fragment.encode()) < 2048
     assert "<html" not in fragment and "<article" not in fragment
     assert fragment.startswith(f'<div class="post-controls" id="controls-{post_id}">')

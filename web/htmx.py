@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
@@ -21,6 +22,15 @@ def current_location(request: Request[Any, Any, Any]) -> str:
     """The path and query of this request, for forms that come back here without JavaScript."""
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
+
+
+def htmx_page_location(request: Request[Any, Any, Any]) -> str:
+    """The path and query of the page htmx sent this request from (its HX-Current-URL header),
+    so fragments it swaps in can still send a browser without JavaScript back there."""
+    page = urlsplit(request.headers.get("hx-current-url", ""))
+    if page.netloc != request.url.netloc:
+        return ""
+    return page.path + (f"?{page.query}" if page.query else "")
 
 
 async def cache_headers(message: Message, scope: Scope) -> None:

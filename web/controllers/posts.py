@@ -18,7 +18,7 @@ from domain.errors import Forbidden, ValidationFailed
 from domain.tables import User
 from web.auth import current_user, requires_login, safe_next
 from web.fragments import post_bodies
-from web.htmx import current_location, is_htmx
+from web.htmx import current_location, htmx_page_location, is_htmx
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -98,7 +98,7 @@ async def toggle(
         context={
             "card": card,
             "viewer": viewer,
-            "back": safe_next(next_url),
+            "back": safe_next(next_url or htmx_page_location(request)),
             "announcement": ANNOUNCEMENTS[action],
         },
     )
