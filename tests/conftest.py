@@ -35,6 +35,7 @@ import redis  # noqa: E402
 from httpx import ASGITransport, AsyncClient  # noqa: E402
 from litestar import Litestar  # noqa: E402
 
+from domain.notification_tables import NOTIFICATION_TABLES  # noqa: E402
 from domain.settings import Settings  # noqa: E402
 from domain.tables import ALL_TABLES  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -90,7 +91,8 @@ def test_database() -> str:
 async def _truncate_all() -> None:
     connection = await asyncpg.connect(TEST_DATABASE_URL)
     try:
-        names = ", ".join(f'"{table._meta.tablename}"' for table in ALL_TABLES)
+        tables = (*ALL_TABLES, *NOTIFICATION_TABLES)
+        names = ", ".join(f'"{table._meta.tablename}"' for table in tables)
         await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         await connection.close()
