@@ -129,3 +129,13 @@ async def get_comment(comment_id: int) -> Comment:
     if comment is None:
         raise NotFound("That comment does not exist.")
     return comment
+
+
+def find_in_thread(thread: list[CommentNode], comment_id: int) -> CommentNode | None:
+    """The comment with this id anywhere in the thread, or None."""
+    for node in thread:
+        if node.id == comment_id:
+            return node
+        if found := find_in_thread(node.replies, comment_id):
+            return found
+    return None

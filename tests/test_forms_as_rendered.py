@@ -51,8 +51,13 @@ async def test_reply_to_a_comment_and_profile_forms_work_as_rendered(members: Me
     post_id = await write_post(alice, "thread")
     await submit(alice, f"/@alice/{post_id}", f"/posts/{post_id}/comments", text="top")
     page = (await alice.get(f"/@alice/{post_id}")).text
-    url, hidden = rendered_form(page.split('class="comment"', 1)[1], f"/posts/{post_id}/comments")
-    assert "parent_id" in hidden
+    comment_id = (await Comment.select(Comment.id).first() or {})["id"]
+    reply_link = f'href="/@alice/{post_id}?reply_to={comment_id}#reply-form">Reply<'
+    assert reply_link in page
+    page = (await alice.get(f"/@alice/{post_id}?reply_to={comment_id}")).text
+    assert '<label for="field-reply">Reply to @alice</label>' in page
+    url, hidden = rendered_form(page, f"/posts/{post_id}/comments")
+    assert hidden["parent_id"] == str(comment_id)
     assert (await alice.post(url, data={**hidden, "text": "nested"})).status_code == 303
     assert await Comment.count() == 2
     location = await submit(alice, "/settings/profile", "/settings/profile", display_name="A")

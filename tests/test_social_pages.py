@@ -174,7 +174,16 @@ async def test_comment_errors_are_shown_and_keep_the_text(members: Members) -> N
     assert too_long.status_code == 422
     assert f">{long_text}</textarea>" in too_long.text
     assert (await post_form(alice, "/posts/999/comments", {"text": "hi"})).status_code == 404
-    assert await Comment.count() == 0
+    first = await post_form(alice, f"/posts/{post_id}/comments", {"text": "top"})
+    top_id = first.headers["location"].rsplit("-", 1)[1]
+    empty_reply = await post_form(
+        alice, f"/posts/{post_id}/comments", {"text": "", "parent_id": top_id}
+    )
+    assert empty_reply.status_code == 422
+    # The form still answers the same comment, with the error next to it.
+    assert f'name="parent_id" value="{top_id}"' in empty_reply.text
+    assert 'id="error-reply">Reply cannot be empty.' in empty_reply.text
+    assert await Comment.count() == 1
 
 
 async def test_a_reply_must_answer_a_comment_on_the_same_post(members: Members) -> None:

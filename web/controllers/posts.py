@@ -53,12 +53,14 @@ async def post_page(
     status_code: int = 200,
     fragment: bool = False,
     announcement: str = "",
+    reply_to: int | None = None,
 ) -> Template:
     """The post and its comments; `fragment` gives htmx only the comments and the controls."""
     viewer = current_user(request)
     card = await feeds.card(post_id, viewer.id if viewer else None)
     if card.author_username.lower() != username.lower():
         raise NotFoundException("That post does not exist.")
+    thread = await comments.comment_thread(post_id)
     return Template(
         "posts/comments_changed.html" if fragment else "posts/post.html",
         context={
@@ -66,7 +68,8 @@ async def post_page(
             "card": card,
             "viewer": viewer,
             "back": card.permalink if fragment else current_location(request),
-            "thread": await comments.comment_thread(post_id),
+            "thread": thread,
+            "replying_to": comments.find_in_thread(thread, reply_to) if reply_to else None,
             "bodies": await post_bodies([card], 2, redis_guard.active()),
             "values": values or {},
             "errors": errors or {},
@@ -180,7 +183,6 @@ class PostController(Controller):
     ) -> Response[Any]:
         viewer = viewer_of(request)
         username = await posts.author_username(post_id)
-        field = f"reply-{data.parent_id}" if data.parent_id else "reply"
         try:
             created = await comments.create_comment(viewer, post_id, data.text, data.parent_id)
         except ValidationFailed as failure:
@@ -188,8 +190,9 @@ class PostController(Controller):
                 request,
                 username,
                 post_id,
-                values={field: data.text},
-                errors={field: failure.errors["text"]},
+                values={"reply": data.text},
+                errors={"reply": failure.errors["text"]},
+                reply_to=data.parent_id,
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY,
                 fragment=is_htmx(request),
             )

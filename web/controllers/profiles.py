@@ -78,11 +78,15 @@ class ProfileController(Controller):
 
     @get("/{handle:str}/{post_id:int}")
     async def permalink(
-        self, request: Request[Any, Any, Any], handle: FromPath[str], post_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        handle: FromPath[str],
+        post_id: FromPath[int],
+        reply_to: FromQuery[int] = 0,
     ) -> Template:
         if not handle.startswith("@"):
             raise NotFoundException()
-        return await post_page(request, handle[1:], post_id)
+        return await post_page(request, handle[1:], post_id, reply_to=reply_to or None)
 
     @get("/{handle:str}/followers")
     async def followers(self, handle: FromPath[str], before: FromQuery[int] = 0) -> Template:
