@@ -151,3 +151,29 @@ async def test_back_and_reload_show_the_current_state(page: Page, javascript: bo
     )
     await page.go_forward()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Bookmarks")
+
+
+async def test_keyboard_alone_skips_to_content_and_works_the_controls(
+    page: Page, javascript: bool
+) -> None:
+    writer = await accounts.sign_up("writer", "Writer", "a long enough passphrase")
+    await posts.create_post(writer, "Keyboard friendly")
+    await sign_up(page, "typist", "Typist")
+    await page.goto("/explore")
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    await expect(skip).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_be_focused()
+    like = page.get_by_role("button", name="Like", exact=True)
+    await like.focus()
+    await page.keyboard.press("Enter")
+    like = page.get_by_role("button", name="Like", exact=True)
+    await expect(like).to_have_attribute("aria-pressed", "true")
+    if javascript:
+        await expect(like).to_be_focused()  # htmx kept the keyboard user's place
+    await page.get_by_role("button", name="Bookmark", exact=True).focus()
+    await page.keyboard.press("Space")
+    await expect(page.get_by_role("button", name="Bookmark", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
