@@ -8,6 +8,7 @@ from typing import Any
 
 from asyncpg.exceptions import ForeignKeyViolationError
 
+from domain import outbox
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.posts import MAX_POST_LENGTH, is_staff, text_problem
 from domain.tables import Comment, Post, User
@@ -73,9 +74,12 @@ async def create_comment(
         if parent_post is None or parent_post["post"] != post_id:
             raise NotFound("The comment you are replying to does not exist.")
     try:
-        rows: list[dict[str, Any]] = await Comment.raw(
-            _INSERT, post_id, author.id, parent_id, text.strip(), post_id
-        )
+        async with outbox.transaction():
+            rows: list[dict[str, Any]] = await Comment.raw(
+                _INSERT, post_id, author.id, parent_id, text.strip(), post_id
+            )
+            # The job works out whom to tell: the post's author, the comment's answered.
+            await outbox.record("notify", kind="comment", comment_id=rows[0]["id"])
     except ForeignKeyViolationError as error:
         raise NotFound("That post does not exist.") from error
     return await get_comment(rows[0]["id"])

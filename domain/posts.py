@@ -31,15 +31,20 @@ def may_delete_post(actor: User, author_id: int) -> bool:
     return actor.id == author_id or is_staff(actor)
 
 
-async def create_post(author: User, text: str) -> Post:
-    """Publish a post; the text is kept exactly as typed apart from surrounding whitespace."""
+async def create_post(
+    author: User, text: str, image: str | None = None, image_alt: str = ""
+) -> Post:
+    """Publish a post; the text is kept exactly as typed apart from surrounding whitespace.
+    `image` is an already stored image's URL (domain/media.py checks and stores uploads)."""
     if problem := text_problem(text):
         raise ValidationFailed({"text": problem})
-    post = Post(author=author.id, text=text.strip())
+    post = Post(author=author.id, text=text.strip(), image=image, image_alt=image_alt)
     async with outbox.transaction():
         await post.save()
         await User.update({User.posts_count: User.posts_count + 1}).where(User.id == author.id)
         await outbox.record("fan_out_post", post_id=post.id)
+        if image:
+            await outbox.record("make_thumbnails", url=image, kinds=["feed"])
     # The author sees the post at once; followers get it from the fan-out job.
     if guard := redis_guard.active():
         await timelines.push(guard, post.id, [author.id])

@@ -61,6 +61,10 @@ class Settings:
     fragment_ttl_seconds: int = 86_400
     # Serves /_bench/ceiling, the constant page bench/load.py compares every page with.
     bench_routes: bool = False
+    # Uploaded images (post images, avatars) and their thumbnails live here, served at /media/.
+    media_dir: str = ".data/media"
+    # The largest image file accepted for upload, in bytes.
+    max_upload_bytes: int = 5 * 1024 * 1024
 
     @property
     def is_production(self) -> bool:
@@ -96,6 +100,8 @@ def load_settings() -> Settings:
         redis_retry_seconds=float(os.environ.get("REDIS_RETRY_SECONDS", "5")),
         fragment_ttl_seconds=_int("FRAGMENT_TTL_SECONDS", 86_400),
         bench_routes=_bool("AGORA_BENCH_ROUTES", False),
+        media_dir=os.environ.get("MEDIA_DIR", "") or ".data/media",
+        max_upload_bytes=_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
     )
 
 

@@ -24,7 +24,7 @@ WITH changed AS (
     INSERT INTO post_like ("user", post) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING 1
 )
 UPDATE post SET like_count = like_count + (SELECT count(*) FROM changed)
-WHERE id = {} RETURNING like_count
+WHERE id = {} RETURNING like_count, author, (SELECT count(*) FROM changed) AS added
 """
 _UNLIKE = """
 WITH changed AS (
@@ -57,25 +57,29 @@ WHERE id IN ({}, {}) RETURNING id
 """
 
 
-async def _change_like(sql: str, user: User, post_id: int) -> int:
+async def _change_like(sql: str, user: User, post_id: int) -> dict[str, Any]:
     try:
         rows: list[dict[str, Any]] = await Post.raw(sql, user.id, post_id, post_id)
     except ForeignKeyViolationError as error:
         raise NotFound(POST_MISSING) from error
     if not rows:
         raise NotFound(POST_MISSING)
-    count: int = rows[0]["like_count"]
-    return count
+    return rows[0]
 
 
 async def like(user: User, post_id: int) -> int:
     """Like a post (a no-op if already liked); returns the post's like count."""
-    return await _change_like(_LIKE, user, post_id)
+    async with outbox.transaction():
+        row = await _change_like(_LIKE, user, post_id)
+        # Only a new like of someone else's post notifies (the job checks both again).
+        if row["added"] and row["author"] != user.id:
+            await outbox.record("notify", kind="like", actor_id=user.id, post_id=post_id)
+    return int(row["like_count"])
 
 
 async def unlike(user: User, post_id: int) -> int:
     """Take back a like (a no-op if not liked); returns the post's like count."""
-    return await _change_like(_UNLIKE, user, post_id)
+    return int((await _change_like(_UNLIKE, user, post_id))["like_count"])
 
 
 async def _require_post(post_id: int) -> None:
@@ -100,7 +104,7 @@ async def unbookmark(user: User, post_id: int) -> None:
     await Bookmark.delete().where((Bookmark.user == user.id) & (Bookmark.post == post_id))
 
 
-async def _change_follow(sql: str, follower: User, followed_id: int) -> None:
+async def _change_follow(sql: str, follower: User, followed_id: int, notify: bool = False) -> None:
     if followed_id == follower.id:
         raise ValidationFailed({"follow": "You cannot follow yourself."})
     try:
@@ -114,6 +118,10 @@ async def _change_follow(sql: str, follower: User, followed_id: int) -> None:
             await outbox.record(
                 "refresh_timeline", user_id=follower.id, changed_ms=timelines.now_ms()
             )
+            if notify:  # a repeated follow makes no second notification (unique index)
+                await outbox.record(
+                    "notify", kind="follow", actor_id=follower.id, user_id=followed_id
+                )
     except ForeignKeyViolationError as error:
         raise NotFound(USER_MISSING) from error
     # The follower's home changes now: drop their timeline so the next visit rebuilds it.
@@ -123,7 +131,7 @@ async def _change_follow(sql: str, follower: User, followed_id: int) -> None:
 
 async def follow(follower: User, followed_id: int) -> None:
     """Follow an account (a no-op if already following)."""
-    await _change_follow(_FOLLOW, follower, followed_id)
+    await _change_follow(_FOLLOW, follower, followed_id, notify=True)
 
 
 async def unfollow(follower: User, followed_id: int) -> None:

@@ -48,6 +48,12 @@ def extract_tags(text: str) -> list[str]:
     return list(dict.fromkeys(tag.lower() for tag in found))
 
 
+def extract_mentions(text: str) -> list[str]:
+    """The distinct @mentioned usernames in the text, lower-cased, in order of appearance."""
+    found = (match.group("mention") for match in _TOKENS.finditer(text) if match.group("mention"))
+    return list(dict.fromkeys(name.lower() for name in found))
+
+
 def normalize_tag(tag: str) -> str | None:
     """The canonical form of a tag as it appears in a URL or search, or None if invalid."""
     tag = tag.removeprefix("#")

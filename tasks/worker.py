@@ -11,6 +11,8 @@ from domain.redis_guard import GuardedRedis
 from domain.settings import get_settings
 from tasks.cache_warming import warm_cache
 from tasks.housekeeping import remove_expired_grants, remove_expired_sessions
+from tasks.media_jobs import MEDIA_JOBS
+from tasks.notification_jobs import NOTIFICATION_JOBS
 from tasks.outbox_relay import relay_job
 from tasks.queue import create_queue
 from tasks.timeline_jobs import TIMELINE_JOBS
@@ -42,6 +44,8 @@ settings = {
         relay_job,
         warm_cache,
         *TIMELINE_JOBS,
+        *MEDIA_JOBS,
+        *NOTIFICATION_JOBS,
     ],
     "cron_jobs": [
         CronJob(remove_expired_sessions, cron="17 * * * *"),

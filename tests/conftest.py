@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
@@ -27,6 +28,8 @@ os.environ.update(
     # Cheap hashing keeps the suite fast; the parameters are still argon2id's.
     ARGON2_TIME_COST="1",
     ARGON2_MEMORY_KIB="1024",
+    # Uploaded images go to a fresh directory of this run's own, never the developer's.
+    MEDIA_DIR=tempfile.mkdtemp(prefix="agora-test-media-"),
 )
 
 import asyncpg  # noqa: E402

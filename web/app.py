@@ -27,6 +27,7 @@ from web.controllers.accounts import AccountController, SettingsController
 from web.controllers.bench import BenchController
 from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
+from web.controllers.media import max_request_bytes, media_files_router
 from web.controllers.metrics import MetricsController
 from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController, ProfileSettingsController
@@ -40,7 +41,7 @@ from web.static_assets import static_files_router
 from web.templating import template_config
 
 prometheus = PrometheusConfig(
-    app_name="agora", prefix="agora", group_path=True, exclude=["^/static/"]
+    app_name="agora", prefix="agora", group_path=True, exclude=["^/static/", "^/media/"]
 )
 
 
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             MetricsController,
             static_files_router(),
+            media_files_router(settings),
             # Only for bench/load.py's ceiling; off unless AGORA_BENCH_ROUTES is set.
             *([BenchController] if settings.bench_routes else []),
             *api_route_handlers(),
@@ -108,5 +110,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(agora_version()),
+        request_max_body_size=max_request_bytes(settings),
         debug=False,
     )

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import Counter
 
 from domain.feeds import PostCard
+from domain.media import shown
 from domain.redis_guard import GuardedRedis
 from domain.settings import get_settings
 from web.templating import TEMPLATES_DIR
@@ -26,6 +27,12 @@ FRAGMENT_MISSES = Counter("agora_fragment_cache_misses", "Post fragments rendere
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True)
 )
+_environment.globals["shown_image"] = shown
+
+
+def _shown_url(url: str | None, kind: str) -> str:
+    image = shown(url, kind)
+    return image.url if image else ""
 
 
 def fragment_key(card: PostCard, heading: int) -> str:
@@ -37,6 +44,9 @@ def fragment_key(card: PostCard, heading: int) -> str:
             card.text,
             card.image or "",
             card.image_alt,
+            # Where the images point: a new thumbnail makes a new key, so pages switch to it.
+            _shown_url(card.image, "feed"),
+            _shown_url(card.author_avatar, "avatar"),
             card.edited_at.isoformat() if card.edited_at else "",
         )
     )

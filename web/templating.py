@@ -7,6 +7,8 @@ from pathlib import Path
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from domain.media import shown as shown_image
+from domain.media import upload_limit
 from web.auth import current_user
 from web.static_assets import static_url
 
@@ -14,7 +16,12 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _add_globals(engine: JinjaTemplateEngine) -> None:
-    engine.engine.globals.update(static_url=static_url, current_user=current_user)
+    engine.engine.globals.update(
+        static_url=static_url,
+        current_user=current_user,
+        shown_image=shown_image,
+        upload_limit=upload_limit,
+    )
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

@@ -17,6 +17,7 @@ from domain import comments, feeds, posts, redis_guard, social
 from domain.errors import Forbidden, ValidationFailed
 from domain.tables import User
 from web.auth import current_user, requires_login, safe_next
+from web.controllers.media import compose
 from web.fragments import post_bodies
 from web.htmx import current_location, htmx_page_location, is_htmx
 
@@ -111,28 +112,9 @@ class PostController(Controller):
     guards = [requires_login]
 
     @post("/posts")
-    async def create(
-        self, request: Request[Any, Any, Any], data: Annotated[TextForm, Form]
-    ) -> Response[Any]:
-        viewer = viewer_of(request)
-        try:
-            created = await posts.create_post(viewer, data.text)
-        except ValidationFailed as failure:
-            return Template(
-                "feeds/home.html",
-                context={
-                    "page": await feeds.home_feed(viewer.id),
-                    "viewer": viewer,
-                    "back": "/",
-                    "feed_path": "/",
-                    "first_page": True,
-                    "values": {"text": data.text},
-                    "errors": failure.errors,
-                    "feed_heading": "Your feed",
-                },
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        return Redirect(f"/#post-{created.id}", status_code=303)
+    async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        # The compose form is multipart (it may carry an image): web/controllers/media.py.
+        return await compose(request)
 
     @post("/posts/{post_id:int}/like")
     async def like(

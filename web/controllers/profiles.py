@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.response import Template
 
 from domain import accounts, feeds, social
-from domain.errors import ValidationFailed
 from domain.tables import User
 from web.auth import current_user, requires_login
 from web.controllers.feeds import parse_cursor, render_feed
-from web.controllers.posts import Form, back_to, post_page, viewer_of
+from web.controllers.media import save_profile
+from web.controllers.posts import back_to, post_page, viewer_of
 from web.htmx import is_htmx
 
 FOLLOW_LISTS = {"followers": social.followers_of, "following": social.followed_by}
-
-
-@dataclass
-class ProfileForm:
-    display_name: str = ""
-    bio: str = ""
 
 
 async def profile_for(handle: str) -> User:
@@ -144,19 +136,6 @@ class ProfileSettingsController(Controller):
         return Template("profiles/edit.html", context={"values": values, "errors": {}})
 
     @post("/")
-    async def save(
-        self, request: Request[Any, Any, Any], data: Annotated[ProfileForm, Form]
-    ) -> Response[Any]:
-        viewer = viewer_of(request)
-        try:
-            await accounts.update_profile(viewer, data.display_name, data.bio)
-        except ValidationFailed as failure:
-            return Template(
-                "profiles/edit.html",
-                context={
-                    "values": {"display_name": data.display_name, "bio": data.bio},
-                    "errors": failure.errors,
-                },
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        return Redirect(f"/@{viewer.username}", status_code=303)
+    async def save(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        # The form is multipart (it may carry an avatar): web/controllers/media.py.
+        return await save_profile(request)

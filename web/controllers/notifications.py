@@ -1,0 +1,64 @@
+"""Notifications as a page: newest first, keyset-paged, with "Mark all as read"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from domain import notifications
+from web.auth import current_user, requires_login
+from web.controllers.posts import viewer_of
+from web.htmx import is_htmx
+
+UNREAD_STATE_KEY = "unread_notifications"
+
+
+async def count_unread_for_nav(request: Request[Any, Any, Any]) -> None:
+    """`before_request` hook: the unread count the main nav shows, for full pages only
+    (fragments, forms and the API never render the nav, so they skip the query)."""
+    if request.method != "GET" or is_htmx(request) or request.url.path.startswith("/api/"):
+        return
+    if (user := current_user(request)) is not None:
+        request.state[UNREAD_STATE_KEY] = await notifications.unread_count(user.id)
+
+
+async def _render(
+    request: Request[Any, Any, Any], template: str, before: int | None = None, **context: Any
+) -> Template:
+    viewer = viewer_of(request)
+    return Template(
+        template,
+        context={
+            "page": await notifications.page(viewer.id, before),
+            "unread": await notifications.unread_count(viewer.id),
+            "first_page": before is None,
+            **context,
+        },
+    )
+
+
+class NotificationController(Controller):
+    path = "/notifications"
+    guards = [requires_login]
+
+    @get("/")
+    async def index(
+        self, request: Request[Any, Any, Any], before: FromQuery[int | None] = None
+    ) -> Template:
+        """Newest first; htmx's "Older notifications" gets only the next page, in place."""
+        if before is not None and is_htmx(request):
+            return await _render(request, "notifications/more.html", before)
+        return await _render(request, "notifications/index.html", before)
+
+    @post("/read")
+    async def mark_all_read(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """Without JavaScript back to the page; htmx gets the list again, all read."""
+        await notifications.mark_all_read(viewer_of(request).id)
+        if not is_htmx(request):
+            return Redirect("/notifications", status_code=303)
+        return await _render(
+            request, "notifications/marked_read.html", announcement="All notifications read."
+        )
