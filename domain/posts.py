@@ -7,6 +7,7 @@ from piccolo.querystring import QueryString
 from domain import outbox, redis_guard, timelines
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.tables import Post, User
+from domain.text import extract_mentions
 
 MAX_POST_LENGTH = 500
 STAFF_ROLES = ("moderator", "admin")
@@ -43,6 +44,8 @@ async def create_post(
         await post.save()
         await User.update({User.posts_count: User.posts_count + 1}).where(User.id == author.id)
         await outbox.record("fan_out_post", post_id=post.id)
+        if extract_mentions(post.text):
+            await outbox.record("notify", kind="mention", post_id=post.id)
         if image:
             await outbox.record("make_thumbnails", url=image, kinds=["feed"])
     # The author sees the post at once; followers get it from the fan-out job.

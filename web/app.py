@@ -29,6 +29,7 @@ from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
 from web.controllers.media import max_request_bytes, media_files_router
 from web.controllers.metrics import MetricsController
+from web.controllers.notifications import NotificationController, count_unread_for_nav
 from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController, ProfileSettingsController
 from web.dependencies import shared_dependencies
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             FeedController,
             PostController,
+            NotificationController,
             ProfileController,
             AccountController,
             SettingsController,
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[_lifespan(settings)],
         dependencies=shared_dependencies(),
         middleware=[prometheus.middleware, session_authentication],
+        before_request=count_unread_for_nav,
         before_send=[add_security_headers, cache_headers],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
