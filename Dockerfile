@@ -22,7 +22,7 @@ RUN bash scripts/fetch_htmx.sh
 FROM python:3.11-slim-bookworm AS runtime
 RUN groupadd --system agora && useradd --system --gid agora --home-dir /app agora
 WORKDIR /app
-ENV PATH="/venv/bin:$PATH" PYTHONUNBUFFERED=1 AGORA_ENV=production PORT=8000
+ENV PATH="/venv/bin:$PATH" PYTHONUNBUFFERED=1 AGORA_ENV=production PORT=8000 MEDIA_DIR=/app/media
 COPY --from=build /venv /venv
 COPY --chown=agora:agora piccolo_conf.py Procfile ./
 COPY --chown=agora:agora domain ./domain
@@ -31,6 +31,8 @@ COPY --chown=agora:agora tasks ./tasks
 COPY --chown=agora:agora migrations ./migrations
 COPY --chown=agora:agora templates ./templates
 COPY --from=build --chown=agora:agora /app/static ./static
+# Uploaded images (a volume in compose.yml); owned by agora so web and worker may write there.
+RUN mkdir -p /app/media && chown agora:agora /app/media
 USER agora
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
