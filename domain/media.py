@@ -42,6 +42,10 @@ NAME_PATTERN = re.compile(r"(?P<digest>[0-9a-f]{64})-(?P<width>\d+)x(?P<height>\
 NOT_AN_IMAGE = "That file is not a JPEG, PNG, WebP or GIF image."
 
 
+class Refused(ValueError):
+    """An upload that is not an acceptable image; the message is for the person."""
+
+
 class ImageTooLarge(ValidationFailed):
     """The file is over the upload limit (answered with 413 rather than 422)."""
 
@@ -99,21 +103,21 @@ def alt_problem(alt: str) -> str | None:
 
 
 def _open_verified(data: bytes) -> Image.Image:
-    """Decode the upload fully, or raise ValueError with a message for the person."""
+    """Decode the upload fully, or raise Refused."""
     try:
         with warnings.catch_warnings():
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
             if image.width * image.height > MAX_PIXELS:
-                raise ValueError("That image has too many pixels.")
+                raise Refused("That image has too many pixels.")
             if getattr(image, "n_frames", 1) > MAX_GIF_FRAMES:
-                raise ValueError(f"That image has more than {MAX_GIF_FRAMES} frames.")
+                raise Refused(f"That image has more than {MAX_GIF_FRAMES} frames.")
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ValueError("That image has too many pixels.") from error
+        raise Refused("That image has too many pixels.") from error
     except (UnidentifiedImageError, OSError, SyntaxError, EOFError) as error:
-        raise ValueError(NOT_AN_IMAGE) from error
+        raise Refused(NOT_AN_IMAGE) from error
     return image
 
 
@@ -140,11 +144,11 @@ def _encode(frames: list[Image.Image], fmt: str, durations: list[int]) -> bytes:
 
 def clean(data: bytes, square: int | None = None) -> CleanImage:
     """Verify and re-encode an upload (in the same format); `square` crops to a square of at
-    most that side, for avatars. Raises ValueError with a message for the person."""
+    most that side, for avatars. Raises Refused with a message for the person."""
     image = _open_verified(data)
     fmt = image.format or ""
     if fmt not in FORMATS:
-        raise ValueError(NOT_AN_IMAGE)
+        raise Refused(NOT_AN_IMAGE)
     if fmt == "GIF" and square is None:
         frames = [_pixels_only(frame) for frame in ImageSequence.Iterator(image)]
         durations = [
@@ -188,8 +192,11 @@ async def verify_upload(data: bytes, field: str, square: int | None = None) -> C
         raise ImageTooLarge({field: problem})
     try:
         return await asyncio.to_thread(clean, data, square)
-    except ValueError as error:
+    except Refused as error:
         raise ValidationFailed({field: str(error)}) from error
+    except (ValueError, OSError) as error:
+        # Decoded, but Pillow cannot convert it (an unusual mode such as 16-bit grey).
+        raise ValidationFailed({field: NOT_AN_IMAGE}) from error
 
 
 async def create_post(author: User, text: str, upload: bytes | None, alt: str) -> Post:
@@ -267,6 +274,8 @@ def make_thumbnails(url: str, kinds: list[str]) -> list[str]:
     if match is None:
         return []
     name = match.group(0)
+    if not (media_dir() / name).exists():
+        return []  # nothing to make it from, now or on a retry
     made: list[str] = []
     for kind in kinds:
         target = media_dir() / kind / name

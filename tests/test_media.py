@@ -263,3 +263,27 @@ async def test_the_compose_and_profile_forms_are_multipart(members: Members) -> 
     edit = (await alice.get("/settings/profile")).text
     assert 'enctype="multipart/form-data"' in edit
     assert '<label for="field-avatar">Avatar</label>' in edit
+
+
+async def test_an_animated_gif_stays_animated_and_its_thumbnail_is_a_still(
+    members: Members,
+) -> None:
+    frames = [Image.new("RGB", (40, 30), color) for color in ("red", "lime", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    alice = await members("alice")
+    response = await compose(alice, "Blink", out.getvalue(), "Three colours", filename="b.gif")
+    assert response.status_code == 303, response.text
+    post = await Post.objects().first()
+    assert post is not None and post.image is not None and post.image.endswith("-40x30.gif")
+    with Image.open(stored(post.image)) as saved:
+        assert saved.n_frames == 3
+    [thumbnail] = await make_thumbnails({}, url=post.image, kinds=["feed"])
+    with Image.open(stored(thumbnail)) as still:
+        assert (still.format, still.size, getattr(still, "n_frames", 1)) == ("GIF", (40, 30), 1)
+
+
+async def test_the_thumbnail_job_does_nothing_for_a_missing_or_foreign_image() -> None:
+    missing = f"/media/{'0' * 64}-10x10.png"
+    assert await make_thumbnails({}, url=missing, kinds=["feed", "avatar"]) == []
+    assert await make_thumbnails({}, url="https://example.org/a.png", kinds=["feed"]) == []
