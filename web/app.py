@@ -29,6 +29,7 @@ from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
 from web.controllers.media import max_request_bytes, media_files_router
 from web.controllers.metrics import MetricsController
+from web.controllers.moderation import ModerationController
 from web.controllers.notifications import NotificationController, count_unread_for_nav
 from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController, ProfileSettingsController
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountController,
             SettingsController,
             ProfileSettingsController,
+            ModerationController,
             HealthController,
             MetricsController,
             static_files_router(),

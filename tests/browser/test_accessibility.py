@@ -10,6 +10,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
 from domain import accounts, comments, posts, social
+from domain.tables import User
 from tests.browser.conftest import open_page
 from tests.browser.test_accounts_browser import PASSWORD, sign_up
 
@@ -30,6 +31,7 @@ MEMBER_PAGES = [
     "/settings/profile",
     "/posts/1/delete",
     "/comments/2/delete",
+    "/admin/users",
 ]
 
 
@@ -68,6 +70,8 @@ async def fill_with_content() -> None:
     await comments.create_comment(axel, post.id, "A reply", top.id)
     await social.like(axel, post.id)
     await social.bookmark(axel, post.id)
+    await accounts.sign_up("member", "A Member", "a long enough passphrase")
+    await User.update({User.role: "admin"}).where(User.id == axel.id)  # to see moderation
 
 
 async def test_member_pages_have_no_serious_violations(axe_page: Page) -> None:

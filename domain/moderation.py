@@ -1,0 +1,128 @@
+"""Moderation: who may suspend whom, and who may hand out roles.
+
+Moderators and admins suspend and reinstate members; only admins change roles or act on
+moderators; nobody acts on an admin but another admin, and nobody on themselves. A
+suspended account is logged out everywhere and hidden: its profile, posts and comments
+disappear from every page and API answer until it is reinstated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from dataclasses import dataclass
+
+from piccolo.querystring import QueryString
+
+from domain import accounts, sessions
+from domain.errors import Forbidden, NotFound, ValidationFailed
+from domain.tables import ROLES, User
+
+RANK = {role: rank for rank, role in enumerate(ROLES)}
+PAGE_SIZE = 50
+
+
+def may_moderate(actor: User, target_username: str, target_role: str) -> bool:
+    """Admins may act on anyone else; moderators on members only; nobody on themselves."""
+    if actor.username.lower() == target_username.lower():
+        return False
+    if actor.role == "admin":
+        return True
+    return RANK.get(actor.role, 0) > RANK.get(target_role, 0)
+
+
+def _require(actor: User, target: User) -> None:
+    if actor.id == target.id:
+        raise Forbidden("You cannot moderate your own account.")
+    if not may_moderate(actor, target.username, target.role):
+        raise Forbidden("Your role does not allow acting on that account.")
+
+
+async def _target(username: str) -> User:
+    target = await accounts.find_user(username)
+    if target is None:
+        raise NotFound("There is no account with that name.")
+    return target
+
+
+async def suspend(actor: User, username: str) -> User:
+    target = await _target(username)
+    _require(actor, target)
+    target.is_suspended = True
+    await target.save([User.is_suspended])
+    await sessions.end_all_sessions(target.id)
+    return target
+
+
+async def reinstate(actor: User, username: str) -> User:
+    target = await _target(username)
+    _require(actor, target)
+    target.is_suspended = False
+    await target.save([User.is_suspended])
+    return target
+
+
+async def set_role(actor: User, username: str, role: str) -> User:
+    if actor.role != "admin":
+        raise Forbidden("Only admins can change roles.")
+    if role not in ROLES:
+        raise ValidationFailed({"role": f"Role must be one of {', '.join(ROLES)}."})
+    target = await _target(username)
+    _require(actor, target)
+    target.role = role
+    await target.save([User.role])
+    return target
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    username: str
+    display_name: str
+    role: str
+    is_suspended: bool
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+async def find_accounts(prefix: str = "", after: str = "") -> list[AccountRow]:
+    """Accounts whose username starts with `prefix` (any case), alphabetically, a page at a time
+    (`after` is the last username of the previous page)."""
+    rows = (
+        await User.select(User.username, User.display_name, User.role, User.is_suspended)
+        .where(QueryString("lower(username) LIKE {}", _like_prefix(prefix)))
+        .where(QueryString("lower(username) > {}", after.lower()))
+        .order_by(QueryString("lower(username)"))
+        .limit(PAGE_SIZE)
+    )
+    return [AccountRow(**row) for row in rows]
+
+
+async def _grant(username: str, role: str) -> None:
+    """Bootstrap: give a role from the command line (the first admin has nobody to ask)."""
+    from piccolo_conf import DB
+
+    await DB.start_connection_pool(min_size=1, max_size=1)
+    try:
+        target = await _target(username)
+        if role not in ROLES:
+            raise SystemExit(f"role must be one of {', '.join(ROLES)}")
+        target.role = role
+        await target.save([User.role])
+        print(f"@{target.username} is now {role}")
+    finally:
+        await DB.close_connection_pool()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Give an account a role: member, moderator, admin")
+    parser.add_argument("username")
+    parser.add_argument("role", choices=ROLES)
+    arguments = parser.parse_args()
+    asyncio.run(_grant(arguments.username, arguments.role))
+
+
+if __name__ == "__main__":
+    main()
