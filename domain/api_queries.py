@@ -135,6 +135,18 @@ async def favourited_by_ids(post_id: int, window: IdRange) -> KeyedPage:
     return await _page(source, window)
 
 
+async def notification_ids(recipient_id: int, window: IdRange, kinds: list[str]) -> KeyedPage:
+    """The recipient's notifications of these kinds, newest first; suspended actors' hidden."""
+    source = _Source(
+        select="n.id AS key, n.id AS item_id",
+        from_joins="FROM notification n JOIN agora_user u ON u.id = n.actor",
+        condition="n.recipient = {} AND n.kind = ANY({}) AND NOT u.is_suspended",
+        params=(recipient_id, kinds),
+        key="n.id",
+    )
+    return await _page(source, window)
+
+
 async def users_by_ids(user_ids: list[int]) -> dict[int, User]:
     """The visible (not suspended) accounts among these ids, keyed by id."""
     if not user_ids:

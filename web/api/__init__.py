@@ -10,6 +10,7 @@ from web.api.accounts import AccountsController
 from web.api.auth import api_guard, quota_headers_middleware
 from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.instance import AppsController, InstanceController
+from web.api.notifications import NotificationsController
 from web.api.oauth import AuthorizedAppsController, DiscoveryController, OAuthController
 from web.api.paging import PAGING_DEPENDENCIES
 from web.api.search import SearchController
@@ -28,6 +29,7 @@ def api_route_handlers() -> list[ControllerRouterHandler]:
             StatusesController,
             TimelinesController,
             SearchController,
+            NotificationsController,
             AbsentFeaturesController,
         ],
         guards=[api_guard],

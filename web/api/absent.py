@@ -1,8 +1,8 @@
 """Endpoints for features Agora does not have, answered truthfully and in Mastodon's shape.
 
-Mobile apps ask for these when they start (preferences, lists, filters, notifications,
-markers); a 404 makes some of them give up, while an empty answer is simply true: Agora has
-no lists, no filters and (yet) no notifications.
+Mobile apps ask for these when they start (preferences, lists, filters, markers); a 404
+makes some of them give up, while an empty answer is simply true: Agora has no lists and no
+filters. (Notifications are real: web/api/notifications.py.)
 """
 
 from __future__ import annotations
@@ -37,11 +37,6 @@ class AbsentFeaturesController(Controller):
     @get("/filters", **needs("read:filters"))
     async def filters(self) -> list[dict[str, Any]]:
         """Agora has no filters."""
-        return []
-
-    @get("/notifications", **needs("read:notifications"))
-    async def notifications(self) -> list[dict[str, Any]]:
-        """Agora has no notifications yet, so there are none to list."""
         return []
 
     @get("/markers", **needs("read:statuses"))

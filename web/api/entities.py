@@ -148,6 +148,19 @@ class Relationship:
 
 
 @dataclass(kw_only=True)
+class Notification:
+    """Mastodon types: `follow`, `favourite` (a like) and `mention` (a comment on one's post,
+    a reply to one's comment, or a post naming one), which carries the status."""
+
+    id: str
+    type: str
+    group_key: str
+    created_at: str
+    account: Account
+    status: Status | None = None
+
+
+@dataclass(kw_only=True)
 class Application:
     """An app as POST /api/v1/apps returns it (with its credentials) or as verified."""
 
