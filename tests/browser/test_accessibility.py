@@ -10,6 +10,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
 from domain import accounts, comments, posts, social
+from tasks.notification_jobs import notify
 from domain.tables import User
 from tests.browser.conftest import open_page
 from tests.browser.test_accounts_browser import PASSWORD, sign_up
@@ -32,6 +33,7 @@ MEMBER_PAGES = [
     "/posts/1/delete",
     "/comments/2/delete",
     "/admin/users",
+    "/notifications",
 ]
 
 
@@ -62,7 +64,8 @@ async def test_visitor_pages_have_no_serious_violations(axe_page: Page, path: st
 
 
 async def fill_with_content() -> None:
-    """A post with a tag, a link and a mention, a comment with a reply, a like and a bookmark."""
+    """A post with a tag, a link and a mention, a comment with a reply, a like and a bookmark,
+    and two notifications."""
     axel = await accounts.find_user("axel")
     assert axel is not None
     post = await posts.create_post(axel, "Hello #hello from https://example.org, @axel")
@@ -70,6 +73,12 @@ async def fill_with_content() -> None:
     await comments.create_comment(axel, post.id, "A reply", top.id)
     await social.like(axel, post.id)
     await social.bookmark(axel, post.id)
+    # Someone else follows and likes, so the notifications page has unread items to check.
+    bea = await accounts.sign_up("bea", "Bea", PASSWORD)
+    await social.follow(bea, axel.id)
+    await social.like(bea, post.id)
+    await notify({}, kind="follow", actor_id=bea.id, user_id=axel.id)
+    await notify({}, kind="like", actor_id=bea.id, post_id=post.id)
     await accounts.sign_up("member", "A Member", "a long enough passphrase")
     await User.update({User.role: "admin"}).where(User.id == axel.id)  # to see moderation
 
