@@ -10,8 +10,8 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
 from domain import accounts, comments, posts, social
-from tasks.notification_jobs import notify
 from domain.tables import User
+from tasks.notification_jobs import notify
 from tests.browser.conftest import open_page
 from tests.browser.test_accounts_browser import PASSWORD, sign_up
 
