@@ -184,6 +184,8 @@ async def test_the_thumbnail_job_makes_files_and_pages_switch_to_them(members: M
     for path in ("/", "/explore", "/@alice"):
         [(src, alt, width, height)] = IMG_SRC.findall((await alice.get(path)).text)
         assert (src, alt, width, height) == (thumbnail, "A wide red field", "640", "480")
+    served = await alice.get(thumbnail)
+    assert served.status_code == 200 and served.content == stored(thumbnail).read_bytes()
 
 
 async def test_avatar_upload_crops_square_and_shows_on_profile_and_posts(members: Members) -> None:
