@@ -10,7 +10,7 @@ unique index over (recipient, actor, kind, post, comment), and a retry or a repe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from asyncpg.exceptions import ForeignKeyViolationError
@@ -196,7 +196,7 @@ async def unread_count(recipient_id: int) -> int:
 async def mark_all_read(recipient_id: int) -> int:
     """Mark every unread notification read; returns how many were unread."""
     changed = (
-        await Notification.update({Notification.read_at: datetime.now().astimezone()})
+        await Notification.update({Notification.read_at: datetime.now(UTC)})
         .where((Notification.recipient == recipient_id) & Notification.read_at.is_null())
         .returning(Notification.id)
     )

@@ -273,3 +273,25 @@ async def test_mark_all_as_read_needs_the_csrf_token(
 
 def test_the_worker_runs_the_notify_job() -> None:
     assert notify in worker_settings.settings["functions"]
+
+
+async def test_the_nav_count_is_one_query_on_full_pages_only(
+    members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await members("alice")
+    counted: list[int] = []
+    original = notifications.unread_count
+
+    async def counting(recipient_id: int) -> int:
+        counted.append(recipient_id)
+        return await original(recipient_id)
+
+    monkeypatch.setattr(notifications, "unread_count", counting)
+    assert nav_link((await alice.get("/explore")).text) == "Notifications"
+    assert len(counted) == 1
+    await alice.get("/explore", headers={"HX-Request": "true"})
+    await alice.get("/api/v1/instance")
+    await post_form(alice, "/posts", {"text": "no count for a form"})
+    assert len(counted) == 1
+    await alice.get("/notifications")  # the page reuses the nav's count
+    assert len(counted) == 2

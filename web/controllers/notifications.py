@@ -14,12 +14,14 @@ from web.controllers.posts import viewer_of
 from web.htmx import is_htmx
 
 UNREAD_STATE_KEY = "unread_notifications"
+# Never pages with the nav: the API, its schema, and files (an image must not cost a COUNT).
+NO_NAV_PREFIXES = ("/api/", "/schema", "/media/", "/static/")
 
 
 async def count_unread_for_nav(request: Request[Any, Any, Any]) -> None:
     """`before_request` hook: the unread count the main nav shows, for full pages only
-    (fragments, forms and the API never render the nav, so they skip the query)."""
-    if request.method != "GET" or is_htmx(request) or request.url.path.startswith("/api/"):
+    (fragments, forms, files and the API never render the nav, so they skip the query)."""
+    if request.method != "GET" or is_htmx(request) or request.url.path.startswith(NO_NAV_PREFIXES):
         return
     if (user := current_user(request)) is not None:
         request.state[UNREAD_STATE_KEY] = await notifications.unread_count(user.id)
@@ -29,11 +31,15 @@ async def _render(
     request: Request[Any, Any, Any], template: str, before: int | None = None, **context: Any
 ) -> Template:
     viewer = viewer_of(request)
+    # Full pages have the count from the nav's hook already; fragments and forms do not.
+    unread = request.state.get(UNREAD_STATE_KEY)
+    if unread is None:
+        unread = await notifications.unread_count(viewer.id)
     return Template(
         template,
         context={
             "page": await notifications.page(viewer.id, before),
-            "unread": await notifications.unread_count(viewer.id),
+            "unread": unread,
             "first_page": before is None,
             **context,
         },
