@@ -198,3 +198,17 @@ def test_mastodon_py_reads_dismisses_and_clears_notifications(live_server: str) 
     assert [n.id for n in api.notifications()] == [found[1].id, found[2].id]
     api.notifications_clear()
     assert api.notifications() == []
+
+
+async def test_the_openapi_schema_describes_the_notification_routes(client: AsyncClient) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    routes = (
+        ("/api/v1/notifications", "get", "read:notifications"),
+        ("/api/v1/notifications/{notification_id}", "get", "read:notifications"),
+        ("/api/v1/notifications/clear", "post", "write:notifications"),
+        ("/api/v1/notifications/{notification_id}/dismiss", "post", "write:notifications"),
+    )
+    for path, method, scope in routes:
+        operation = paths[path][method]
+        assert operation["description"], path
+        assert operation["security"] == [{"OAuth2": [scope]}], path
