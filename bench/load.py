@@ -412,6 +412,8 @@ def format_report(
         # Everything shares two cores: a busy machine during the run skews every figure.
         shown = " -> ".join(f"{value:.2f}" for value in load_averages)
         lines.insert(1, f"machine load average (1 min), start -> end: {shown}")
+    ceiling_rps = ceiling.requests_per_second if ceiling else None
+    ceiling_p50 = ceiling.percentile(0.5) if ceiling else None
     for result in results:
         if result.skipped:
             lines.append(f"{result.name:<16} skipped: {result.skipped}")
@@ -421,8 +423,8 @@ def format_report(
             f"{result.name:<16} {result.requests_per_second:>8.1f} "
             f"{_ms(result.percentile(0.50)):>8} {_ms(result.percentile(0.99)):>8} "
             f"{result.error_count:>7} {result.mean_kib:>6.1f} "
-            f"{_ratio(result.requests_per_second, ceiling and ceiling.requests_per_second):>8} "
-            f"{_ratio(result.percentile(0.5), ceiling and ceiling.percentile(0.5)):>8} "
+            f"{_ratio(result.requests_per_second, ceiling_rps):>8} "
+            f"{_ratio(result.percentile(0.5), ceiling_p50):>8} "
             f"{rss:>8} {result.client_cpu:>6.0%}"
         )
     lines += _error_lines(results)
