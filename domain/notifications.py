@@ -186,9 +186,12 @@ async def by_ids(recipient_id: int, ids: list[int]) -> dict[int, NotificationIte
 
 
 async def unread_count(recipient_id: int) -> int:
-    """How many are unread: one COUNT on the partial index of unread notifications."""
+    """How many are unread: one COUNT on the partial index of unread notifications, leaving
+    out suspended accounts' (the list hides them too)."""
     count: int = await Notification.count().where(
-        (Notification.recipient == recipient_id) & Notification.read_at.is_null()
+        (Notification.recipient == recipient_id)
+        & Notification.read_at.is_null()
+        & (Notification.actor.is_suspended == False)  # noqa: E712 (builds SQL)
     )
     return count
 

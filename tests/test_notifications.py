@@ -295,3 +295,12 @@ async def test_the_nav_count_is_one_query_on_full_pages_only(
     assert len(counted) == 1
     await alice.get("/notifications")  # the page reuses the nav's count
     assert len(counted) == 2
+
+
+async def test_the_count_leaves_out_suspended_accounts(
+    app: Litestar, members: Members, worker: Worker
+) -> None:
+    alice = await _two_unread(app, members)
+    await User.update({User.is_suspended: True}).where(User.username == "carol")
+    assert await notifications.unread_count((await user("alice")).id) == 1
+    assert nav_link((await alice.get("/notifications")).text) == "Notifications (1 unread)"
