@@ -177,3 +177,15 @@ async def test_keyboard_alone_skips_to_content_and_works_the_controls(
     await expect(page.get_by_role("button", name="Bookmark", exact=True)).to_have_attribute(
         "aria-pressed", "true"
     )
+
+
+async def test_the_author_deletes_a_post_after_confirming(page: Page, javascript: bool) -> None:
+    await sign_up(page, "author", "Author")
+    await page.get_by_label("New post").fill("Soon gone")
+    await page.get_by_role("button", name="Post", exact=True).click()
+    post = page.get_by_role("article").filter(has_text="Soon gone")
+    await post.get_by_role("button", name="Delete this post").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Delete this post?")
+    await page.get_by_role("button", name="Delete", exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/@author$"))
+    await expect(page.get_by_text("Soon gone")).to_have_count(0)
