@@ -59,7 +59,9 @@ def rendered_form(page: str, action: str) -> tuple[str, dict[str, str]]:
     import html
     import re
 
-    for match in re.finditer(r'<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page, re.S):
+    # Only POST forms: a GET form (such as the Delete button opening its confirm page) is a link.
+    forms = r'<form method="post"[^>]*action="([^"]*)"[^>]*>(.*?)</form>'
+    for match in re.finditer(forms, page, re.S):
         url = html.unescape(match.group(1))
         if url.startswith(action):
             hidden = re.findall(
