@@ -33,6 +33,7 @@ from web.controllers.moderation import ModerationController
 from web.controllers.notifications import NotificationController, count_unread_for_nav
 from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController, ProfileSettingsController
+from web.controllers.search import SearchController
 from web.dependencies import shared_dependencies
 from web.errors import EXCEPTION_HANDLERS
 from web.htmx import cache_headers
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SettingsController,
             ProfileSettingsController,
             ModerationController,
+            SearchController,
             HealthController,
             MetricsController,
             static_files_router(),

@@ -18,7 +18,15 @@ from tests.browser.test_accounts_browser import PASSWORD, sign_up
 AXE = Axe()
 BLOCKING_IMPACTS = {"serious", "critical"}
 WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-VISITOR_PAGES = ["/", "/explore", "/signup", "/login", "/no/such/page", "/@nobody"]
+VISITOR_PAGES = [
+    "/",
+    "/explore",
+    "/search?q=nothing",
+    "/signup",
+    "/login",
+    "/no/such/page",
+    "/@nobody",
+]
 MEMBER_PAGES = [
     "/",
     "/explore",

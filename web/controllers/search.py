@@ -1,0 +1,34 @@
+"""GET /search: people, posts and tags, for visitors and members alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromQuery
+from litestar.response import Template
+
+from domain import redis_guard, search
+from web.auth import current_user
+from web.controllers.feeds import FEED_HEADING_LEVEL
+from web.fragments import post_bodies
+from web.htmx import current_location
+
+
+class SearchController(Controller):
+    @get("/search")
+    async def search(self, request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Template:
+        viewer = current_user(request)
+        results = await search.search(q, viewer.id if viewer else None)
+        return Template(
+            "search.html",
+            context={
+                "query": q.strip(),
+                "results": results,
+                "viewer": viewer,
+                "back": current_location(request),
+                "bodies": await post_bodies(
+                    results.posts, FEED_HEADING_LEVEL, redis_guard.active()
+                ),
+            },
+        )
