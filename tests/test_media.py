@@ -200,6 +200,8 @@ async def test_avatar_upload_crops_square_and_shows_on_profile_and_posts(members
     assert re.fullmatch(r"/media/[0-9a-f]{64}-200x200\.png", user.avatar)
     profile = (await alice.get("/@alice")).text
     assert f'<img class="avatar avatar--large" src="{user.avatar}"' in profile
+    edit_page = (await alice.get("/settings/profile")).text
+    assert f'src="{user.avatar}" alt="Your current avatar"' in edit_page
 
     assert await make_thumbnails({}, url=user.avatar, kinds=["avatar"]) == [
         user.avatar.replace("/media/", "/media/avatar/")
