@@ -77,6 +77,10 @@ async def _page(source: _Source, window: IdRange) -> KeyedPage:
     ascending = window.min_id is not None
     sql += f" ORDER BY {source.key} {'ASC' if ascending else 'DESC'} LIMIT {{}}"
     rows: list[dict[str, Any]] = await Post.raw(sql, *params, limit + 1)
+    return _keyed_page(rows, limit, ascending)
+
+
+def _keyed_page(rows: list[dict[str, Any]], limit: int, ascending: bool) -> KeyedPage:
     items = [KeyedItem(row["key"], row["item_id"]) for row in rows[:limit]]
     if ascending:
         items.reverse()
@@ -85,9 +89,34 @@ async def _page(source: _Source, window: IdRange) -> KeyedPage:
 
 
 async def home_ids(viewer_id: int, window: IdRange) -> KeyedPage:
-    """The viewer's posts and those of the accounts they follow."""
-    condition = "p.author = {} OR p.author IN (SELECT followed FROM follow WHERE follower = {})"
-    return await _page(_posts(condition, (viewer_id, viewer_id)), window)
+    """The viewer's posts and those of the accounts they follow: a page from each author by
+    the (author, id) index, then the page from those, so the cost does not grow with the
+    number of posts (filtering one walk over all posts by author would)."""
+    limit = max(1, min(window.limit, MAX_LIMIT))
+    ascending = window.min_id is not None
+    direction = "ASC" if ascending else "DESC"
+    bounds: list[str] = []
+    params: list[Any] = []
+    for bound, operator in ((window.max_id, "<"), (window.since_id, ">"), (window.min_id, ">")):
+        if bound is not None:
+            bounds.append(f" AND q.id {operator} {{}}")
+            params.append(bound)
+    rows: list[dict[str, Any]] = await Post.raw(
+        "SELECT p.id AS key, p.id AS item_id FROM ("
+        " SELECT followed AS author FROM follow WHERE follower = {}"
+        " UNION ALL SELECT {}::integer) authors"
+        " CROSS JOIN LATERAL (SELECT q.id, q.author FROM post q"
+        f" WHERE q.author = authors.author{''.join(bounds)}"
+        f" ORDER BY q.id {direction} LIMIT {{}}) p"
+        " JOIN agora_user u ON u.id = p.author WHERE NOT u.is_suspended"
+        f" ORDER BY p.id {direction} LIMIT {{}}",
+        viewer_id,
+        viewer_id,
+        *params,
+        limit + 1,
+        limit + 1,
+    )
+    return _keyed_page(rows, limit, ascending)
 
 
 async def public_ids(window: IdRange) -> KeyedPage:

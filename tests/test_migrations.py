@@ -54,6 +54,7 @@ async def test_database_has_every_table_column_and_constraint() -> None:
             "agora_user_username_lower",
             "post_created_at_id",
             "post_author_created_at_id",
+            "post_author_id",
             "follow_followed_created_at",
             "bookmark_user_created_at_id",
         } <= indexes
