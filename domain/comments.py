@@ -135,6 +135,48 @@ async def get_comment(comment_id: int) -> Comment:
     return comment
 
 
+COMMENTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """Top-level comments (each with all its replies) shown on one page of a post."""
+
+    roots: list[CommentNode]
+    starts_after: int | None  # the top-level comment before this page; None on the first
+    next_after: int | None  # pass as `after` for the next page; None on the last
+    total_roots: int
+
+
+def page_of_thread(
+    roots: list[CommentNode],
+    after: int | None = None,
+    containing: int | None = None,
+    size: int = COMMENTS_PER_PAGE,
+) -> ThreadPage:
+    """The page after top-level comment `after`, or the page holding comment `containing`.
+
+    Long threads are cut into pages of top-level comments so a post page stays light; the
+    whole thread is one query either way, so slicing it here costs nothing extra.
+    """
+    start = 0
+    if containing is not None:
+        holder = next(
+            (index for index, root in enumerate(roots) if find_in_thread([root], containing)),
+            None,
+        )
+        start = (holder // size) * size if holder is not None else 0
+    elif after is not None:
+        start = sum(1 for root in roots if root.id <= after)
+    page = roots[start : start + size]
+    return ThreadPage(
+        roots=page,
+        starts_after=roots[start - 1].id if start > 0 else None,
+        next_after=page[-1].id if page and start + size < len(roots) else None,
+        total_roots=len(roots),
+    )
+
+
 def find_in_thread(thread: list[CommentNode], comment_id: int) -> CommentNode | None:
     """The comment with this id anywhere in the thread, or None."""
     for node in thread:

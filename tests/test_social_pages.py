@@ -9,7 +9,7 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from domain import accounts, social
+from domain import accounts, comments, social
 from domain.tables import Comment, Like, Post, User
 from tests.helpers import PASSWORD, htmx_headers, post_form, write_post
 
@@ -246,3 +246,35 @@ async def test_profile_editing_checks_lengths(members: Members) -> None:
     assert "Display name must be at most 50 characters." in too_long.text
     assert "Bio must be at most 300 characters." in too_long.text
     assert "b" * 301 + "</textarea>" in too_long.text
+
+
+async def test_long_threads_are_paged_and_replies_land_on_their_page(members: Members) -> None:
+    alice = await members("alice")
+    post_id = await write_post(alice, "popular thread")
+    writer = await accounts.find_user("alice")
+    assert writer is not None
+    ids = [
+        (await comments.create_comment(writer, post_id, f"comment number {n}")).id
+        for n in range(60)
+    ]
+    first = (await alice.get(f"/@alice/{post_id}")).text
+    assert first.count('class="comment"') == 50
+    assert "comment number 49<" in first and "comment number 50<" not in first
+    later = f'href="/@alice/{post_id}?after={ids[49]}#comments">Later comments</a>'
+    assert later in first and "First comments" not in first
+    second = (await alice.get(f"/@alice/{post_id}?after={ids[49]}")).text
+    assert second.count('class="comment"') == 10
+    assert "comment number 50<" in second and "First comments" in second
+    assert "Later comments" not in second
+    # Answering a comment on the second page comes back to that page, at the reply.
+    reply = await post_form(
+        alice, f"/posts/{post_id}/comments", {"text": "late reply", "parent_id": str(ids[55])}
+    )
+    location = reply.headers["location"]
+    assert location.startswith(f"/@alice/{post_id}?comment=")
+    back = (await alice.get(location.split("#")[0])).text
+    assert "late reply" in back and "comment number 55<" in back
+    assert "comment number 0<" not in back
+    # The reply form for a comment on the second page is shown on that page.
+    answering = (await alice.get(f"/@alice/{post_id}?reply_to={ids[58]}")).text
+    assert "comment number 58<" in answering and f'value="{ids[58]}"' in answering

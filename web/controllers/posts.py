@@ -55,6 +55,8 @@ async def post_page(
     fragment: bool = False,
     announcement: str = "",
     reply_to: int | None = None,
+    after: int | None = None,
+    containing: int | None = None,
 ) -> Template:
     """The post and its comments; `fragment` gives htmx only the comments and the controls."""
     viewer = current_user(request)
@@ -69,7 +71,7 @@ async def post_page(
             "card": card,
             "viewer": viewer,
             "back": card.permalink if fragment else current_location(request),
-            "thread": thread,
+            "thread": comments.page_of_thread(thread, after, containing or reply_to),
             "replying_to": comments.find_in_thread(thread, reply_to) if reply_to else None,
             "bodies": await post_bodies([card], 2, redis_guard.active()),
             "values": values or {},
@@ -180,9 +182,17 @@ class PostController(Controller):
             )
         if is_htmx(request):
             return await post_page(
-                request, username, post_id, fragment=True, announcement="Reply posted."
+                request,
+                username,
+                post_id,
+                fragment=True,
+                announcement="Reply posted.",
+                containing=created.id,
             )
-        return Redirect(f"/@{username}/{post_id}#comment-{created.id}", status_code=303)
+        # The page of a long thread that holds the new comment, scrolled to it.
+        return Redirect(
+            f"/@{username}/{post_id}?comment={created.id}#comment-{created.id}", status_code=303
+        )
 
     @get("/comments/{comment_id:int}/delete")
     async def confirm_delete_comment(

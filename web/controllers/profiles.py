@@ -75,10 +75,21 @@ class ProfileController(Controller):
         handle: FromPath[str],
         post_id: FromPath[int],
         reply_to: FromQuery[int] = 0,
+        after: FromQuery[int] = 0,
+        comment: FromQuery[int] = 0,
     ) -> Template:
+        """The post and a page of its comments: from the start, after top-level comment
+        `after`, or the page holding `comment` (or the comment answered with `reply_to`)."""
         if not handle.startswith("@"):
             raise NotFoundException()
-        return await post_page(request, handle[1:], post_id, reply_to=reply_to or None)
+        return await post_page(
+            request,
+            handle[1:],
+            post_id,
+            reply_to=reply_to or None,
+            after=after or None,
+            containing=comment or None,
+        )
 
     @get("/{handle:str}/followers")
     async def followers(self, handle: FromPath[str], before: FromQuery[int] = 0) -> Template:
