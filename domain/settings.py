@@ -57,6 +57,9 @@ class Settings:
     timeline_idle_days: int = 14
     # After a Redis failure, skip Redis for this long before trying again (the circuit breaker).
     redis_retry_seconds: float = 5.0
+    # How often the web process looks for outbox jobs it was not woken for (recorded by
+    # another process, or left while Redis was down).
+    outbox_sweep_seconds: float = 30.0
     # How long rendered post fragments stay cached (their keys change whenever their content does).
     fragment_ttl_seconds: int = 86_400
     # Serves /_bench/ceiling, the constant page bench/load.py compares every page with.
@@ -99,6 +102,7 @@ def load_settings() -> Settings:
         timeline_idle_days=_int("TIMELINE_IDLE_DAYS", 14),
         redis_retry_seconds=float(os.environ.get("REDIS_RETRY_SECONDS", "5")),
         fragment_ttl_seconds=_int("FRAGMENT_TTL_SECONDS", 86_400),
+        outbox_sweep_seconds=float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
         bench_routes=_bool("AGORA_BENCH_ROUTES", False),
         media_dir=os.environ.get("MEDIA_DIR", "") or ".data/media",
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),

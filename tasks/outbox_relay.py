@@ -18,7 +18,6 @@ from domain import outbox
 
 logger = logging.getLogger(__name__)
 JOB_TIMEOUT_SECONDS = 60
-SWEEP_SECONDS = 30.0
 
 
 async def relay_outbox(queue: Queue) -> int:
@@ -32,7 +31,7 @@ async def relay_outbox(queue: Queue) -> int:
     return await outbox.relay(send)
 
 
-async def relay_when_recorded(queue: Queue, stop: asyncio.Event) -> None:
+async def relay_when_recorded(queue: Queue, stop: asyncio.Event, sweep_seconds: float) -> None:
     """Runs for the life of the web process: relay right after writes, and sweep now and then.
 
     It is stopped with `stop`, never cancelled: a cancellation landing inside the relay's
@@ -41,7 +40,7 @@ async def relay_when_recorded(queue: Queue, stop: asyncio.Event) -> None:
     while not stop.is_set():
         # asyncio.timeout rather than wait_for: Python 3.11's wait_for can lose a cancellation.
         with suppress(TimeoutError):
-            async with asyncio.timeout(SWEEP_SECONDS):
+            async with asyncio.timeout(sweep_seconds):
                 await outbox.pending_work.wait()
         outbox.pending_work.clear()
         try:

@@ -62,7 +62,9 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             GuardedRedis(redis, settings.redis_timeout_seconds, settings.redis_retry_seconds)
         )
         stop_relay = asyncio.Event()
-        relay = asyncio.create_task(relay_when_recorded(queue, stop_relay))
+        relay = asyncio.create_task(
+            relay_when_recorded(queue, stop_relay, settings.outbox_sweep_seconds)
+        )
         try:
             yield
         finally:

@@ -62,7 +62,9 @@ def live_server(test_database: str) -> Iterator[str]:
             str(port),
         ],
         cwd=ROOT,
-        env=dict(os.environ),
+        # The server shares the test database: its periodic outbox sweep would relay jobs that
+        # in-process tests record and then inspect. It still relays its own at once.
+        env={**os.environ, "OUTBOX_SWEEP_SECONDS": "3600"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
