@@ -15,6 +15,7 @@ from typing import Any
 from piccolo.querystring import QueryString
 
 from domain.tables import Post, User
+from domain.text import like_prefix
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -228,11 +229,6 @@ async def instance_counts() -> tuple[int, int]:
 SEARCH_MAX_OFFSET = 10_000
 
 
-def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{escaped}%"
-
-
 async def search_account_ids(query: str, limit: int, offset: int) -> list[int]:
     """Accounts whose username starts with the query, or whose display name contains it;
     an exact username first, then the most followed."""
@@ -244,8 +240,8 @@ async def search_account_ids(query: str, limit: int, offset: int) -> list[int]:
         " AND (lower(username) LIKE lower({}) OR display_name ILIKE '%' || {} || '%')"
         " ORDER BY lower(username) = lower({}) DESC, followers_count DESC, id"
         " LIMIT {} OFFSET {}",
-        _like_prefix(text),
-        _like_prefix(text)[:-1],
+        like_prefix(text),
+        like_prefix(text)[:-1],
         text,
         limit,
         min(offset, SEARCH_MAX_OFFSET),

@@ -17,6 +17,7 @@ from piccolo.querystring import QueryString
 from domain import accounts, sessions
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.tables import ROLES, User
+from domain.text import like_prefix
 
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 PAGE_SIZE = 50
@@ -46,18 +47,19 @@ async def _target(username: str) -> User:
 
 
 async def suspend(actor: User, username: str) -> User:
-    target = await _target(username)
-    _require(actor, target)
-    target.is_suspended = True
-    await target.save([User.is_suspended])
+    target = await _set_suspended(actor, username, True)
     await sessions.end_all_sessions(target.id)
     return target
 
 
 async def reinstate(actor: User, username: str) -> User:
+    return await _set_suspended(actor, username, False)
+
+
+async def _set_suspended(actor: User, username: str, suspended: bool) -> User:
     target = await _target(username)
     _require(actor, target)
-    target.is_suspended = False
+    target.is_suspended = suspended
     await target.save([User.is_suspended])
     return target
 
@@ -82,17 +84,12 @@ class AccountRow:
     is_suspended: bool
 
 
-def _like_prefix(prefix: str) -> str:
-    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
-
-
 async def find_accounts(prefix: str = "", after: str = "") -> list[AccountRow]:
     """Accounts whose username starts with `prefix` (any case), alphabetically, a page at a time
     (`after` is the last username of the previous page)."""
     rows = (
         await User.select(User.username, User.display_name, User.role, User.is_suspended)
-        .where(QueryString("lower(username) LIKE {}", _like_prefix(prefix)))
+        .where(QueryString("lower(username) LIKE {}", like_prefix(prefix.lower())))
         .where(QueryString("lower(username) > {}", after.lower()))
         .order_by(QueryString("lower(username)"))
         .limit(PAGE_SIZE)

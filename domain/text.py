@@ -58,3 +58,9 @@ def normalize_tag(tag: str) -> str | None:
     """The canonical form of a tag as it appears in a URL or search, or None if invalid."""
     tag = tag.removeprefix("#")
     return tag.lower() if TAG_PATTERN.fullmatch(tag) else None
+
+
+def like_prefix(text: str) -> str:
+    """A SQL LIKE pattern matching strings that start with `text`, its wildcards escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"

@@ -9,19 +9,9 @@ from typing import Any
 from domain import notifications
 
 
-async def notify(
-    ctx: dict[str, Any],
-    *,
-    kind: str,
-    actor_id: int | None = None,
-    post_id: int | None = None,
-    comment_id: int | None = None,
-    user_id: int | None = None,
-) -> int:
+async def notify(ctx: dict[str, Any], *, kind: str, **event: int | None) -> int:
     """Create the notifications for one event; returns how many were new."""
-    return await notifications.deliver(
-        kind, actor_id=actor_id, post_id=post_id, comment_id=comment_id, user_id=user_id
-    )
+    return await notifications.deliver(kind, **event)
 
 
 NOTIFICATION_JOBS = (notify,)

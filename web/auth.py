@@ -40,6 +40,13 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     return user if isinstance(user, User) else None
 
 
+def logged_in_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
+    """The user on a route guarded by `requires_login` (or a stricter guard)."""
+    user = current_user(connection)
+    assert user is not None, "route is missing its login guard"
+    return user
+
+
 def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if current_user(connection) is None:
         raise NotAuthorizedException("Log in to continue.")

@@ -23,7 +23,7 @@ from domain.tables import User
 from web.auth import (
     SESSION_COOKIE,
     clear_session_cookie,
-    current_user,
+    logged_in_user,
     requires_login,
     safe_next,
     set_session_cookie,
@@ -144,8 +144,7 @@ class SettingsController(Controller):
 
     @get("/")
     async def settings_page(self, request: Request[Any, Any, Any]) -> Template:
-        user = current_user(request)
-        assert user is not None  # guaranteed by requires_login
+        user = logged_in_user(request)
         return Template(
             "accounts/settings.html",
             context={"session_count": await sessions.count_sessions(user.id)},
@@ -153,8 +152,7 @@ class SettingsController(Controller):
 
     @post("/sessions/end-all")
     async def end_all_sessions(self, request: Request[Any, Any, Any]) -> Redirect:
-        user = current_user(request)
-        assert user is not None
+        user = logged_in_user(request)
         await sessions.end_all_sessions(user.id)
         response = Redirect("/login", status_code=303)
         clear_session_cookie(response)

@@ -12,7 +12,7 @@ from litestar.response import Template
 from domain import feeds, redis_guard
 from domain.errors import ValidationFailed
 from domain.text import normalize_tag
-from web.auth import current_user, requires_login
+from web.auth import current_user, logged_in_user, requires_login
 from web.fragments import post_bodies
 from web.htmx import current_location, is_htmx
 
@@ -119,8 +119,7 @@ class FeedController(Controller):
     async def bookmarks(
         self, request: Request[Any, Any, Any], cursor: FromQuery[str] = ""
     ) -> Template:
-        viewer = current_user(request)
-        assert viewer is not None  # guaranteed by requires_login
+        viewer = logged_in_user(request)
         page = await feeds.bookmarks_feed(viewer.id, parse_cursor(cursor))
         return await render_feed(
             request,

@@ -19,14 +19,7 @@ from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_422_UN
 from domain import feeds, media
 from domain.errors import ValidationFailed
 from domain.settings import Settings, get_settings
-from domain.tables import User
-from web.auth import current_user
-
-
-def _viewer(request: Request[Any, Any, Any]) -> User:
-    user = current_user(request)
-    assert user is not None  # the routes calling this are guarded by requires_login
-    return user
+from web.auth import logged_in_user
 
 
 def _text(form: FormMultiDict, name: str) -> str:
@@ -54,7 +47,7 @@ def _failure_status(failure: ValidationFailed) -> int:
 
 async def compose(request: Request[Any, Any, Any]) -> Response[Any]:
     """`POST /posts`: publish, or show the home page again with the errors and typed text."""
-    viewer = _viewer(request)
+    viewer = logged_in_user(request)
     form = await request.form()
     text, alt = _text(form, "text"), _text(form, "image_alt")
     try:
@@ -79,7 +72,7 @@ async def compose(request: Request[Any, Any, Any]) -> Response[Any]:
 
 async def save_profile(request: Request[Any, Any, Any]) -> Response[Any]:
     """`POST /settings/profile`: display name, bio and an optional new avatar."""
-    viewer = _viewer(request)
+    viewer = logged_in_user(request)
     form = await request.form()
     display_name, bio = _text(form, "display_name"), _text(form, "bio")
     try:

@@ -16,8 +16,8 @@ from litestar.response import Redirect, Template
 from domain import moderation
 from domain.posts import is_staff
 from domain.tables import ROLES
-from web.auth import current_user
-from web.controllers.posts import Form, viewer_of
+from web.auth import current_user, logged_in_user
+from web.controllers.posts import Form
 
 
 def requires_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -53,7 +53,7 @@ class ModerationController(Controller):
     async def accounts(
         self, request: Request[Any, Any, Any], q: FromQuery[str] = "", after: FromQuery[str] = ""
     ) -> Template:
-        viewer = viewer_of(request)
+        viewer = logged_in_user(request)
         rows = await moderation.find_accounts(q.strip(), after)
         return Template(
             "moderation/users.html",
@@ -77,7 +77,7 @@ class ModerationController(Controller):
         username: FromPath[str],
         data: Annotated[SearchForm, Form],
     ) -> Redirect:
-        await moderation.suspend(viewer_of(request), username)
+        await moderation.suspend(logged_in_user(request), username)
         return back_to_list(data.q)
 
     @post("/{username:str}/reinstate")
@@ -87,7 +87,7 @@ class ModerationController(Controller):
         username: FromPath[str],
         data: Annotated[SearchForm, Form],
     ) -> Redirect:
-        await moderation.reinstate(viewer_of(request), username)
+        await moderation.reinstate(logged_in_user(request), username)
         return back_to_list(data.q)
 
     @post("/{username:str}/role")
@@ -97,5 +97,5 @@ class ModerationController(Controller):
         username: FromPath[str],
         data: Annotated[RoleForm, Form],
     ) -> Redirect:
-        await moderation.set_role(viewer_of(request), username, data.role)
+        await moderation.set_role(logged_in_user(request), username, data.role)
         return back_to_list(data.q)

@@ -9,8 +9,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from domain import notifications
-from web.auth import current_user, requires_login
-from web.controllers.posts import viewer_of
+from web.auth import current_user, logged_in_user, requires_login
 from web.htmx import is_htmx
 
 UNREAD_STATE_KEY = "unread_notifications"
@@ -30,7 +29,7 @@ async def count_unread_for_nav(request: Request[Any, Any, Any]) -> None:
 async def _render(
     request: Request[Any, Any, Any], template: str, before: int | None = None, **context: Any
 ) -> Template:
-    viewer = viewer_of(request)
+    viewer = logged_in_user(request)
     # Full pages have the count from the nav's hook already; fragments and forms do not.
     unread = request.state.get(UNREAD_STATE_KEY)
     if unread is None:
@@ -62,7 +61,7 @@ class NotificationController(Controller):
     @post("/read")
     async def mark_all_read(self, request: Request[Any, Any, Any]) -> Response[Any]:
         """Without JavaScript back to the page; htmx gets the list again, all read."""
-        await notifications.mark_all_read(viewer_of(request).id)
+        await notifications.mark_all_read(logged_in_user(request).id)
         if not is_htmx(request):
             return Redirect("/notifications", status_code=303)
         return await _render(

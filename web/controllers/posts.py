@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from domain import comments, feeds, posts, redis_guard, social
 from domain.errors import Forbidden, ValidationFailed
 from domain.tables import User
-from web.auth import current_user, requires_login, safe_next
+from web.auth import current_user, logged_in_user, requires_login, safe_next
 from web.controllers.media import compose
 from web.fragments import post_bodies
 from web.htmx import current_location, htmx_page_location, is_htmx
@@ -28,13 +28,6 @@ Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 class TextForm:
     text: str = ""
     parent_id: int | None = None
-
-
-def viewer_of(request: Request[Any, Any, Any]) -> User:
-    """The logged-in user on a route guarded by requires_login."""
-    user = current_user(request)
-    assert user is not None
-    return user
 
 
 def back_to(next_url: str, anchor: str = "") -> Redirect:
@@ -94,7 +87,7 @@ async def toggle(
     request: Request[Any, Any, Any], post_id: int, action: str, change: ToggleAction, next_url: str
 ) -> Response[Any]:
     """Apply a like or bookmark change; htmx gets the post's new controls, a form a redirect."""
-    viewer = viewer_of(request)
+    viewer = logged_in_user(request)
     await change(viewer, post_id)
     if not is_htmx(request):
         return back_to(next_url, f"post-{post_id}")
@@ -146,7 +139,7 @@ class PostController(Controller):
     async def confirm_delete(
         self, request: Request[Any, Any, Any], post_id: FromPath[int]
     ) -> Template:
-        viewer = viewer_of(request)
+        viewer = logged_in_user(request)
         card = await feeds.card(post_id, viewer.id)
         if not posts.may_delete_post(viewer, card.author_id):
             raise Forbidden("Only the author can delete this post.")
@@ -154,7 +147,7 @@ class PostController(Controller):
 
     @post("/posts/{post_id:int}/delete")
     async def delete(self, request: Request[Any, Any, Any], post_id: FromPath[int]) -> Redirect:
-        viewer = viewer_of(request)
+        viewer = logged_in_user(request)
         await posts.delete_post(viewer, post_id)
         return Redirect(f"/@{viewer.username}", status_code=303)
 
@@ -165,7 +158,7 @@ class PostController(Controller):
         post_id: FromPath[int],
         data: Annotated[TextForm, Form],
     ) -> Response[Any]:
-        viewer = viewer_of(request)
+        viewer = logged_in_user(request)
         username = await posts.author_username(post_id)
         try:
             created = await comments.create_comment(viewer, post_id, data.text, data.parent_id)
@@ -198,7 +191,7 @@ class PostController(Controller):
     async def confirm_delete_comment(
         self, request: Request[Any, Any, Any], comment_id: FromPath[int]
     ) -> Template:
-        comment = await comments.comment_to_delete(viewer_of(request), comment_id)
+        comment = await comments.comment_to_delete(logged_in_user(request), comment_id)
         username = await posts.author_username(comment.post)
         return Template(
             "posts/confirm_delete_comment.html",
@@ -210,6 +203,6 @@ class PostController(Controller):
         self, request: Request[Any, Any, Any], comment_id: FromPath[int]
     ) -> Redirect:
         comment = await comments.get_comment(comment_id)
-        await comments.delete_comment(viewer_of(request), comment_id)
+        await comments.delete_comment(logged_in_user(request), comment_id)
         username = await posts.author_username(comment.post)
         return Redirect(f"/@{username}/{comment.post}#comments", status_code=303)

@@ -12,10 +12,10 @@ from litestar.response import Template
 
 from domain import accounts, feeds, social
 from domain.tables import User
-from web.auth import current_user, requires_login
+from web.auth import current_user, logged_in_user, requires_login
 from web.controllers.feeds import parse_cursor, render_feed
 from web.controllers.media import save_profile
-from web.controllers.posts import back_to, post_page, viewer_of
+from web.controllers.posts import back_to, post_page
 from web.htmx import is_htmx
 
 FOLLOW_LISTS = {"followers": social.followers_of, "following": social.followed_by}
@@ -118,7 +118,7 @@ class ProfileController(Controller):
         change: Callable[[User, int], Awaitable[None]],
         next_url: str,
     ) -> Response[Any]:
-        viewer = viewer_of(request)
+        viewer = logged_in_user(request)
         profile = await profile_for(handle)
         await change(viewer, profile.id)
         if not is_htmx(request):
@@ -142,7 +142,7 @@ class ProfileSettingsController(Controller):
 
     @get("/")
     async def edit(self, request: Request[Any, Any, Any]) -> Template:
-        viewer = viewer_of(request)
+        viewer = logged_in_user(request)
         values = {"display_name": viewer.display_name, "bio": viewer.bio}
         return Template("profiles/edit.html", context={"values": values, "errors": {}})
 
