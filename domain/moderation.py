@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from piccolo.querystring import QueryString
 
-from domain import accounts, sessions
+from domain import accounts, database, sessions
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.tables import ROLES, User
 from domain.text import like_prefix
@@ -99,9 +99,7 @@ async def find_accounts(prefix: str = "", after: str = "") -> list[AccountRow]:
 
 async def _grant(username: str, role: str) -> None:
     """Bootstrap: give a role from the command line (the first admin has nobody to ask)."""
-    from piccolo_conf import DB
-
-    await DB.start_connection_pool(min_size=1, max_size=1)
+    await database.open_pool(min_size=1, max_size=1)
     try:
         target = await _target(username)
         if role not in ROLES:
@@ -110,7 +108,7 @@ async def _grant(username: str, role: str) -> None:
         await target.save([User.role])
         print(f"@{target.username} is now {role}")
     finally:
-        await DB.close_connection_pool()
+        await database.close_pool()
 
 
 def main() -> None:

@@ -27,19 +27,20 @@ async def start_session(user: User, user_agent: str = "") -> str:
     return token
 
 
+# Every page asks this, so it is one hand-written statement rather than a built query: Piccolo
+# spends longer composing the equivalent subquery than PostgreSQL spends answering it.
+_LIVE_SESSION_USER = (
+    'SELECT u.* FROM agora_user u JOIN user_session s ON s."user" = u.id'
+    " WHERE s.token_hash = {} AND s.expires_at > now() AND NOT u.is_suspended"
+)
+
+
 async def user_for_session(token: str) -> User | None:
     """The user a live session token belongs to, or None if it is unknown or expired."""
     if not token:
         return None
-    live_session = Session.select(Session.user).where(
-        (Session.token_hash == _digest(token)) & (Session.expires_at > datetime.now(UTC))
-    )
-    user: User | None = (
-        await User.objects()
-        .where(User.id.is_in(live_session) & User.is_suspended.eq(False))
-        .first()
-    )
-    return user
+    rows = await User.raw(_LIVE_SESSION_USER, _digest(token))
+    return User(**rows[0], _exists_in_db=True) if rows else None
 
 
 async def end_session(token: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from saq import CronJob
 
-from domain import redis_guard
+from domain import database, redis_guard
 from domain.redis_guard import GuardedRedis
 from domain.settings import get_settings
 from tasks.cache_warming import warm_cache
@@ -20,11 +20,8 @@ from web.redis import create_redis
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    from piccolo_conf import DB
-
     settings = get_settings()
-    await DB.start_connection_pool(min_size=0, max_size=5)
-    ctx["db"] = DB
+    await database.open_pool(min_size=0, max_size=5)
     ctx["redis"] = create_redis(settings)
     # Jobs get more time than page requests: a batch of fan-out may touch thousands of keys.
     redis_guard.use(GuardedRedis(ctx["redis"], 5.0, settings.redis_retry_seconds))
@@ -33,7 +30,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 async def shutdown(ctx: dict[str, Any]) -> None:
     redis_guard.use(None)
     await ctx["redis"].aclose()
-    await ctx["db"].close_connection_pool()
+    await database.close_pool()
 
 
 settings = {

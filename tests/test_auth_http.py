@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from httpx import AsyncClient
 from litestar import Litestar
@@ -198,4 +199,13 @@ async def test_sign_up_rate_limit_per_ip(client: AsyncClient) -> None:
 async def test_suspended_users_sessions_stop_working(client: AsyncClient) -> None:
     await sign_up(client, "judy")
     await User.update({User.is_suspended: True}).where(User.username == "judy")
+    assert await whoami(client) is None
+
+
+async def test_an_expired_session_is_a_visitor(client: AsyncClient) -> None:
+    await sign_up(client, "ken")
+    assert await whoami(client) == "ken"
+    await Session.update({Session.expires_at: datetime.now(UTC) - timedelta(seconds=1)}).where(
+        Session.user.username == "ken"
+    )
     assert await whoami(client) is None

@@ -17,7 +17,7 @@ from saq import Queue, Worker
 from saq.queue.redis import RedisQueue
 
 from domain import accounts, comments, feeds, outbox, posts, redis_guard, social, timelines
-from domain.redis_guard import GuardedRedis
+from domain.redis_guard import TIMEOUTS_TO_OPEN, GuardedRedis
 from domain.settings import get_settings
 from domain.tables import OutboxMessage, User
 from tasks import worker
@@ -262,3 +262,45 @@ async def test_with_redis_down_the_home_feed_is_right_and_nothing_is_lost(
 def _no_leaked_guard() -> Iterator[None]:
     yield
     redis_guard.use(None)
+
+
+@pytest.fixture
+async def silent_redis() -> AsyncIterator[str]:
+    """A server that accepts connections and never answers: a hung Redis, or one so slow
+    that every call misses its deadline."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"redis://127.0.0.1:{port}/0"
+    server.close()
+    for writer in held:
+        writer.close()
+    await server.wait_closed()
+
+
+async def test_the_breaker_opens_after_missed_deadlines_in_a_row(silent_redis: str) -> None:
+    hung = GuardedRedis(redis.asyncio.Redis.from_url(silent_redis), 0.05, 30)
+    for _ in range(TIMEOUTS_TO_OPEN - 1):
+        assert await hung.call(lambda client: client.get("x")) is None
+        assert not hung.is_open
+    assert await hung.call(lambda client: client.get("x")) is None
+    assert hung.is_open
+    await hung.client.aclose()
+
+
+async def test_one_late_answer_on_a_busy_loop_does_not_open_the_breaker() -> None:
+    tight = GuardedRedis(redis.asyncio.Redis.from_url(TEST_REDIS_URL), 0.05, 30)
+
+    async def late(client: redis.asyncio.Redis) -> object:
+        await asyncio.sleep(0.1)  # as a saturated event loop delays a call's resumption
+        return await client.ping()
+
+    for _ in range(TIMEOUTS_TO_OPEN * 2):
+        assert await tight.call(late) is None
+        assert await tight.call(lambda client: client.ping()) is True
+    assert not tight.is_open
+    await tight.client.aclose()

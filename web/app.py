@@ -14,7 +14,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from redis.exceptions import RedisError
 
-from domain import outbox, redis_guard
+from domain import database, outbox, redis_guard
 from domain.redis_guard import GuardedRedis
 from domain.settings import Settings, get_settings
 from tasks.outbox_relay import relay_when_recorded
@@ -51,10 +51,8 @@ prometheus = PrometheusConfig(
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        from piccolo_conf import DB
-
         # min_size=0: the app starts (and later recovers) even while Postgres is down.
-        await DB.start_connection_pool(min_size=0, max_size=20)
+        await database.open_pool(min_size=0, max_size=20)
         redis = create_redis(settings)
         queue = create_queue(settings)
         app.state.update(redis=redis, queue=queue, rate_limiter=RateLimiter(redis))
@@ -76,7 +74,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             with suppress(RedisError, OSError):
                 await queue.disconnect()
                 await redis.aclose()
-            await DB.close_connection_pool()
+            await database.close_pool()
 
     return lifespan
 
