@@ -8,6 +8,9 @@ task with its own keep-alive connection, logged in as its own `userK`; it sends 
 as soon as the previous answer is read (a closed loop), so requests/second is the throughput at
 that concurrency and the latencies are what a user would wait.
 
+Logging in and finding the URLs go through httpx; the measured requests go through
+`bench.keepalive`, a bare keep-alive HTTP/1.1 client that costs the shared cores far less.
+
 Every scenario runs for the same time, after a short warm-up that is not counted, and is
 reported as a ratio to the ceiling: a constant page of a feed page's size served by the same app
 (`/_bench/ceiling`), measured in the same run. The time is split into rounds that visit every
@@ -33,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.keepalive import KeepAliveConnection, ProtocolError, build_request
 
 CSRF_COOKIE = "agora_csrf"
 CEILING = "ceiling"
@@ -77,7 +82,8 @@ class VirtualUser:
     """One logged-in client with its own connection and what it found while setting up."""
 
     username: str
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient  # for setting up
+    connection: KeepAliveConnection  # for the measured requests
     csrf: str = ""
     deep_url: str | None = None
     like_post: int | None = None
@@ -87,6 +93,11 @@ class VirtualUser:
             return {}
         # What htmx sends: its marker and the CSRF token the page puts on <body hx-headers>.
         return {"HX-Request": "true", "x-csrftoken": self.csrf} if step.htmx else {}
+
+    def request_bytes(self, step: Step, base_url: str) -> bytes:
+        """The step as this user sends it: with the session and CSRF cookies of its log-in."""
+        cookies = {cookie.name: cookie.value or "" for cookie in self.client.cookies.jar}
+        return build_request(step.method, base_url, step.url, cookies, self.headers(step))
 
 
 @dataclass
@@ -199,20 +210,18 @@ async def find_commented_post(user: VirtualUser) -> tuple[str, int] | None:
     return (best[1], best[0]) if best else None
 
 
-async def set_up(
-    options: LoadOptions, transport: httpx.AsyncBaseTransport | None
-) -> list[VirtualUser]:
+async def set_up(options: LoadOptions) -> list[VirtualUser]:
     users = []
     for offset in range(options.clients):
         client = httpx.AsyncClient(
             base_url=options.base_url,
-            transport=transport,
             # One connection per virtual user, kept alive between its requests.
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
             timeout=httpx.Timeout(30.0),
             follow_redirects=False,
         )
-        users.append(VirtualUser(f"user{options.first_user + offset}", client))
+        connection = KeepAliveConnection(options.base_url)
+        users.append(VirtualUser(f"user{options.first_user + offset}", client, connection))
     try:
         for index, user in enumerate(users):
             await log_in(user, options.password)
@@ -227,6 +236,7 @@ async def set_up(
 async def close_all(users: Sequence[VirtualUser]) -> None:
     for user in users:
         await user.client.aclose()
+        await user.connection.close()
 
 
 # -- scenarios ---------------------------------------------------------------------------------
@@ -272,23 +282,34 @@ SCENARIOS = (
 
 
 async def drive(
-    user: VirtualUser, steps: list[Step], until: float, result: Result, think: float = 0.0
+    user: VirtualUser,
+    steps: list[Step],
+    until: float,
+    result: Result,
+    base_url: str,
+    think: float = 0.0,
 ) -> None:
     """One client: the next request goes out when the previous answer is read (and, with a
     think time, that much later, as a person reading the page would)."""
+    requests = [user.request_bytes(step, base_url) for step in steps]
     number = 0
     while time.perf_counter() < until:
-        step = steps[number % len(steps)]
+        step, request = steps[number % len(steps)], requests[number % len(steps)]
         number += 1
         started = time.perf_counter()
         error: str | None = None
         size = 0
         try:
-            response = await user.client.request(step.method, step.url, headers=user.headers(step))
-            size = len(response.content)
-            if response.status_code != step.expect:
-                error = f"HTTP {response.status_code}"
-        except httpx.HTTPError as failure:
+            status, size = await user.connection.exchange(request)
+            if status != step.expect:
+                error = f"HTTP {status}"
+        except (
+            OSError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ProtocolError,
+            ValueError,
+        ) as failure:
             error = type(failure).__name__
         result.record(time.perf_counter() - started, error, size)
         if think:
@@ -331,11 +352,13 @@ async def _phase(
     plans: list[list[Step]],
     seconds: float,
     result: Result,
-    think: float,
+    options: LoadOptions,
 ) -> None:
     until = time.perf_counter() + seconds
     pairs = zip(users, plans, strict=True)
-    await asyncio.gather(*(drive(user, plan, until, result, think) for user, plan in pairs))
+    await asyncio.gather(
+        *(drive(user, plan, until, result, options.base_url, options.think) for user, plan in pairs)
+    )
 
 
 @dataclass
@@ -363,12 +386,12 @@ async def measure(scenario: Scenario, seconds: float, options: LoadOptions, warm
     if warm and options.warmup > 0:
         # Fills caches and connection pools; not counted.
         warmup = Result(result.name)
-        await _phase(scenario.users, scenario.plans, options.warmup, warmup, options.think)
+        await _phase(scenario.users, scenario.plans, options.warmup, warmup, options)
     sampler = None
     if options.pid is not None:
         sampler = asyncio.create_task(sample_rss(options.pid, result))
     cpu_before, started = _cpu_seconds(), time.perf_counter()
-    await _phase(scenario.users, scenario.plans, seconds, result, options.think)
+    await _phase(scenario.users, scenario.plans, seconds, result, options)
     result.seconds += time.perf_counter() - started
     result.cpu_seconds += _cpu_seconds() - cpu_before
     if sampler is not None:
@@ -448,15 +471,11 @@ def _error_lines(results: Sequence[Result]) -> list[str]:
     return lines
 
 
-async def run_load(
-    options: LoadOptions,
-    transport: httpx.AsyncBaseTransport | None = None,
-    progress: Callable[[str], None] = print,
-) -> list[Result]:
+async def run_load(options: LoadOptions, progress: Callable[[str], None] = print) -> list[Result]:
     """Log the clients in, then run the chosen scenarios, the ceiling first, in rounds: each
     round runs every scenario for its share of the duration, so a burst of other work on the
     machine falls on the ceiling and the pages alike rather than on one of them."""
-    users = await set_up(options, transport)
+    users = await set_up(options)
     try:
         commented = await find_commented_post(users[0])
         table = scenario_table(options, commented)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
-from httpx import ASGITransport
+import uvicorn
+from litestar import Litestar
 from redis.asyncio import Redis
 
 from bench.fanout import FanOutOptions, wait_for_fan_out
@@ -179,14 +182,29 @@ async def test_ceiling_route_serves_a_feed_sized_page_only_when_enabled() -> Non
         assert (await client.get("/_bench/ceiling")).status_code == 404
 
 
+@asynccontextmanager
+async def listening(application: Litestar) -> AsyncIterator[str]:
+    """The app behind uvicorn on a free port of this machine, as the Procfile runs it; the load
+    measures over real keep-alive sockets."""
+    listener = socket.create_server(("127.0.0.1", 0))  # connections queue until uvicorn is up
+    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()
+
+
 async def test_load_runs_every_scenario_against_the_app(connection: asyncpg.Connection) -> None:
     await seed(connection, SMALL)
-    options = LoadOptions(
-        base_url="http://agora.test", clients=2, duration=0.4, rounds=2, warmup=0.1, think=0.01
-    )
     enabled = dataclasses.replace(get_settings(), bench_routes=True)
-    async with serve_app(enabled) as application:
-        results = await run_load(options, ASGITransport(app=application), progress=lambda _: None)
+    async with serve_app(enabled) as application, listening(application) as base_url:
+        options = LoadOptions(
+            base_url=base_url, clients=2, duration=0.4, rounds=2, warmup=0.1, think=0.01
+        )
+        results = await run_load(options, progress=lambda _: None)
 
     assert [result.name for result in results] == list(SCENARIOS)
     for result in results:
