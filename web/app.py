@@ -35,6 +35,7 @@ from web.controllers.notifications import NotificationController, count_unread_f
 from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController, ProfileSettingsController
 from web.controllers.search import SearchController
+from web.cors import allow_api_from_any_origin
 from web.dependencies import shared_dependencies
 from web.errors import EXCEPTION_HANDLERS
 from web.htmx import cache_headers
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies=shared_dependencies(),
         middleware=[prometheus.middleware, session_authentication],
         before_request=count_unread_for_nav,
-        before_send=[add_security_headers, cache_headers],
+        before_send=[add_security_headers, cache_headers, allow_api_from_any_origin],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="agora_csrf",
