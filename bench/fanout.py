@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 from redis.asyncio import Redis
 
-from bench.load import SetupError, VirtualUser, log_in
+from bench.load import SetupError, log_in
 from domain.redis_guard import GuardedRedis
 from domain.settings import get_settings
 from domain.timelines import rebuild, timeline_key
@@ -103,10 +103,9 @@ async def warm_timelines(redis: Redis, user_ids: list[int], concurrency: int = 8
 async def publish(options: FanOutOptions, text: str) -> tuple[int, float]:
     """Post as the author through the compose form; returns the post id and when it was sent."""
     async with httpx.AsyncClient(base_url=options.base_url, timeout=30.0) as client:
-        author = VirtualUser(options.author, client)
-        await log_in(author, options.password)
+        csrf = await log_in(client, options.author, options.password)
         sent = time.perf_counter()
-        response = await client.post("/posts", data={"text": text, "_csrf_token": author.csrf})
+        response = await client.post("/posts", data={"text": text, "_csrf_token": csrf})
     location = response.headers.get("location", "")
     post_id = location.rsplit("-", 1)[-1]
     if response.status_code != 303 or not post_id.isdigit():

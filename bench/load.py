@@ -148,24 +148,26 @@ class Result:
 # -- setup: log in and find the URLs the scenarios need ---------------------------------------
 
 
-async def log_in(user: VirtualUser, password: str) -> None:
-    """As a browser does: the form page sets the CSRF cookie, the form post answers 303."""
-    await user.client.get("/login")
-    user.csrf = user.client.cookies.get(CSRF_COOKIE) or ""
-    response = await user.client.post(
+async def log_in(client: httpx.AsyncClient, username: str, password: str) -> str:
+    """As a browser does: the form page sets the CSRF cookie, the form post answers 303.
+    Returns the CSRF token, which later unsafe requests must send back."""
+    await client.get("/login")
+    csrf = client.cookies.get(CSRF_COOKIE) or ""
+    response = await client.post(
         "/login",
-        data={"username": user.username, "password": password, "_csrf_token": user.csrf},
+        data={"username": username, "password": password, "_csrf_token": csrf},
     )
     if response.status_code == 429:
         raise SetupError(
-            f"log-in as {user.username} was rate limited (429): start the server with "
+            f"log-in as {username} was rate limited (429): start the server with "
             "LOGIN_ATTEMPTS_PER_MINUTE=100000 for a benchmark (see bench/README.md)"
         )
     if response.status_code != 303:
         raise SetupError(
-            f"log-in as {user.username} answered {response.status_code}, not 303: is the "
+            f"log-in as {username} answered {response.status_code}, not 303: is the "
             "database seeded by bench.seed with the same --password?"
         )
+    return csrf
 
 
 async def find_deep_url(user: VirtualUser, pages: int) -> str | None:
@@ -224,7 +226,7 @@ async def set_up(options: LoadOptions) -> list[VirtualUser]:
         users.append(VirtualUser(f"user{options.first_user + offset}", client, connection))
     try:
         for index, user in enumerate(users):
-            await log_in(user, options.password)
+            user.csrf = await log_in(user.client, user.username, options.password)
             user.deep_url = await find_deep_url(user, options.deep_pages)
             user.like_post = await find_like_post(user, index)
     except (SetupError, httpx.HTTPError):

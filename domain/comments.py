@@ -1,4 +1,8 @@
-"""Comments on posts, with replies to comments, and the post's comment counter kept right."""
+"""Comments on posts, with replies to comments, and the post's comment counter kept right.
+
+Nobody answers across a block (domain.blocks), and a viewer does not see the comments of
+someone they block or who blocks them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 
 from asyncpg.exceptions import ForeignKeyViolationError
 
-from domain import outbox
+from domain import block_checks, outbox
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.posts import MAX_POST_LENGTH, is_staff, text_problem
 from domain.tables import Comment, Post, User
@@ -42,8 +46,8 @@ SELECT c.id, c.parent, c.text, c.created_at, c.author AS author_id,
        u.username, u.display_name, u.avatar
 FROM comment c JOIN agora_user u ON u.id = c.author
 WHERE c.post = {} AND NOT u.is_suspended
-ORDER BY c.created_at, c.id
 """
+_THREAD_ORDER = " ORDER BY c.created_at, c.id"
 
 
 @dataclass
@@ -73,6 +77,10 @@ async def create_comment(
         parent_post = await Comment.select(Comment.post).where(Comment.id == parent_id).first()
         if parent_post is None or parent_post["post"] != post_id:
             raise NotFound("The comment you are replying to does not exist.")
+        await block_checks.refuse_if_blocked_by_author(
+            author.id, Comment, parent_id, "reply to their comments"
+        )
+    await block_checks.refuse_if_blocked_by_author(author.id, Post, post_id, "reply to their posts")
     try:
         async with outbox.transaction():
             rows: list[dict[str, Any]] = await Comment.raw(
@@ -102,9 +110,18 @@ async def delete_comment(actor: User, comment_id: int) -> int:
     return int(rows[0]["comment_count"]) if rows else 0
 
 
-async def comment_thread(post_id: int) -> list[CommentNode]:
-    """The post's comments oldest first, each reply nested under the comment it answers."""
-    rows: list[dict[str, Any]] = await Comment.raw(_THREAD, post_id)
+async def comment_thread(post_id: int, viewer_id: int | None = None) -> list[CommentNode]:
+    """The post's comments oldest first, each reply nested under the comment it answers;
+    with a viewer, without the comments of anyone the viewer blocks or is blocked by."""
+    if viewer_id is None:
+        rows: list[dict[str, Any]] = await Comment.raw(_THREAD + _THREAD_ORDER, post_id)
+    else:
+        rows = await Comment.raw(
+            f"{_THREAD} AND {block_checks.unblocked('{}', 'c.author')}{_THREAD_ORDER}",
+            post_id,
+            viewer_id,
+            viewer_id,
+        )
     nodes = {row["id"]: _node(post_id, row) for row in rows}
     roots: list[CommentNode] = []
     for node in nodes.values():

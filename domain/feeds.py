@@ -2,6 +2,8 @@
 
 Every feed page is one query: the posts, their authors and whether the viewer liked or
 bookmarked each of them come back together, so a page costs the same however full it is.
+With a viewer, the query also leaves out the posts of anyone the viewer blocks or is blocked
+by (domain.blocks), so every feed, search result and post card hides them alike.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain import redis_guard, timelines
+from domain import block_checks, redis_guard, timelines
 from domain.errors import NotFound, ValidationFailed
 from domain.tables import Post
 from domain.text import render_html
@@ -20,6 +22,8 @@ from domain.text import render_html
 PAGE_SIZE = 20
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BAD_CURSOR = "That page link is not valid; go back to the first page."
+POST_MISSING = "That post does not exist."
+POST_BLOCKED = "That post is not available to you: you or its author has blocked the other."
 
 
 @dataclass(frozen=True)
@@ -126,21 +130,26 @@ def _card(row: dict[str, Any]) -> PostCard:
     )
 
 
-def _select(source: _Source) -> str:
-    return _SELECT % {
+def _select(source: _Source, viewer_id: int | None) -> tuple[str, list[Any]]:
+    """The query of a feed's posts as the viewer may see them, and its parameters."""
+    sql = _SELECT % {
         "order_time": source.order_time,
         "order_id": source.order_id,
         "posts_from": source.posts_from,
         "joins": source.joins,
         "condition": source.condition,
     }
+    params: list[Any] = [viewer_id, viewer_id, *source.from_params, *source.params]
+    if viewer_id is not None:
+        sql += f" AND {block_checks.unblocked('{}', 'p.author')}"
+        params += [viewer_id, viewer_id]
+    return sql, params
 
 
 async def _page(
     source: _Source, viewer_id: int | None, before: Cursor | None, limit: int = PAGE_SIZE
 ) -> FeedPage:
-    sql = _select(source)
-    params: list[Any] = [viewer_id, viewer_id, *source.from_params, *source.params]
+    sql, params = _select(source, viewer_id)
     if before is not None:
         sql += f" AND ({source.order_time}, {source.order_id}) < ({{}}, {{}})"
         params += [before.created_at, before.id]
@@ -234,14 +243,23 @@ async def cards_by_ids(post_ids: list[int], viewer_id: int | None) -> dict[int, 
     """Cards for the given posts, keyed by id; missing or hidden posts are left out."""
     if not post_ids:
         return {}
-    sql = _select(_Source(joins="", condition="p.id = ANY({})", params=()))
-    rows: list[dict[str, Any]] = await Post.raw(sql, viewer_id, viewer_id, post_ids)
+    sql, params = _select(
+        _Source(joins="", condition="p.id = ANY({})", params=(post_ids,)), viewer_id
+    )
+    rows: list[dict[str, Any]] = await Post.raw(sql, *params)
     return {row["id"]: _card(row) for row in rows}
 
 
 async def card(post_id: int, viewer_id: int | None) -> PostCard:
-    """One post's card; NotFound if it does not exist or its author is suspended."""
+    """One post's card; NotFound if it does not exist, its author is suspended, or a block
+    stands between its author and the viewer."""
     found = await cards_by_ids([post_id], viewer_id)
     if post_id not in found:
-        raise NotFound("That post does not exist.")
+        # Only a miss pays for telling a block apart from a missing post.
+        if (
+            viewer_id is not None
+            and (await block_checks.state_with_author(viewer_id, Post, post_id)).either_way
+        ):
+            raise NotFound(POST_BLOCKED)
+        raise NotFound(POST_MISSING)
     return found[post_id]

@@ -15,6 +15,7 @@ from typing import Any
 
 from asyncpg.exceptions import ForeignKeyViolationError
 
+from domain.block_checks import unblocked
 from domain.notification_tables import Notification
 from domain.text import extract_mentions
 
@@ -44,10 +45,11 @@ _COMMENT = (
     " FROM comment c JOIN comment parent ON parent.id = c.parent"
     " WHERE c.id = {} AND parent.author <> c.author" + _CONFLICT
 )
+# A mention across a block (either way) notifies nobody.
 _MENTION = (
     _INSERT + "SELECT u.id, p.author, 'mention', p.id, NULL"
     " FROM post p JOIN agora_user u ON lower(u.username) = ANY({})"
-    " WHERE p.id = {} AND u.id <> p.author" + _CONFLICT
+    f" WHERE p.id = {{}} AND u.id <> p.author AND {unblocked('u.id', 'p.author')}" + _CONFLICT
 )
 
 

@@ -1,5 +1,7 @@
 """Likes, bookmarks and follows: one row per pair, counters changed in the same statement.
 
+None of them is allowed across a block (domain.blocks), in either direction.
+
 Each change is a single SQL statement whose CTE inserts (or deletes) the pair row and
 whose outer UPDATE moves the counter by the number of rows that really changed, so a
 double-submitted like counts once and simultaneous likes from many users all count.
@@ -12,7 +14,7 @@ from typing import Any
 
 from asyncpg.exceptions import ForeignKeyViolationError
 
-from domain import outbox, redis_guard, timelines
+from domain import block_checks, outbox, redis_guard, timelines
 from domain.errors import NotFound, ValidationFailed
 from domain.tables import Bookmark, Follow, Post, User
 
@@ -69,6 +71,7 @@ async def _change_like(sql: str, user: User, post_id: int) -> dict[str, Any]:
 
 async def like(user: User, post_id: int) -> int:
     """Like a post (a no-op if already liked); returns the post's like count."""
+    await block_checks.refuse_if_blocked_by_author(user.id, Post, post_id, "like their posts")
     async with outbox.transaction():
         row = await _change_like(_LIKE, user, post_id)
         # Only a new like of someone else's post notifies (the job checks both again).
@@ -89,6 +92,7 @@ async def _require_post(post_id: int) -> None:
 
 async def bookmark(user: User, post_id: int) -> None:
     await _require_post(post_id)
+    await block_checks.refuse_if_blocked_by_author(user.id, Post, post_id, "bookmark their posts")
     try:
         await Bookmark.raw(
             'INSERT INTO bookmark ("user", post) VALUES ({}, {}) ON CONFLICT DO NOTHING',
@@ -131,6 +135,7 @@ async def _change_follow(sql: str, follower: User, followed_id: int, notify: boo
 
 async def follow(follower: User, followed_id: int) -> None:
     """Follow an account (a no-op if already following)."""
+    await block_checks.refuse_if_blocked(follower.id, followed_id, "follow it")
     await _change_follow(_FOLLOW, follower, followed_id, notify=True)
 
 
@@ -150,10 +155,12 @@ async def is_following(follower_id: int, followed_id: int) -> bool:
 class Relationship:
     following: bool
     followed_by: bool
+    blocking: bool
+    blocked_by: bool
 
 
 async def relationships(viewer_id: int, other_ids: list[int]) -> dict[int, Relationship]:
-    """How the viewer and each of the other accounts follow one another."""
+    """How the viewer and each of the other accounts follow (and block) one another."""
     if not other_ids:
         return {}
     rows: list[dict[str, Any]] = await Follow.raw(
@@ -166,8 +173,14 @@ async def relationships(viewer_id: int, other_ids: list[int]) -> dict[int, Relat
     )
     following = {row["followed"] for row in rows if row["follower"] == viewer_id}
     followed_by = {row["follower"] for row in rows if row["followed"] == viewer_id}
+    blocked = await block_checks.among(viewer_id, other_ids)
     return {
-        other: Relationship(following=other in following, followed_by=other in followed_by)
+        other: Relationship(
+            following=other in following,
+            followed_by=other in followed_by,
+            blocking=blocked[other].blocking,
+            blocked_by=blocked[other].blocked_by,
+        )
         for other in other_ids
     }
 
@@ -187,12 +200,19 @@ class AccountPage:
     next_before: int | None  # pass back as `before_id` for the next page; None at the end
 
 
-async def _accounts_page(
-    user_column: str, match_column: str, user_id: int, limit: int, before_id: int | None
+async def accounts_page(
+    table: str,
+    user_column: str,
+    match_column: str,
+    user_id: int,
+    limit: int,
+    before_id: int | None,
 ) -> AccountPage:
+    """The accounts in `user_column` of the pair `table` (follow, block) whose
+    `match_column` is the user, newest pair first, keyset-paged by the pair's id."""
     rows: list[dict[str, Any]] = await User.raw(
-        "SELECT u.id, u.username, u.display_name, u.avatar, u.bio, f.id AS follow_id"
-        f" FROM follow f JOIN agora_user u ON u.id = f.{user_column}"
+        "SELECT u.id, u.username, u.display_name, u.avatar, u.bio, f.id AS pair_id"
+        f" FROM {table} f JOIN agora_user u ON u.id = f.{user_column}"
         f" WHERE f.{match_column} = {{}} AND ({{}}::int IS NULL OR f.id < {{}})"
         " ORDER BY f.id DESC LIMIT {}",
         user_id,
@@ -204,14 +224,14 @@ async def _accounts_page(
         AccountSummary(row["id"], row["username"], row["display_name"], row["avatar"], row["bio"])
         for row in rows[:limit]
     ]
-    return AccountPage(accounts, rows[limit - 1]["follow_id"] if len(rows) > limit else None)
+    return AccountPage(accounts, rows[limit - 1]["pair_id"] if len(rows) > limit else None)
 
 
 async def followers_of(user_id: int, limit: int = 40, before_id: int | None = None) -> AccountPage:
     """Who follows the user, most recent first."""
-    return await _accounts_page("follower", "followed", user_id, limit, before_id)
+    return await accounts_page("follow", "follower", "followed", user_id, limit, before_id)
 
 
 async def followed_by(user_id: int, limit: int = 40, before_id: int | None = None) -> AccountPage:
     """Whom the user follows, most recent first."""
-    return await _accounts_page("followed", "follower", user_id, limit, before_id)
+    return await accounts_page("follow", "followed", "follower", user_id, limit, before_id)

@@ -1,4 +1,4 @@
-"""The schema: the social graph's six entities plus server-side sessions.
+"""The schema: the social graph's seven entities plus server-side sessions.
 
 Counters (likes, comments, posts, followers) are denormalised onto their rows and
 changed in the same transaction as the row they count, so feed pages never count.
@@ -69,6 +69,21 @@ class Follow(Table, tablename="follow"):
     no_self_follow = Check(follower != followed)
 
 
+class Block(Table, tablename="block"):
+    """One member blocking another: neither may follow, like, bookmark or answer the other,
+    and neither sees the other's posts (see domain/blocks.py)."""
+
+    id: Serial  # added by Piccolo; declared so type checkers see it
+    blocker = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    # The unique pair's index serves lookups by blocker; the migration adds (blocked, blocker)
+    # for "who blocked the viewer", which every feed read filters on.
+    blocked = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    one_block_per_pair = Unique([blocker, blocked])
+    no_self_block = Check(blocker != blocked)
+
+
 class Like(Table, tablename="post_like"):
     id = BigSerial(primary_key=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
@@ -120,4 +135,4 @@ class OutboxMessage(Table, tablename="outbox"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-ALL_TABLES = (User, Post, Follow, Like, Bookmark, Comment, Session, OutboxMessage)
+ALL_TABLES = (User, Post, Follow, Block, Like, Bookmark, Comment, Session, OutboxMessage)

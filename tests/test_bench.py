@@ -16,7 +16,7 @@ import uvicorn
 from litestar import Litestar
 from redis.asyncio import Redis
 
-from bench.fanout import FanOutOptions, wait_for_fan_out
+from bench.fanout import FanOutOptions, publish, wait_for_fan_out
 from bench.fanout import format_report as format_fan_out
 from bench.load import CEILING, SCENARIOS, LoadOptions, Result, format_report, run_load
 from bench.seed import TABLES, DatabaseNotEmpty, SeedConfig, main, seed
@@ -259,3 +259,17 @@ async def test_fan_out_timer_records_each_timeline_as_the_post_arrives() -> None
     assert arrivals.quantile(1.0) is None
     report = format_fan_out(FanOutOptions(timeout=0.6), 3, (0, 0.0), 77, arrivals)
     assert "NOT met" in report and "missing after 0.6 s: 1" in report
+
+
+async def test_fan_out_posts_through_the_compose_form_as_the_author(
+    connection: asyncpg.Connection,
+) -> None:
+    await seed(connection, SMALL)
+    async with serve_app() as application, listening(application) as base_url:
+        post_id, _sent = await publish(FanOutOptions(base_url=base_url), "fan-out probe")
+    author = await connection.fetchval(
+        "SELECT u.username FROM post p JOIN agora_user u ON u.id = p.author"
+        " WHERE p.id = $1 AND p.text = 'fan-out probe'",
+        post_id,
+    )
+    assert author == "user1"

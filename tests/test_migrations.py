@@ -42,6 +42,8 @@ async def test_database_has_every_table_column_and_constraint() -> None:
         assert {
             "one_follow_per_pair",
             "no_self_follow",
+            "one_block_per_pair",
+            "no_self_block",
             "one_like_per_pair",
             "one_bookmark_per_pair",
             "role_is_known",
@@ -56,6 +58,7 @@ async def test_database_has_every_table_column_and_constraint() -> None:
             "post_author_created_at_id",
             "post_author_id",
             "follow_followed_created_at",
+            "block_blocked_blocker",
             "bookmark_user_created_at_id",
         } <= indexes
     finally:

@@ -6,7 +6,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from web.api.absent import AbsentFeaturesController
-from web.api.accounts import AccountsController
+from web.api.accounts import AccountsController, BlocksController
 from web.api.auth import api_guard, quota_headers_middleware
 from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.instance import AppsController, InstanceController
@@ -26,6 +26,7 @@ def api_route_handlers() -> list[ControllerRouterHandler]:
             AppsController,
             InstanceController,
             AccountsController,
+            BlocksController,
             StatusesController,
             TimelinesController,
             SearchController,

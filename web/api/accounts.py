@@ -1,4 +1,5 @@
-"""/api/v1/accounts: the caller's own account, other accounts, their posts and follows."""
+"""/api/v1/accounts: the caller's own account, other accounts, their posts, follows and blocks;
+/api/v1/blocks: the accounts the caller blocks."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 
-from domain import accounts, api_queries, social
+from domain import accounts, api_queries, blocks, social
 from domain.errors import NotFound
 from domain.tables import User
 from web.api import entities
@@ -33,6 +34,16 @@ async def _account(account_id: str) -> User:
     if user is None:
         raise NotFound(NOT_FOUND)
     return user
+
+
+async def account_list(
+    request: Request[Any, Any, Any], page: social.AccountPage, limit: int
+) -> Response[list[entities.Account]]:
+    """A page of a follow or block list as accounts, with the `next` link while more exist."""
+    found = await Presenter(request, viewer(request)).accounts_by_ids(
+        [summary.id for summary in page.accounts]
+    )
+    return Response(found, headers=next_link(request, page.next_before, limit))
 
 
 class AccountsController(Controller):
@@ -121,10 +132,7 @@ class AccountsController(Controller):
         window = id_range(max_id, None, None, limit)
         lister = social.followers_of if followers else social.followed_by
         page = await lister(user.id, window.limit, window.max_id)
-        found = await Presenter(request, viewer(request)).accounts_by_ids(
-            [summary.id for summary in page.accounts]
-        )
-        return Response(found, headers=next_link(request, page.next_before, window.limit))
+        return await account_list(request, page, window.limit)
 
     @get("/{account_id:str}/followers", **public_access())
     async def followers(
@@ -166,8 +174,45 @@ class AccountsController(Controller):
         await social.unfollow(me(request), user.id)
         return await self._relationship(request, user.id)
 
+    @post("/{account_id:str}/block", status_code=HTTP_200_OK, **needs("write:blocks"))
+    async def block(
+        self, request: Request[Any, Any, Any], account_id: FromPath[str]
+    ) -> entities.Relationship:
+        """Block the account, ending the follows both ways (doing it twice is harmless);
+        422 for oneself."""
+        user = await _account(account_id)
+        await blocks.block(me(request), user.id)
+        return await self._relationship(request, user.id)
+
+    @post("/{account_id:str}/unblock", status_code=HTTP_200_OK, **needs("write:blocks"))
+    async def unblock(
+        self, request: Request[Any, Any, Any], account_id: FromPath[str]
+    ) -> entities.Relationship:
+        """Lift a block of the account; follows it ended are not restored."""
+        user = await _account(account_id)
+        await blocks.unblock(me(request), user.id)
+        return await self._relationship(request, user.id)
+
     async def _relationship(
         self, request: Request[Any, Any, Any], other_id: int
     ) -> entities.Relationship:
         found = await social.relationships(me(request).id, [other_id])
         return Presenter(request, me(request)).relationship(other_id, found[other_id])
+
+
+class BlocksController(Controller):
+    path = "/v1/blocks"
+    tags = ["accounts"]
+
+    @get("/", **needs("read:blocks"))
+    async def blocks(
+        self,
+        request: Request[Any, Any, Any],
+        max_id: FromQuery[str | None] = None,
+        limit: FromQuery[int | None] = None,
+    ) -> Response[list[entities.Account]]:
+        """The accounts the caller blocks, most recent block first; paged with `max_id` and
+        `Link`, like the follower lists."""
+        window = id_range(max_id, None, None, limit)
+        page = await blocks.blocked_accounts(me(request).id, window.limit, window.max_id)
+        return await account_list(request, page, window.limit)

@@ -20,7 +20,7 @@ from domain import api_queries, comments, feeds
 from domain.comments import CommentNode
 from domain.errors import NotFound
 from domain.feeds import PostCard
-from domain.social import Relationship as Follows
+from domain.social import Relationship as SocialRelationship
 from domain.tables import User
 from domain.text import extract_tags, render_html
 from web.api import entities
@@ -143,12 +143,14 @@ class Presenter:
         found = await api_queries.users_by_ids(user_ids)
         return await self.accounts([found[uid] for uid in user_ids if uid in found])
 
-    def relationship(self, other_id: int, follows: Follows) -> entities.Relationship:
+    def relationship(self, other_id: int, between: SocialRelationship) -> entities.Relationship:
         return entities.Relationship(
             id=str(other_id),
-            following=follows.following,
-            followed_by=follows.followed_by,
-            showing_reblogs=follows.following,
+            following=between.following,
+            followed_by=between.followed_by,
+            showing_reblogs=between.following,
+            blocking=between.blocking,
+            blocked_by=between.blocked_by,
         )
 
     # ------------------------------------------------------------ statuses

@@ -1,4 +1,4 @@
-"""Sign-up, log-in, log-out and the account settings page."""
+"""Sign-up, log-in, log-out and the account settings pages (sessions, blocked accounts)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
-from domain import accounts, sessions
+from domain import accounts, blocks, sessions
 from domain.errors import Conflict, ValidationFailed
 from domain.settings import Settings
 from domain.tables import User
@@ -149,6 +149,15 @@ class SettingsController(Controller):
             "accounts/settings.html",
             context={"session_count": await sessions.count_sessions(user.id)},
         )
+
+    @get("/blocks")
+    async def blocked_accounts(
+        self, request: Request[Any, Any, Any], before: FromQuery[int] = 0
+    ) -> Template:
+        """The people the user has blocked, 40 at a time, most recent first."""
+        user = logged_in_user(request)
+        page = await blocks.blocked_accounts(user.id, before_id=before or None)
+        return Template("accounts/blocks.html", context={"page": page})
 
     @post("/sessions/end-all")
     async def end_all_sessions(self, request: Request[Any, Any, Any]) -> Redirect:

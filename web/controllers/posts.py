@@ -56,7 +56,7 @@ async def post_page(
     card = await feeds.card(post_id, viewer.id if viewer else None)
     if card.author_username.lower() != username.lower():
         raise NotFoundException("That post does not exist.")
-    thread = await comments.comment_thread(post_id)
+    thread = await comments.comment_thread(post_id, viewer.id if viewer else None)
     return Template(
         "posts/comments_changed.html" if fragment else "posts/post.html",
         context={

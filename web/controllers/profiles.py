@@ -1,4 +1,5 @@
-"""Profiles at /@username: the header, the person's posts, their follow lists, follow buttons."""
+"""Profiles at /@username: the header, the person's posts, their follow lists, follow and block
+buttons; /settings/profile edits one's own."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from domain import accounts, feeds, social
+from domain import accounts, blocks, feeds, social
 from domain.tables import User
-from web.auth import current_user, logged_in_user, requires_login
+from web.auth import current_user, logged_in_user, requires_login, safe_next
 from web.controllers.feeds import parse_cursor, render_feed
 from web.controllers.media import save_profile
 from web.controllers.posts import back_to, post_page
@@ -28,8 +29,17 @@ async def profile_for(handle: str) -> User:
     return await accounts.get_profile(handle[1:])
 
 
-async def follow_state(viewer: User | None, profile: User) -> bool:
-    return viewer is not None and await social.is_following(viewer.id, profile.id)
+async def relationship_context(viewer: User | None, profile: User) -> dict[str, bool]:
+    """Whether the viewer follows, blocks or is blocked by the person, for the profile's
+    buttons; all false for visitors and for one's own profile."""
+    if viewer is None or viewer.id == profile.id:
+        return {"following": False, "blocking": False, "blocked_by": False}
+    between = (await social.relationships(viewer.id, [profile.id]))[profile.id]
+    return {
+        "following": between.following,
+        "blocking": between.blocking,
+        "blocked_by": between.blocked_by,
+    }
 
 
 async def follow_list(handle: str, which: str, before: int) -> Template:
@@ -54,8 +64,14 @@ class ProfileController(Controller):
     ) -> Template:
         profile = await profile_for(handle)
         viewer = current_user(request)
-        page = await feeds.profile_feed(
-            profile.id, viewer.id if viewer else None, parse_cursor(cursor)
+        relationship = await relationship_context(viewer, profile)
+        # The feed query would hide every post anyway; the page says why instead.
+        page = (
+            feeds.FeedPage([], None)
+            if relationship["blocking"] or relationship["blocked_by"]
+            else await feeds.profile_feed(
+                profile.id, viewer.id if viewer else None, parse_cursor(cursor)
+            )
         )
         return await render_feed(
             request,
@@ -63,7 +79,7 @@ class ProfileController(Controller):
             page,
             f"/@{profile.username}",
             profile=profile,
-            following=await follow_state(viewer, profile),
+            **relationship,
             feed_heading=f"Posts by {profile.display_name}",
             empty_message=f"{profile.display_name} has not posted yet.",
         )
@@ -103,33 +119,59 @@ class ProfileController(Controller):
     async def follow(
         self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
     ) -> Response[Any]:
-        return await self._change_follow(request, handle, social.follow, next)
+        return await self._change(request, handle, social.follow, next, "follow_changed")
 
     @post("/{handle:str}/unfollow", guards=[requires_login])
     async def unfollow(
         self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
     ) -> Response[Any]:
-        return await self._change_follow(request, handle, social.unfollow, next)
+        return await self._change(request, handle, social.unfollow, next, "follow_changed")
 
-    async def _change_follow(
+    @get("/{handle:str}/block", guards=[requires_login])
+    async def confirm_block(
+        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+    ) -> Template:
+        """Blocking is asked about first, with what it does, so a stray click blocks nobody."""
+        profile = await profile_for(handle)
+        await blocks.check_blockable(logged_in_user(request), profile.id)
+        return Template(
+            "profiles/confirm_block.html",
+            context={"profile": profile, "back": safe_next(next, f"/@{profile.username}")},
+        )
+
+    @post("/{handle:str}/block", guards=[requires_login])
+    async def block(
+        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+    ) -> Response[Any]:
+        return await self._change(request, handle, blocks.block, next, "block_changed")
+
+    @post("/{handle:str}/unblock", guards=[requires_login])
+    async def unblock(
+        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+    ) -> Response[Any]:
+        return await self._change(request, handle, blocks.unblock, next, "block_changed")
+
+    async def _change(
         self,
         request: Request[Any, Any, Any],
         handle: str,
         change: Callable[[User, int], Awaitable[None]],
         next_url: str,
+        changed_template: str,
     ) -> Response[Any]:
+        """Follow, unfollow, block or unblock; htmx gets the profile's changed parts, a form
+        a redirect back."""
         viewer = logged_in_user(request)
         profile = await profile_for(handle)
         await change(viewer, profile.id)
         if not is_htmx(request):
             return back_to(next_url or f"/@{profile.username}")
         profile = await accounts.get_profile(profile.username)  # fresh counts
-        following = await social.is_following(viewer.id, profile.id)
         return Template(
-            "profiles/follow_changed.html",
+            f"profiles/{changed_template}.html",
             context={
                 "profile": profile,
-                "following": following,
+                **await relationship_context(viewer, profile),
                 "viewer": viewer,
                 "back": next_url or f"/@{profile.username}",
             },
