@@ -144,7 +144,8 @@ class NotificationPage:
     next_before: int | None  # pass back as `before` for the next (older) page; None at the end
 
 
-# Suspended actors' notifications are hidden, as their posts and profiles are.
+# Suspended actors' notifications are hidden, as their posts and profiles are; so are those
+# from either side of a block made after them.
 _SELECT = """
 SELECT n.id, n.kind, n.created_at, n.read_at, n.post AS post_id, n.comment AS comment_id,
        a.id AS actor_id, a.username AS actor_username, a.display_name AS actor_display_name,
@@ -154,8 +155,7 @@ JOIN agora_user a ON a.id = n.actor
 LEFT JOIN post p ON p.id = n.post
 LEFT JOIN agora_user pa ON pa.id = p.author
 LEFT JOIN comment c ON c.id = n.comment
-WHERE n.recipient = {} AND NOT a.is_suspended
-"""
+WHERE n.recipient = {} AND NOT a.is_suspended AND """ + unblocked("n.recipient", "n.actor")
 
 
 def _item(row: dict[str, Any]) -> NotificationItem:
@@ -191,12 +191,13 @@ async def by_ids(recipient_id: int, ids: list[int]) -> dict[int, NotificationIte
 _UNREAD_COUNT = (
     "SELECT count(*) AS unread FROM notification n JOIN agora_user actor ON actor.id = n.actor"
     " WHERE n.recipient = {} AND n.read_at IS NULL AND NOT actor.is_suspended"
+    f" AND {unblocked('n.recipient', 'n.actor')}"
 )
 
 
 async def unread_count(recipient_id: int) -> int:
     """How many are unread: one COUNT on the partial index of unread notifications, leaving
-    out suspended accounts' (the list hides them too)."""
+    out suspended accounts' and those across a block (the list hides them too)."""
     rows = await Notification.raw(_UNREAD_COUNT, recipient_id)
     count: int = rows[0]["unread"]
     return count

@@ -144,6 +144,25 @@ async def test_a_mention_across_a_block_notifies_nobody(app: Litestar, members: 
     assert await notifications.deliver("mention", post_id=by_alice.id) == 0
 
 
+async def test_earlier_notifications_across_a_block_are_hidden_until_it_is_lifted(
+    app: Litestar, members: Members
+) -> None:
+    alice_client = await members("alice")
+    await members("bob")
+    alice, bob = await user("alice"), await user("bob")
+    post = await posts.create_post(alice, "hello")
+    await social.like(bob, post.id)
+    assert await notifications.deliver("like", actor_id=bob.id, post_id=post.id) == 1
+    assert await notifications.unread_count(alice.id) == 1
+    await blocks.block(alice, bob.id)
+    assert await notifications.unread_count(alice.id) == 0
+    assert (await notifications.page(alice.id)).items == []
+    page = await alice_client.get("/notifications")
+    assert "@bob" not in page.text and "(1 unread)" not in page.text
+    await blocks.unblock(alice, bob.id)
+    assert await notifications.unread_count(alice.id) == 1
+
+
 async def test_the_block_list_is_paged_newest_first(app: Litestar, members: Members) -> None:
     await members("alice")
     alice = await user("alice")
