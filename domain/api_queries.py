@@ -120,12 +120,18 @@ async def home_ids(viewer_id: int, window: IdRange) -> KeyedPage:
     return _keyed_page(rows, limit, ascending)
 
 
-async def public_ids(window: IdRange) -> KeyedPage:
-    return await _page(_posts("TRUE", ()), window)
+_WITH_IMAGE = "p.image IS NOT NULL"
 
 
-async def account_post_ids(author_id: int, window: IdRange) -> KeyedPage:
-    return await _page(_posts("p.author = {}", (author_id,)), window)
+async def public_ids(window: IdRange, only_media: bool = False) -> KeyedPage:
+    """Everyone's posts, or only those with an image."""
+    return await _page(_posts(_WITH_IMAGE if only_media else "TRUE", ()), window)
+
+
+async def account_post_ids(author_id: int, window: IdRange, only_media: bool = False) -> KeyedPage:
+    """The author's posts, or only those with an image."""
+    condition = "p.author = {}" + (f" AND {_WITH_IMAGE}" if only_media else "")
+    return await _page(_posts(condition, (author_id,)), window)
 
 
 def _tag_pattern(tag: str) -> str:

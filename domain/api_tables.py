@@ -1,4 +1,5 @@
-"""Tables behind the Mastodon-compatible API: OAuth clients, grants, tokens, idempotency keys.
+"""Tables behind the Mastodon-compatible API: OAuth clients, grants, tokens, idempotency keys,
+and images uploaded ahead of the status that will carry them.
 
 Secrets (client secrets, authorization codes) are stored only as SHA-256 digests, like
 session tokens: a leaked dump hands out nothing usable. Access tokens are signed JWTs that
@@ -19,7 +20,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
-from domain.tables import User
+from domain.tables import Post, User
 
 
 class OAuthApp(Table, tablename="oauth_app"):
@@ -75,4 +76,23 @@ class IdempotencyKey(Table, tablename="idempotency_key"):
     one_key_per_user = Unique([user, key])
 
 
-API_TABLES = (OAuthApp, AuthorizationCode, AccessToken, IdempotencyKey)
+class MediaUpload(Table, tablename="media_upload"):
+    """An image sent to POST /api/v2/media, kept until a status carries it (media_uploads.py).
+
+    Mastodon clients upload first and post later; the post then takes the image and the
+    description from this row, and `post` marks it as used. Rows never used are removed after
+    a day, and their file with them when nothing else shows it.
+    """
+
+    id: Serial  # added by Piccolo; declared so type checkers see it
+    owner = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    image = Varchar(length=255, null=False)  # the stored image's URL path, like Post.image
+    description = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    # Indexed because deleting a post must find the upload it cascades to.
+    post = ForeignKey(
+        references=Post, on_delete=OnDelete.cascade, null=True, default=None, index=True
+    )
+
+
+API_TABLES = (OAuthApp, AuthorizationCode, AccessToken, IdempotencyKey, MediaUpload)

@@ -32,6 +32,7 @@ from domain.tables import Post, User
 URL_PREFIX = "/media/"
 # Pillow format name -> the extension the stored file gets.
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+MIME_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
 # Refused before decoding: a small file can declare a huge canvas (a decompression bomb).
 MAX_PIXELS = 40_000_000
 MAX_GIF_FRAMES = 200
@@ -182,8 +183,33 @@ def _write_once(path: Path, data: bytes) -> None:
 
 def save(image: CleanImage) -> str:
     """Store the image; returns its URL path (what the Post.image / User.avatar columns hold)."""
-    _write_once(media_dir() / image.name, image.data)
+    path = media_dir() / image.name
+    if path.exists():
+        # Files are shared by content: a fresh mtime tells `remove_unused` it is wanted again.
+        path.touch()
+    _write_once(path, image.data)
     return URL_PREFIX + image.name
+
+
+def remove_unused(url: str, untouched_since: float) -> bool:
+    """Delete a stored image and its thumbnails, which the caller knows nothing refers to,
+    unless `save` stored it again after `untouched_since` (epoch seconds): between the
+    caller's check and now, someone may have uploaded the same picture. Returns whether it
+    was deleted; a missing file counts as deleted, so a retry is harmless."""
+    match = _parse(url)
+    if match is None:
+        return False
+    name = match.group(0)
+    original = media_dir() / name
+    try:
+        if original.stat().st_mtime >= untouched_since:
+            return False
+    except FileNotFoundError:
+        pass
+    for kind in THUMBNAIL_KINDS:
+        (media_dir() / kind / name).unlink(missing_ok=True)
+    original.unlink(missing_ok=True)
+    return True
 
 
 async def verify_upload(data: bytes, field: str, square: int | None = None) -> CleanImage:
@@ -199,6 +225,19 @@ async def verify_upload(data: bytes, field: str, square: int | None = None) -> C
         raise ValidationFailed({field: NOT_AN_IMAGE}) from error
 
 
+async def verify_alongside(data: bytes, field: str, errors: dict[str, str]) -> CleanImage:
+    """`verify_upload`, failing with the form's other `errors` too, so that every problem is
+    reported at once (as ImageTooLarge when the file is too large)."""
+    try:
+        image = await verify_upload(data, field)
+    except ValidationFailed as failure:
+        failed = ImageTooLarge if isinstance(failure, ImageTooLarge) else ValidationFailed
+        raise failed({**errors, **failure.errors}) from failure
+    if errors:
+        raise ValidationFailed(errors)
+    return image
+
+
 async def create_post(author: User, text: str, upload: bytes | None, alt: str) -> Post:
     """Publish a post, with an image when one is uploaded; every problem is reported at once."""
     if upload is None:
@@ -208,15 +247,7 @@ async def create_post(author: User, text: str, upload: bytes | None, alt: str) -
         errors["text"] = problem
     if problem := alt_problem(alt):
         errors["image_alt"] = problem
-    image: CleanImage | None = None
-    try:
-        image = await verify_upload(upload, "image")
-    except ValidationFailed as failure:
-        errors.update(failure.errors)
-        if isinstance(failure, ImageTooLarge):
-            raise ImageTooLarge(errors) from failure
-    if errors or image is None:
-        raise ValidationFailed(errors)
+    image = await verify_alongside(upload, "image", errors)
     name = await asyncio.to_thread(save, image)
     return await posts.create_post(author, text, image=name, image_alt=alt.strip())
 
@@ -251,6 +282,12 @@ def thumbnail_size(kind: str, width: int, height: int) -> tuple[int, int]:
     if width <= limit:
         return width, height
     return limit, max(1, round(height * limit / width))
+
+
+def original_size(url: str) -> tuple[int, int] | None:
+    """The stored image's width and height, read from its name; None for an image not ours."""
+    match = _parse(url)
+    return None if match is None else (int(match["width"]), int(match["height"]))
 
 
 def shown(url: str | None, kind: str) -> Shown | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from domain import oauth, sessions
+from domain import media_uploads, oauth, sessions
 
 logger = logging.getLogger(__name__)
 
@@ -22,4 +22,12 @@ async def remove_expired_grants(ctx: dict[str, Any]) -> int:
     removed = await oauth.delete_expired_grants()
     if removed:
         logger.info("removed %d expired OAuth grants", removed)
+    return removed
+
+
+async def remove_unused_uploads(ctx: dict[str, Any]) -> int:
+    """API uploads that no post took within a day, with their files when nothing shows them."""
+    removed = await media_uploads.remove_unused_uploads()
+    if removed:
+        logger.info("removed %d unused media uploads", removed)
     return removed

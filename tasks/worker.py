@@ -10,7 +10,11 @@ from domain import database, redis_guard
 from domain.redis_guard import GuardedRedis
 from domain.settings import get_settings
 from tasks.cache_warming import warm_cache
-from tasks.housekeeping import remove_expired_grants, remove_expired_sessions
+from tasks.housekeeping import (
+    remove_expired_grants,
+    remove_expired_sessions,
+    remove_unused_uploads,
+)
 from tasks.media_jobs import MEDIA_JOBS
 from tasks.notification_jobs import NOTIFICATION_JOBS
 from tasks.outbox_relay import relay_job
@@ -38,6 +42,7 @@ settings = {
     "functions": [
         remove_expired_sessions,
         remove_expired_grants,
+        remove_unused_uploads,
         relay_job,
         warm_cache,
         *TIMELINE_JOBS,
@@ -47,6 +52,7 @@ settings = {
     "cron_jobs": [
         CronJob(remove_expired_sessions, cron="17 * * * *"),
         CronJob(remove_expired_grants, cron="23 * * * *"),
+        CronJob(remove_unused_uploads, cron="41 * * * *"),
         # Sends jobs recorded while Redis was down (the web process relays the rest at once).
         CronJob(relay_job, cron="* * * * *"),
         CronJob(warm_cache, cron="*/5 * * * *"),

@@ -59,6 +59,7 @@ async def test_database_has_every_table_column_and_constraint() -> None:
             "post_author_id",
             "follow_followed_created_at",
             "block_blocked_blocker",
+            "post_image",
             "bookmark_user_created_at_id",
         } <= indexes
     finally:

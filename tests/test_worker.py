@@ -11,7 +11,11 @@ from domain import accounts, sessions
 from domain.tables import Session
 from tasks import worker
 from tasks.cache_warming import warm_cache
-from tasks.housekeeping import remove_expired_grants, remove_expired_sessions
+from tasks.housekeeping import (
+    remove_expired_grants,
+    remove_expired_sessions,
+    remove_unused_uploads,
+)
 from tasks.outbox_relay import relay_job
 from tasks.timeline_jobs import fan_out_post, refresh_timeline, retract_post
 from tests.conftest import TEST_REDIS_URL
@@ -23,6 +27,7 @@ async def test_worker_settings_register_the_job_and_its_schedule() -> None:
     assert [job.function for job in worker.settings["cron_jobs"]] == [
         remove_expired_sessions,
         remove_expired_grants,
+        remove_unused_uploads,
         relay_job,
         warm_cache,
     ]

@@ -3,6 +3,7 @@ command line client), unmodified and unmocked, over HTTP to uvicorn."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 import requests
 from mastodon import Mastodon
 from mastodon.errors import MastodonAPIError, MastodonNotFoundError, MastodonUnauthorizedError
+from PIL import Image
 
 from domain import accounts
 from tests.conftest import run_async
@@ -154,6 +156,33 @@ def test_mastodon_py_gets_clear_errors(live_server: str) -> None:
     anonymous = Mastodon(api_base_url=live_server)
     with pytest.raises(MastodonUnauthorizedError):
         anonymous.timeline_home()
+
+
+def test_mastodon_py_uploads_describes_and_posts_an_image(live_server: str, tmp_path: Path) -> None:
+    make_user("erin")
+    api = logged_in(live_server, "erin")
+    path = tmp_path / "teal.png"
+    Image.new("RGB", (120, 90), "teal").save(path)
+    uploaded = api.media_post(str(path))
+    described = api.media_update(uploaded, description="A teal rectangle")
+    assert described.id == uploaded.id and described.description == "A teal rectangle"
+    assert api.media(uploaded).description == "A teal rectangle"
+
+    status = api.status_post("A picture #mastopy", media_ids=[uploaded])
+    [attachment] = status.media_attachments
+    assert attachment.type == "image" and attachment.description == "A teal rectangle"
+    assert (attachment.meta.original.width, attachment.meta.original.height) == (120, 90)
+    served = requests.get(attachment.url, timeout=10)
+    assert served.status_code == 200
+    with Image.open(io.BytesIO(served.content)) as image:  # re-encoded, so compare pixels
+        assert image.size == (120, 90) and image.getpixel((5, 5)) == (0, 128, 128)
+    assert api.timeline_home()[0].media_attachments[0].url == attachment.url
+
+    second = api.media_post(str(path), description="Teal again")
+    third = api.media_post(str(path), description="Teal once more")
+    with pytest.raises(MastodonAPIError) as two_images:
+        api.status_post("Two pictures", media_ids=[second, third])
+    assert two_images.value.args[1] == 422 and "one image per post" in str(two_images.value)
 
 
 def test_mastodon_py_idempotency_key(live_server: str) -> None:

@@ -10,6 +10,7 @@ from web.api.accounts import AccountsController, BlocksController
 from web.api.auth import api_guard, quota_headers_middleware
 from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.instance import AppsController, InstanceController
+from web.api.media import MediaController
 from web.api.notifications import NotificationsController
 from web.api.oauth import AuthorizedAppsController, DiscoveryController, OAuthController
 from web.api.paging import PAGING_DEPENDENCIES
@@ -28,6 +29,7 @@ def api_route_handlers() -> list[ControllerRouterHandler]:
             AccountsController,
             BlocksController,
             StatusesController,
+            MediaController,
             TimelinesController,
             SearchController,
             NotificationsController,

@@ -112,11 +112,12 @@ class AccountsController(Controller):
         only_media: FromQuery[bool] = False,
         pinned: FromQuery[bool] = False,
     ) -> Response[list[entities.Status]]:
-        """The account's posts, newest first (comments are not listed here)."""
+        """The account's posts, newest first (comments are not listed here); `only_media`:
+        those with an image."""
         user = await _account(account_id)
-        if only_media or pinned:  # Agora has neither media nor pinned posts
+        if pinned:  # Agora has no pinned posts
             return Response([])
-        page = await api_queries.account_post_ids(user.id, window)
+        page = await api_queries.account_post_ids(user.id, window, only_media)
         found = await Presenter(request, viewer(request)).posts([i.item_id for i in page.items])
         return Response(found, headers=link_header(request, page, window.limit))
 

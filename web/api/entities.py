@@ -2,8 +2,8 @@
 
 Dataclasses rather than dicts so that the OpenAPI schema describes every response. Ids are
 strings and times ISO 8601 in UTC, as Mastodon sends them; fields for features Agora does not
-have (media, polls, boosts, emojis) are present with their empty values, because clients
-read them unconditionally.
+have (polls, boosts, emojis) are present with their empty values, because clients read them
+unconditionally.
 """
 
 from __future__ import annotations
@@ -88,6 +88,22 @@ class Tag:
 
 
 @dataclass(kw_only=True)
+class MediaAttachment:
+    """An image: a post's, or an upload waiting for its post. Always `image` (a GIF too: it
+    is served as the GIF, not converted to a video as Mastodon's `gifv` would be)."""
+
+    id: str
+    type: str = "image"
+    url: str
+    preview_url: str
+    remote_url: str | None = None
+    # `original` (and `small`, once the thumbnail exists): width, height, size, aspect.
+    meta: dict[str, Any] = field(default_factory=dict)
+    description: str | None
+    blurhash: str | None = None
+
+
+@dataclass(kw_only=True)
 class Status:
     id: str
     uri: str
@@ -113,7 +129,7 @@ class Status:
     pinned: bool = False
     reblog: None = None
     application: dict[str, Any] | None = None
-    media_attachments: list[dict[str, Any]] = field(default_factory=list)
+    media_attachments: list[MediaAttachment] = field(default_factory=list)
     mentions: list[dict[str, Any]] = field(default_factory=list)
     tags: list[Tag] = field(default_factory=list)
     emojis: list[dict[str, Any]] = field(default_factory=list)

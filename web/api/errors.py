@@ -14,10 +14,12 @@ from litestar.exceptions import ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
 from domain.errors import ValidationFailed
+from domain.media import ImageTooLarge
 from domain.oauth import InvalidToken, OAuthError
 
 
@@ -34,6 +36,11 @@ def _json(
 
 def handle_validation_failed(_: Request[Any, Any, Any], exc: ValidationFailed) -> Response[Any]:
     return _json({"error": f"Validation failed: {exc}"}, HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+def handle_image_too_large(_: Request[Any, Any, Any], exc: ImageTooLarge) -> Response[Any]:
+    # 413 like a body over the server's limit and like the web form, whichever limit it hit.
+    return _json({"error": f"Validation failed: {exc}"}, HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
 def handle_oauth_error(_: Request[Any, Any, Any], exc: OAuthError) -> Response[Any]:
@@ -56,6 +63,7 @@ def handle_invalid_token(_: Request[Any, Any, Any], exc: InvalidToken) -> Respon
 
 API_EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationFailed: handle_validation_failed,
+    ImageTooLarge: handle_image_too_large,
     OAuthError: handle_oauth_error,
     InvalidToken: handle_invalid_token,
 }

@@ -7,9 +7,11 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.status_codes import HTTP_200_OK
 
-from domain import api_queries, oauth
+from domain import api_queries, media, oauth
 from domain.comments import MAX_COMMENT_LENGTH
+from domain.media_uploads import MAX_IMAGES_PER_POST
 from domain.posts import MAX_POST_LENGTH
+from domain.settings import get_settings
 from web.api import entities
 from web.api.auth import needs, public_access, token_grant
 from web.api.openapi import Field
@@ -80,13 +82,14 @@ def _limits() -> dict[str, Any]:
     return {
         "statuses": {
             "max_characters": min(MAX_POST_LENGTH, MAX_COMMENT_LENGTH),
-            "max_media_attachments": 0,
+            "max_media_attachments": MAX_IMAGES_PER_POST,
             "characters_reserved_per_url": 0,
         },
         "media_attachments": {
-            "supported_mime_types": [],
-            "image_size_limit": 0,
-            "image_matrix_limit": 0,
+            "supported_mime_types": sorted(media.MIME_TYPES.values()),
+            "description_limit": media.MAX_ALT_LENGTH,
+            "image_size_limit": get_settings().max_upload_bytes,
+            "image_matrix_limit": media.MAX_PIXELS,
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,

@@ -16,7 +16,8 @@ from typing import Any
 
 from litestar import Request
 
-from domain import api_queries, comments, feeds
+from domain import api_queries, comments, feeds, media
+from domain.api_tables import MediaUpload
 from domain.comments import CommentNode
 from domain.errors import NotFound
 from domain.feeds import PostCard
@@ -26,6 +27,9 @@ from domain.text import extract_tags, render_html
 from web.api import entities
 
 COMMENT_PREFIX = "c"
+# A post's image has the id "p" and the post's id: one image a post, and never the id of an
+# upload (those are plain numbers, for /api/v1/media/:id).
+POST_IMAGE_PREFIX = "p"
 MASTODON_API_VERSION = 2
 
 
@@ -182,6 +186,35 @@ class Presenter:
     def _tags(self, text: str) -> list[entities.Tag]:
         return [self.tag(name) for name in extract_tags(text)]
 
+    # ------------------------------------------------------------ media
+
+    def media_attachment(
+        self, attachment_id: str, image: str, description: str
+    ) -> entities.MediaAttachment:
+        """An image as Mastodon describes one; the preview is the feed thumbnail once the job
+        has made it, the original until then."""
+        preview = media.shown(image, "feed")
+        meta: dict[str, Any] = {}
+        if size := media.original_size(image):  # unknown for an image not stored by Agora
+            meta["original"] = _dimensions(*size)
+            if preview and preview.url != image:
+                meta["small"] = _dimensions(preview.width, preview.height)
+        return entities.MediaAttachment(
+            id=attachment_id,
+            url=self._media_url(image, ""),
+            preview_url=self._media_url(preview.url if preview else image, ""),
+            meta=meta,
+            description=description or None,
+        )
+
+    def upload(self, upload: MediaUpload) -> entities.MediaAttachment:
+        return self.media_attachment(str(upload.id), upload.image, upload.description)
+
+    def _post_media(self, card: PostCard) -> list[entities.MediaAttachment]:
+        if not card.image:
+            return []
+        return [self.media_attachment(f"{POST_IMAGE_PREFIX}{card.id}", card.image, card.image_alt)]
+
     def post_status(self, card: PostCard, author: entities.Account) -> entities.Status:
         url = f"{self.base}{card.permalink}"
         return entities.Status(
@@ -197,6 +230,7 @@ class Presenter:
             favourites_count=card.like_count,
             favourited=card.liked,
             bookmarked=card.bookmarked,
+            media_attachments=self._post_media(card),
             tags=self._tags(card.text),
         )
 
@@ -253,7 +287,7 @@ class Presenter:
             post_id = (await comments.get_comment(ref.comment_id)).post
         assert post_id is not None
         card = await feeds.card(post_id, self.viewer.id if self.viewer else None)
-        roots = await comments.comment_thread(post_id)
+        roots = await comments.comment_thread(post_id, self.viewer.id if self.viewer else None)
         thread = Thread(card, roots)
         if ref.comment_id is not None and ref.comment_id not in thread.nodes:
             raise NotFound("Record not found")  # its author is suspended
@@ -316,6 +350,10 @@ def _depth_first(nodes: list[CommentNode]) -> list[CommentNode]:
         ordered.append(node)
         stack.extend(reversed(node.replies))
     return ordered
+
+
+def _dimensions(width: int, height: int) -> dict[str, Any]:
+    return {"width": width, "height": height, "size": f"{width}x{height}", "aspect": width / height}
 
 
 def _day(moment: datetime | None) -> str | None:

@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, HeaderParameter
 from litestar.status_codes import HTTP_200_OK
 
-from domain import api_queries, comments, idempotency, posts, social
+from domain import api_queries, comments, idempotency, media_uploads, posts, social
 from domain.tables import User
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
@@ -28,6 +28,7 @@ Status = entities.Status
 STATUS_FIELDS = (
     Field("status", "The text, 1 to 500 characters", required=True),
     Field("in_reply_to_id", 'Reply to this status (a post "123" or a comment "c45")'),
+    Field("media_ids", "One uploaded image, described (posts only)", array=True),
     Field("visibility", "Only `public` is supported"),
     Field("language", "Accepted and ignored"),
 )
@@ -36,8 +37,8 @@ STATUS_FIELDS = (
 def _refuse_unsupported(params: Params) -> None:
     """Say no to what Agora cannot do rather than silently posting something else:
     a "private" post published publicly would be a leak."""
-    if params.get_list("media_ids"):
-        raise unprocessable("Agora does not support media attachments")
+    if params.get_list("media_ids") and params.get("in_reply_to_id"):
+        raise unprocessable("Agora replies cannot have images: only posts (no in_reply_to_id) can")
     if params.has("poll") or params.get("poll[options][]") is not None:
         raise unprocessable("Agora does not support polls")
     if params.get("scheduled_at"):
@@ -48,10 +49,12 @@ def _refuse_unsupported(params: Params) -> None:
         raise unprocessable("Agora does not support content warnings (spoiler_text)")
 
 
-async def _publish(author: User, text: str, in_reply_to_id: str | None) -> str:
+async def _publish(
+    author: User, text: str, in_reply_to_id: str | None, media_ids: list[str]
+) -> str:
     """Create the post or comment; returns its status id."""
     if not in_reply_to_id:
-        return str((await posts.create_post(author, text)).id)
+        return str((await media_uploads.publish(author, text, media_ids)).id)
     target = StatusRef.parse(in_reply_to_id)
     if target.comment_id is not None:
         parent = await comments.get_comment(target.comment_id)
@@ -81,24 +84,27 @@ class StatusesController(Controller):
             HeaderParameter(name="Idempotency-Key", description="Retry-safe posting"),
         ] = None,
     ) -> entities.Status:
-        """Publish `status` (1 to 500 characters), or reply with `in_reply_to_id`.
+        """Publish `status` (1 to 500 characters, even with an image), or reply with
+        `in_reply_to_id`. A post may carry one uploaded image (`media_ids[]`, see
+        /api/v2/media) that has a description; replies cannot.
 
         An `Idempotency-Key` header makes retries safe: the same key within an hour returns
-        the status the first request created. Media, polls, scheduling, content warnings
-        and non-public visibility are refused with 422.
+        the status the first request created. More than one image, polls, scheduling,
+        content warnings and non-public visibility are refused with 422.
         """
         author = me(request)
         params = await read_params(request)
         _refuse_unsupported(params)
         text = params.text("status")
         reply_to = params.get("in_reply_to_id")
+        media_ids = params.get_list("media_ids")
         presenter = Presenter(request, author)
         if reply_to:
             # Only what the author can see can be answered (a suspended author's post: 404).
             await presenter.status(StatusRef.parse(reply_to))
 
         async def publish() -> str:
-            return await _publish(author, text, reply_to)
+            return await _publish(author, text, reply_to, media_ids)
 
         status_id = (
             (await idempotency.run_once(author, idempotency_key, publish))[0]

@@ -53,10 +53,11 @@ class TimelinesController(Controller):
         remote: FromQuery[bool] = False,
         only_media: FromQuery[bool] = False,
     ) -> Statuses:
-        """Everyone's posts (all of them are local: Agora does not federate)."""
-        if remote or only_media:
+        """Everyone's posts (all of them are local: Agora does not federate); `only_media`:
+        those with an image."""
+        if remote:
             return Response([])
-        return await _list(request, window, api_queries.public_ids)
+        return await _list(request, window, partial(api_queries.public_ids, only_media=only_media))
 
     @get("/timelines/tag/{hashtag:str}", **public_access())
     async def tag(

@@ -1,0 +1,67 @@
+"""/api/v1/media and /api/v2/media: uploading an image for a later status, and describing it.
+
+The rules live in domain/media_uploads.py; the file is read as the web form reads it
+(web/controllers/media.py). Agora stores the image before answering, so v2 answers 200 with
+the image's URL rather than Mastodon's 202 for media still being processed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_200_OK
+
+from domain import media_uploads
+from web.api import entities
+from web.api.auth import me, needs
+from web.api.openapi import Field
+from web.api.params import read_params
+from web.api.serializers import Presenter
+from web.controllers.media import read_upload
+
+MEDIA_PATH = "/v1/media/{media_id:str}"
+DESCRIPTION_FIELD = Field(
+    "description", "Alt text for people who cannot see the image (required before posting it)"
+)
+UPLOAD_FIELDS = (
+    Field("file", "The image: JPEG, PNG, WebP or GIF (multipart/form-data)", required=True),
+    DESCRIPTION_FIELD,
+)
+
+
+class MediaController(Controller):
+    path = "/"
+    tags = ["media"]
+
+    @post(
+        ["/v2/media", "/v1/media"],
+        status_code=HTTP_200_OK,
+        **needs("write:media", body=UPLOAD_FIELDS),
+    )
+    async def upload(self, request: Request[Any, Any, Any]) -> entities.MediaAttachment:
+        """Upload an image to attach to a status with `media_ids[]` (one per status). It is
+        checked like the web form's: not an image 422, over the size limit 413. Uploads no
+        status takes are removed after a day."""
+        params = await read_params(request)
+        data = await read_upload(await request.form(), "file")
+        created = await media_uploads.upload(me(request), data, params.text("description"))
+        return Presenter(request, me(request)).upload(created)
+
+    @get(MEDIA_PATH, **needs("write:media"))
+    async def show(
+        self, request: Request[Any, Any, Any], media_id: FromPath[str]
+    ) -> entities.MediaAttachment:
+        """One of one's own uploads (anyone else's: 404)."""
+        found = await media_uploads.get_upload(me(request), media_id)
+        return Presenter(request, me(request)).upload(found)
+
+    @put(MEDIA_PATH, **needs("write:media", body=(DESCRIPTION_FIELD,)))
+    async def update(
+        self, request: Request[Any, Any, Any], media_id: FromPath[str]
+    ) -> entities.MediaAttachment:
+        """Set the description of an upload not yet in a status (once posted: 422)."""
+        params = await read_params(request)
+        changed = await media_uploads.describe(me(request), media_id, params.text("description"))
+        return Presenter(request, me(request)).upload(changed)
