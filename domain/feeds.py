@@ -141,7 +141,7 @@ def _select(source: _Source, viewer_id: int | None) -> tuple[str, list[Any]]:
     }
     params: list[Any] = [viewer_id, viewer_id, *source.from_params, *source.params]
     if viewer_id is not None:
-        sql += f" AND {block_checks.unblocked('{}', 'p.author')}"
+        sql += f" AND {block_checks.outside_blocks_of('{}', 'p.author')}"
         params += [viewer_id, viewer_id]
     return sql, params
 

@@ -89,6 +89,9 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO)
+    # The outbox relay enqueues a job for every like, post and follow; SAQ's line per enqueued
+    # job would be most of the web process's log. The worker still logs each job it runs.
+    logging.getLogger("saq").setLevel(logging.WARNING)
     return Litestar(
         route_handlers=[
             FeedController,
