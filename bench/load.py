@@ -109,6 +109,7 @@ class Result:
     body_bytes: int = 0
     max_rss_kib: int | None = None
     cpu_seconds: float = 0.0  # CPU time the load client itself used meanwhile
+    server_cpu_seconds: float | None = None  # the server's (with --pid), meanwhile
     skipped: str = ""  # why the scenario could not run at all
     target: str = ""  # what was requested, for the report
 
@@ -139,6 +140,14 @@ class Result:
     def client_cpu(self) -> float:
         """The share of one core the load client used: near 1.0, the client is the limit."""
         return self.cpu_seconds / self.seconds if self.seconds else 0.0
+
+    @property
+    def server_cpu_per_request(self) -> float | None:
+        """The server's CPU time per answered request: with one process in a closed loop,
+        the median wait is about the number of clients times this."""
+        if self.server_cpu_seconds is None or not self.latencies:
+            return None
+        return self.server_cpu_seconds / len(self.latencies)
 
     @property
     def mean_kib(self) -> float:
@@ -330,6 +339,15 @@ def describe(plans: Sequence[list[Step]], clients: int) -> str:
     return text
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time a process has used, from /proc (Linux); None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int | None:
     """The resident set of a process, from /proc (Linux); None once it is gone."""
     try:
@@ -392,10 +410,16 @@ async def measure(scenario: Scenario, seconds: float, options: LoadOptions, warm
     sampler = None
     if options.pid is not None:
         sampler = asyncio.create_task(sample_rss(options.pid, result))
+    server_before = process_cpu_seconds(options.pid) if options.pid is not None else None
     cpu_before, started = _cpu_seconds(), time.perf_counter()
     await _phase(scenario.users, scenario.plans, seconds, result, options)
     result.seconds += time.perf_counter() - started
     result.cpu_seconds += _cpu_seconds() - cpu_before
+    server_after = process_cpu_seconds(options.pid) if options.pid is not None else None
+    if server_before is not None and server_after is not None:
+        result.server_cpu_seconds = (
+            (result.server_cpu_seconds or 0.0) + server_after - server_before
+        )
     if sampler is not None:
         sampler.cancel()
 
@@ -408,8 +432,8 @@ def _cpu_seconds() -> float:
 # -- report ------------------------------------------------------------------------------------
 
 
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.1f}"
+def _ms(seconds: float | None, decimals: int = 1) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.{decimals}f}"
 
 
 def _ratio(value: float | None, reference: float | None) -> str:
@@ -424,7 +448,8 @@ def format_report(
     ceiling = next((r for r in results if r.name == CEILING and r.latencies), None)
     header = (
         f"{'scenario':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-        f"{'KiB':>6} {'rps/ceil':>8} {'p50/ceil':>8} {'RSS MiB':>8} {'client':>6}"
+        f"{'KiB':>6} {'rps/ceil':>8} {'p50/ceil':>8} {'RSS MiB':>8} {'client':>6} "
+        f"{'srv ms':>6}"
     )
     lines = [
         f"{options.clients} clients, {options.duration:g} s per scenario in {options.rounds} "
@@ -450,7 +475,7 @@ def format_report(
             f"{result.error_count:>7} {result.mean_kib:>6.1f} "
             f"{_ratio(result.requests_per_second, ceiling_rps):>8} "
             f"{_ratio(result.percentile(0.5), ceiling_p50):>8} "
-            f"{rss:>8} {result.client_cpu:>6.0%}"
+            f"{rss:>8} {result.client_cpu:>6.0%} {_ms(result.server_cpu_per_request, 2):>6}"
         )
     lines += _error_lines(results)
     lines += [f"{r.name}: {r.target}" for r in results if r.target]
@@ -459,7 +484,8 @@ def format_report(
         lines.append(f"server max RSS during the run: {peak / 1024:.0f} MiB (pid {options.pid})")
     lines.append(
         "rps/ceil: throughput as a share of the ceiling's; p50/ceil: median latency as a "
-        "multiple of the ceiling's; client: CPU the load client used (share of one core)"
+        "multiple of the ceiling's; client: CPU the load client used (share of one core); "
+        "srv ms: the server's CPU time per answered request (with --pid)"
     )
     return "\n".join(lines)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -202,7 +203,13 @@ async def test_load_runs_every_scenario_against_the_app(connection: asyncpg.Conn
     enabled = dataclasses.replace(get_settings(), bench_routes=True)
     async with serve_app(enabled) as application, listening(application) as base_url:
         options = LoadOptions(
-            base_url=base_url, clients=2, duration=0.4, rounds=2, warmup=0.1, think=0.01
+            base_url=base_url,
+            clients=2,
+            duration=0.4,
+            rounds=2,
+            warmup=0.1,
+            think=0.01,
+            pid=os.getpid(),  # the server runs in this process
         )
         results = await run_load(options, progress=lambda _: None)
 
@@ -212,6 +219,7 @@ async def test_load_runs_every_scenario_against_the_app(connection: asyncpg.Conn
         assert result.errors == {}, f"{result.name}: {result.errors}"
         assert result.latencies, result.name
         assert result.seconds >= options.duration  # both rounds counted, warm-ups not
+        assert result.max_rss_kib and result.server_cpu_per_request, result.name
     # The like toggle went through the app's real endpoint and kept the counter right.
     drifted = await connection.fetchval(
         """SELECT count(*) FROM post p
