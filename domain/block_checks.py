@@ -13,6 +13,7 @@ from typing import Any
 
 from piccolo.table import Table
 
+from domain import pairs
 from domain.errors import Forbidden
 from domain.tables import Block
 
@@ -109,18 +110,9 @@ async def refuse_if_blocked_by_author(
 
 async def among(viewer_id: int, other_ids: list[int]) -> dict[int, BlockState]:
     """How the viewer and each of the other accounts block each other."""
-    if not other_ids:
-        return {}
-    rows: list[dict[str, Any]] = await Block.raw(
-        "SELECT blocker, blocked FROM block"
-        " WHERE (blocker = {} AND blocked = ANY({})) OR (blocked = {} AND blocker = ANY({}))",
-        viewer_id,
-        other_ids,
-        viewer_id,
-        other_ids,
+    blocking, blocked_by = await pairs.both_ways(
+        "block", "blocker", "blocked", viewer_id, other_ids
     )
-    blocking = {row["blocked"] for row in rows if row["blocker"] == viewer_id}
-    blocked_by = {row["blocker"] for row in rows if row["blocked"] == viewer_id}
     return {
         other: BlockState(blocking=other in blocking, blocked_by=other in blocked_by)
         for other in other_ids

@@ -14,7 +14,7 @@ from typing import Any
 
 from asyncpg.exceptions import ForeignKeyViolationError
 
-from domain import block_checks, outbox, redis_guard, timelines
+from domain import block_checks, outbox, pairs, redis_guard, timelines
 from domain.errors import NotFound, ValidationFailed
 from domain.tables import Bookmark, Follow, Post, User
 
@@ -161,18 +161,9 @@ class Relationship:
 
 async def relationships(viewer_id: int, other_ids: list[int]) -> dict[int, Relationship]:
     """How the viewer and each of the other accounts follow (and block) one another."""
-    if not other_ids:
-        return {}
-    rows: list[dict[str, Any]] = await Follow.raw(
-        "SELECT follower, followed FROM follow"
-        " WHERE (follower = {} AND followed = ANY({})) OR (followed = {} AND follower = ANY({}))",
-        viewer_id,
-        other_ids,
-        viewer_id,
-        other_ids,
+    following, followed_by = await pairs.both_ways(
+        "follow", "follower", "followed", viewer_id, other_ids
     )
-    following = {row["followed"] for row in rows if row["follower"] == viewer_id}
-    followed_by = {row["follower"] for row in rows if row["followed"] == viewer_id}
     blocked = await block_checks.among(viewer_id, other_ids)
     return {
         other: Relationship(
