@@ -21,13 +21,27 @@ from domain.tables import Bookmark, Follow, Post, User
 POST_MISSING = "That post does not exist."
 USER_MISSING = "That account does not exist."
 
-_LIKE = """
+# The likes, bookmarks and follows that a block forbids are refused with a reason before
+# these statements run (block_checks); the statements also check, so that a block made
+# between that check and the write cannot be crossed.
+_LIKE = (
+    """
 WITH changed AS (
-    INSERT INTO post_like ("user", post) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING 1
+    INSERT INTO post_like ("user", post) SELECT {}, p.id FROM post p
+    WHERE p.id = {} AND """
+    + block_checks.unblocked("{}", "p.author")
+    + """
+    ON CONFLICT DO NOTHING RETURNING 1
 )
 UPDATE post SET like_count = like_count + (SELECT count(*) FROM changed)
 WHERE id = {} RETURNING like_count, author, (SELECT count(*) FROM changed) AS added
 """
+)
+_BOOKMARK = (
+    'INSERT INTO bookmark ("user", post) SELECT {}, p.id FROM post p WHERE p.id = {} AND '
+    + block_checks.unblocked("{}", "p.author")
+    + " ON CONFLICT DO NOTHING"
+)
 _UNLIKE = """
 WITH changed AS (
     DELETE FROM post_like WHERE "user" = {} AND post = {} RETURNING 1
@@ -35,9 +49,13 @@ WITH changed AS (
 UPDATE post SET like_count = GREATEST(like_count - (SELECT count(*) FROM changed), 0)
 WHERE id = {} RETURNING like_count
 """
-_FOLLOW = """
+_FOLLOW = (
+    """
 WITH changed AS (
-    INSERT INTO follow (follower, followed) VALUES ({}, {}) ON CONFLICT DO NOTHING RETURNING 1
+    INSERT INTO follow (follower, followed) SELECT {}, {} WHERE """
+    + block_checks.unblocked("{}", "{}")
+    + """
+    ON CONFLICT DO NOTHING RETURNING 1
 )
 UPDATE agora_user SET
     following_count = following_count + CASE WHEN id = {} THEN (SELECT count(*) FROM changed)
@@ -46,6 +64,7 @@ UPDATE agora_user SET
                                              ELSE 0 END
 WHERE id IN ({}, {}) RETURNING id
 """
+)
 _UNFOLLOW = """
 WITH changed AS (
     DELETE FROM follow WHERE follower = {} AND followed = {} RETURNING 1
@@ -59,9 +78,9 @@ WHERE id IN ({}, {}) RETURNING id
 """
 
 
-async def _change_like(sql: str, user: User, post_id: int) -> dict[str, Any]:
+async def _change_like(sql: str, *params: int) -> dict[str, Any]:
     try:
-        rows: list[dict[str, Any]] = await Post.raw(sql, user.id, post_id, post_id)
+        rows: list[dict[str, Any]] = await Post.raw(sql, *params)
     except ForeignKeyViolationError as error:
         raise NotFound(POST_MISSING) from error
     if not rows:
@@ -73,7 +92,7 @@ async def like(user: User, post_id: int) -> int:
     """Like a post (a no-op if already liked); returns the post's like count."""
     await block_checks.refuse_if_blocked_by_author(user.id, Post, post_id, "like their posts")
     async with outbox.transaction():
-        row = await _change_like(_LIKE, user, post_id)
+        row = await _change_like(_LIKE, user.id, post_id, user.id, user.id, post_id)
         # Only a new like of someone else's post notifies (the job checks both again).
         if row["added"] and row["author"] != user.id:
             await outbox.record("notify", kind="like", actor_id=user.id, post_id=post_id)
@@ -82,7 +101,7 @@ async def like(user: User, post_id: int) -> int:
 
 async def unlike(user: User, post_id: int) -> int:
     """Take back a like (a no-op if not liked); returns the post's like count."""
-    return int((await _change_like(_UNLIKE, user, post_id))["like_count"])
+    return int((await _change_like(_UNLIKE, user.id, post_id, post_id))["like_count"])
 
 
 async def _require_post(post_id: int) -> None:
@@ -94,11 +113,7 @@ async def bookmark(user: User, post_id: int) -> None:
     await _require_post(post_id)
     await block_checks.refuse_if_blocked_by_author(user.id, Post, post_id, "bookmark their posts")
     try:
-        await Bookmark.raw(
-            'INSERT INTO bookmark ("user", post) VALUES ({}, {}) ON CONFLICT DO NOTHING',
-            user.id,
-            post_id,
-        )
+        await Bookmark.raw(_BOOKMARK, user.id, post_id, user.id, user.id)
     except ForeignKeyViolationError as error:  # deleted since the check
         raise NotFound(POST_MISSING) from error
 
@@ -108,14 +123,17 @@ async def unbookmark(user: User, post_id: int) -> None:
     await Bookmark.delete().where((Bookmark.user == user.id) & (Bookmark.post == post_id))
 
 
-async def _change_follow(sql: str, follower: User, followed_id: int, notify: bool = False) -> None:
+async def _change_follow(
+    sql: str, follower: User, followed_id: int, guarded: bool = False, notify: bool = False
+) -> None:
     if followed_id == follower.id:
         raise ValidationFailed({"follow": "You cannot follow yourself."})
     try:
         async with outbox.transaction():
-            rows = await Follow.raw(
-                sql, follower.id, followed_id, follower.id, followed_id, follower.id, followed_id
-            )
+            pair = (follower.id, followed_id)
+            # A guarded statement checks the pair against blocks both ways first.
+            block_check = (*pair, followed_id, follower.id) if guarded else ()
+            rows = await Follow.raw(sql, *pair, *block_check, *pair, *pair)
             if len(rows) < 2:
                 raise NotFound(USER_MISSING)
             # Should dropping the timeline below fail (Redis down), the job does it later.
@@ -136,7 +154,7 @@ async def _change_follow(sql: str, follower: User, followed_id: int, notify: boo
 async def follow(follower: User, followed_id: int) -> None:
     """Follow an account (a no-op if already following)."""
     await block_checks.refuse_if_blocked(follower.id, followed_id, "follow it")
-    await _change_follow(_FOLLOW, follower, followed_id, notify=True)
+    await _change_follow(_FOLLOW, follower, followed_id, guarded=True, notify=True)
 
 
 async def unfollow(follower: User, followed_id: int) -> None:

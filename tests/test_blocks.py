@@ -392,3 +392,26 @@ async def test_the_settings_page_needs_a_login(client: AsyncClient) -> None:
     response = await client.get("/settings/blocks")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Fsettings%2Fblocks"
+
+
+async def test_a_block_made_after_the_check_still_stops_the_write(
+    app: Litestar, members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As if the block landed between the friendly check and the write: the statements
+    themselves refuse to cross it (no error then, and nothing written)."""
+    await members("alice")
+    await members("bob")
+    alice, bob = await user("alice"), await user("bob")
+    post = await posts.create_post(alice, "mine")
+    await blocks.block(alice, bob.id)
+
+    async def checked_too_early(*_: object) -> None:
+        return None
+
+    monkeypatch.setattr(block_checks, "refuse_if_blocked_by_author", checked_too_early)
+    monkeypatch.setattr(block_checks, "refuse_if_blocked", checked_too_early)
+    assert await social.like(bob, post.id) == 0
+    await social.bookmark(bob, post.id)
+    await social.follow(bob, alice.id)
+    assert (await Like.count(), await Bookmark.count(), await Follow.count()) == (0, 0, 0)
+    assert (await user("alice")).followers_count == 0
