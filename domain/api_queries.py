@@ -14,6 +14,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
+from domain import block_checks
 from domain.tables import Post, User
 from domain.text import like_prefix
 
@@ -235,17 +236,28 @@ async def instance_counts() -> tuple[int, int]:
 SEARCH_MAX_OFFSET = 10_000
 
 
-async def search_account_ids(query: str, limit: int, offset: int) -> list[int]:
+def _outside_blocks(viewer_id: int | None, column: str) -> tuple[str, tuple[int, ...]]:
+    """The condition leaving out whom the viewer blocks or is blocked by, and its params."""
+    if viewer_id is None:
+        return "", ()
+    return f" AND {block_checks.outside_blocks_of('{}', column)}", (viewer_id, viewer_id)
+
+
+async def search_account_ids(
+    query: str, limit: int, offset: int, viewer_id: int | None = None
+) -> list[int]:
     """Accounts whose username starts with the query, or whose display name contains it;
-    an exact username first, then the most followed."""
+    an exact username first, then the most followed. With a viewer, none across a block."""
     text = query.strip().removeprefix("@").split("@")[0]
     if not text:
         return []
+    unblocked, unblocked_params = _outside_blocks(viewer_id, "id")
     rows: list[dict[str, Any]] = await User.raw(
-        "SELECT id FROM agora_user WHERE NOT is_suspended"
+        f"SELECT id FROM agora_user WHERE NOT is_suspended{unblocked}"
         " AND (lower(username) LIKE lower({}) OR display_name ILIKE '%' || {} || '%')"
         " ORDER BY lower(username) = lower({}) DESC, followers_count DESC, id"
         " LIMIT {} OFFSET {}",
+        *unblocked_params,
         like_prefix(text),
         like_prefix(text)[:-1],
         text,
@@ -255,13 +267,18 @@ async def search_account_ids(query: str, limit: int, offset: int) -> list[int]:
     return [row["id"] for row in rows]
 
 
-async def search_post_ids(query: str, limit: int, offset: int) -> list[int]:
-    """Posts containing every word of the query (full-text, 'simple'), newest first."""
+async def search_post_ids(
+    query: str, limit: int, offset: int, viewer_id: int | None = None
+) -> list[int]:
+    """Posts containing every word of the query (full-text, 'simple'), newest first; with a
+    viewer, none across a block (filtered here, so that a page is still full)."""
+    unblocked, unblocked_params = _outside_blocks(viewer_id, "p.author")
     rows: list[dict[str, Any]] = await Post.raw(
         "SELECT p.id FROM post p JOIN agora_user u ON u.id = p.author"
-        " WHERE NOT u.is_suspended"
+        f" WHERE NOT u.is_suspended{unblocked}"
         " AND to_tsvector('simple', p.text) @@ plainto_tsquery('simple', {})"
         " ORDER BY p.id DESC LIMIT {} OFFSET {}",
+        *unblocked_params,
         query,
         limit,
         min(offset, SEARCH_MAX_OFFSET),

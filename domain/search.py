@@ -21,14 +21,15 @@ class SearchResults:
 
 
 async def search(query: str, viewer_id: int | None) -> SearchResults:
-    """Accounts by username prefix or display name, posts with every word, and the tag."""
+    """Accounts by username prefix or display name, posts with every word, and the tag;
+    for a viewer, nobody across a block and none of their posts."""
     query = query.strip()[:MAX_QUERY_LENGTH]
     if not query:
         return SearchResults([], [], None)
-    account_ids = await api_queries.search_account_ids(query, RESULTS_PER_KIND, 0)
+    account_ids = await api_queries.search_account_ids(query, RESULTS_PER_KIND, 0, viewer_id)
     found = await User.objects().where(User.id.is_in(account_ids)) if account_ids else []
     by_id = {user.id: user for user in found}
-    post_ids = await api_queries.search_post_ids(query, RESULTS_PER_KIND, 0)
+    post_ids = await api_queries.search_post_ids(query, RESULTS_PER_KIND, 0, viewer_id)
     cards = await feeds.cards_by_ids(post_ids, viewer_id)
     tag = normalize_tag(query)
     return SearchResults(

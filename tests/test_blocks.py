@@ -216,6 +216,17 @@ async def test_neither_side_sees_the_other_in_feeds_search_and_comments(
     assert "you or its author has blocked the other" in permalink.text
 
 
+async def test_people_search_leaves_out_both_sides_of_a_block(
+    app: Litestar, members: Members
+) -> None:
+    alice, bob, carol = await members("alice"), await members("bob"), await members("carol")
+    assert "@bob" in (await alice.get("/search?q=bob")).text
+    await block_through_the_confirm_page(alice, "bob")
+    assert "@bob" not in (await alice.get("/search?q=bob")).text
+    assert "@alice" not in (await bob.get("/search?q=alice")).text
+    assert "@bob" in (await carol.get("/search?q=bob")).text
+
+
 async def test_profiles_say_who_blocked_whom_and_hide_posts(members: Members) -> None:
     alice, bob = await members("alice"), await members("bob")
     await write_post(alice, "a post by alice")

@@ -127,3 +127,21 @@ async def test_nothing_crosses_a_block_through_the_api(client: AsyncClient) -> N
     everyone = (await client.get("/api/v1/timelines/public")).json()
     assert {status["id"] for status in everyone} == {alices["id"], bobs["id"]}
     assert (await bob.get(f"/api/v1/statuses/{alices['id']}")).status_code == 404
+
+
+async def test_search_leaves_out_accounts_and_statuses_across_a_block(client: AsyncClient) -> None:
+    alice = await caller(client, "alice")
+    bob = await caller(client, "bob")
+    carol = await caller(client, "carol")
+    await bob.status("bob writes about gardens")
+    await alice.post(f"/api/v1/accounts/{bob.user.id}/block")
+
+    async def found(searcher: Caller, q: str) -> tuple[list[str], list[str]]:
+        body = (await searcher.get("/api/v2/search", params={"q": q})).json()
+        return [a["username"] for a in body["accounts"]], [s["content"] for s in body["statuses"]]
+
+    assert await found(alice, "bob") == ([], [])
+    assert (await found(alice, "gardens"))[1] == []
+    assert (await found(bob, "alice"))[0] == []
+    assert (await found(carol, "bob"))[0] == ["bob"]
+    assert any("gardens" in content for content in (await found(carol, "gardens"))[1])

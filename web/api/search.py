@@ -45,10 +45,12 @@ class SearchController(Controller):
             raise unprocessable("offset must not be negative")
         count = DEFAULT_LIMIT if limit is None else max(1, min(limit, MAX_LIMIT))
         wanted = (kind,) if kind else KINDS
-        presenter = Presenter(request, viewer(request))
+        caller = viewer(request)
+        caller_id = caller.id if caller else None
+        presenter = Presenter(request, caller)
         results = entities.SearchResults(accounts=[], statuses=[], hashtags=[])
         if "accounts" in wanted:
-            ids = await api_queries.search_account_ids(q, count, offset)
+            ids = await api_queries.search_account_ids(q, count, offset, caller_id)
             results.accounts = await presenter.accounts_by_ids(ids)
         grant = token_grant(request)
         # As in Mastodon, only a user with read:search may search what people wrote.
@@ -59,7 +61,7 @@ class SearchController(Controller):
             and oauth.allows(grant.scopes, ["read:search"])
         ):
             results.statuses = await presenter.posts(
-                await api_queries.search_post_ids(q, count, offset)
+                await api_queries.search_post_ids(q, count, offset, caller_id)
             )
         tag = normalize_tag(q.strip())
         if "hashtags" in wanted and tag and offset == 0 and await api_queries.tag_in_use(tag):
