@@ -14,7 +14,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
-from domain import block_checks
+from domain import block_checks, redis_guard, timelines
 from domain.tables import Post, User
 from domain.text import like_prefix
 
@@ -91,10 +91,23 @@ def _keyed_page(rows: list[dict[str, Any]], limit: int, ascending: bool) -> Keye
 
 
 async def home_ids(viewer_id: int, window: IdRange) -> KeyedPage:
-    """The viewer's posts and those of the accounts they follow: a page from each author by
-    the (author, id) index, then the page from those, so the cost does not grow with the
-    number of posts (filtering one walk over all posts by author would)."""
+    """The viewer's posts and those of the accounts they follow, newest first: from the
+    viewer's Redis home timeline, as the home page reads it, when it can answer (a page going
+    back from `max_id`, or the newest); otherwise from PostgreSQL."""
     limit = max(1, min(window.limit, MAX_LIMIT))
+    guard = redis_guard.active()
+    if guard is not None and window.since_id is None and window.min_id is None:
+        ids = await timelines.page_ids(guard, viewer_id, window.max_id, None, limit + 1)
+        if ids is not None:
+            items = [KeyedItem(post_id, post_id) for post_id in ids[:limit]]
+            return KeyedPage(items, has_older=len(ids) > limit)
+    return await _home_ids_from_postgres(viewer_id, window, limit)
+
+
+async def _home_ids_from_postgres(viewer_id: int, window: IdRange, limit: int) -> KeyedPage:
+    """A page from each followed author by the (author, id) index, then the page from those,
+    so the cost does not grow with the number of posts (filtering one walk over all posts by
+    author would)."""
     ascending = window.min_id is not None
     direction = "ASC" if ascending else "DESC"
     bounds: list[str] = []

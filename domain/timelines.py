@@ -205,7 +205,11 @@ async def _merge_big_authors(
 ) -> list[int]:
     condition = "author = ANY({})"
     params: list[Any] = [authors]
-    if before_id is not None:
+    if before_id is not None and before_time is None:
+        # Paged by id alone (the API's max_id): ids grow with time, as the scores do.
+        condition += " AND id < {}"
+        params.append(before_id)
+    elif before_id is not None:
         condition += " AND (created_at, id) < ({}, {})"
         params += [before_time, before_id]
     rows = await Post.raw(

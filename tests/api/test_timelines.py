@@ -6,8 +6,11 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from httpx import AsyncClient, Response
 
+from domain import redis_guard, timelines
+from domain.settings import get_settings
 from tests.api.helpers import Caller, caller
 
 
@@ -67,6 +70,43 @@ async def test_home_paging_max_since_min_and_limit(client: AsyncClient) -> None:
     assert links(after)["next"]["max_id"] == [made[3]]
     empty = await alice.get("/api/v1/timelines/home", params={"min_id": made[6]})
     assert ids(empty) == [] and "link" not in empty.headers
+
+
+async def test_home_is_read_from_the_redis_timeline_with_big_authors_merged(
+    client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FANOUT_MAX_FOLLOWERS", "1")  # two followers make the star a big author
+    get_settings.cache_clear()
+    try:
+        fan = await caller(client, "fan")
+        friend = await caller(client, "friend")
+        star = await caller(client, "star")
+        for follower in (fan, friend):
+            await follower.post(f"/api/v1/accounts/{star.user.id}/follow")
+        await fan.post(f"/api/v1/accounts/{friend.user.id}/follow")
+        written = []
+        for number in range(3):
+            written += [(await friend.status(f"friend {number}"))["id"]]
+            written += [(await star.status(f"star {number}"))["id"]]
+        newest_first = written[::-1]
+
+        pages: list[str] = []
+        response = await fan.get("/api/v1/timelines/home", params={"limit": 4})
+        while True:
+            pages += ids(response)
+            older = links(response).get("next")
+            if not older:
+                break
+            response = await fan.get("/api/v1/timelines/home", params=older)
+        assert pages == newest_first
+        # Read through Redis: the fan's timeline holds the friend's posts, not the star's.
+        guard = redis_guard.active()
+        assert guard is not None
+        kept = await guard.client.zrevrange(timelines.timeline_key(fan.user.id), 0, -1)
+        assert {int(member) for member in kept} >= {int(i) for i in written[0::2]}
+        assert not {int(member) for member in kept} & {int(i) for i in written[1::2]}
+    finally:
+        get_settings.cache_clear()
 
 
 async def test_limit_defaults_to_20_and_is_clamped_to_40(client: AsyncClient) -> None:
