@@ -47,3 +47,27 @@ async def test_an_empty_or_odd_query_is_answered_plainly(client: AsyncClient) ->
     assert empty.status_code == 200 and 'role="search"' in empty.text
     odd = await client.get("/search?q=" + "%25_%5C" * 100)
     assert odd.status_code == 200 and "Nobody matches" in odd.text
+
+
+async def test_results_come_a_page_at_a_time(client: AsyncClient, members: Members) -> None:
+    alice = await members("alice")
+    for number in range(23):
+        await write_post(alice, f"needle number {number}")
+    first = (await client.get("/search?q=needle")).text
+    assert first.count('<article class="post"') == 20
+    assert "needle number 22" in first and "needle number 2<" not in first
+    assert 'href="/search?q=needle&amp;page=2" rel="next">More results</a>' in first
+    assert 'rel="prev"' not in first
+    second = (await client.get("/search?q=needle&page=2")).text
+    assert second.count('<article class="post"') == 3
+    assert "needle number 0" in second and "needle number 22" not in second
+    assert 'href="/search?q=needle&amp;page=1" rel="prev">Previous results</a>' in second
+    assert 'rel="next"' not in second
+    assert "(page 2)" in second
+
+
+async def test_a_page_out_of_range_is_a_clear_error(client: AsyncClient) -> None:
+    for page, status in (("0", 422), ("100000", 422), ("x", 400)):
+        response = await client.get(f"/search?q=needle&page={page}")
+        assert response.status_code == status, page
+        assert "page" in response.text.lower()

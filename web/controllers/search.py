@@ -17,9 +17,11 @@ from web.htmx import current_location
 
 class SearchController(Controller):
     @get("/search")
-    async def search(self, request: Request[Any, Any, Any], q: FromQuery[str] = "") -> Template:
+    async def search(
+        self, request: Request[Any, Any, Any], q: FromQuery[str] = "", page: FromQuery[int] = 1
+    ) -> Template:
         viewer = current_user(request)
-        results = await search.search(q, viewer.id if viewer else None)
+        results = await search.search(q, viewer.id if viewer else None, page)
         return Template(
             "search.html",
             context={
