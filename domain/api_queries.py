@@ -249,13 +249,6 @@ async def instance_counts() -> tuple[int, int]:
 SEARCH_MAX_OFFSET = 10_000
 
 
-def _outside_blocks(viewer_id: int | None, column: str) -> tuple[str, tuple[int, ...]]:
-    """The condition leaving out whom the viewer blocks or is blocked by, and its params."""
-    if viewer_id is None:
-        return "", ()
-    return f" AND {block_checks.outside_blocks_of('{}', column)}", (viewer_id, viewer_id)
-
-
 async def search_account_ids(
     query: str, limit: int, offset: int, viewer_id: int | None = None
 ) -> list[int]:
@@ -264,7 +257,7 @@ async def search_account_ids(
     text = query.strip().removeprefix("@").split("@")[0]
     if not text:
         return []
-    unblocked, unblocked_params = _outside_blocks(viewer_id, "id")
+    unblocked, unblocked_params = block_checks.outside_viewer_blocks(viewer_id, "id")
     rows: list[dict[str, Any]] = await User.raw(
         f"SELECT id FROM agora_user WHERE NOT is_suspended{unblocked}"
         " AND (lower(username) LIKE lower({}) OR display_name ILIKE '%' || {} || '%')"
@@ -285,7 +278,7 @@ async def search_post_ids(
 ) -> list[int]:
     """Posts containing every word of the query (full-text, 'simple'), newest first; with a
     viewer, none across a block (filtered here, so that a page is still full)."""
-    unblocked, unblocked_params = _outside_blocks(viewer_id, "p.author")
+    unblocked, unblocked_params = block_checks.outside_viewer_blocks(viewer_id, "p.author")
     rows: list[dict[str, Any]] = await Post.raw(
         "SELECT p.id FROM post p JOIN agora_user u ON u.id = p.author"
         f" WHERE NOT u.is_suspended{unblocked}"

@@ -43,9 +43,9 @@ def unblocked(one: str, other: str) -> str:
     )
 
 
-def outside_blocks_of(viewer: str, author: str) -> str:
-    """SQL that is true when the author (a column) neither blocks nor is blocked by the
-    viewer (a `{}` placeholder, bound twice, or an expression), for queries of one viewer.
+def outside_viewer_blocks(viewer_id: int | None, author: str) -> tuple[str, tuple[int, ...]]:
+    """An ` AND ...` condition keeping rows whose author (a column) neither blocks nor is
+    blocked by the viewer, with its parameters; nothing at all without a viewer.
 
     The viewer's few blocks are gathered once, ahead of the query, and each row is then
     checked against that short list. Written as an anti-join per row instead, the planner
@@ -53,10 +53,13 @@ def outside_blocks_of(viewer: str, author: str) -> str:
     walking the feed's index to the end of the page: 18 ms against 0.8 ms for a profile page
     of 1,500 posts at a million posts.
     """
-    return (
-        f"{author} <> ALL (ARRAY(SELECT blocked FROM block WHERE blocker = {viewer}"
-        f" UNION ALL SELECT blocker FROM block WHERE blocked = {viewer}))"
+    if viewer_id is None:
+        return "", ()
+    condition = (
+        f" AND {author} <> ALL (ARRAY(SELECT blocked FROM block WHERE blocker = {{}}"
+        " UNION ALL SELECT blocker FROM block WHERE blocked = {}))"
     )
+    return condition, (viewer_id, viewer_id)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from asyncpg.exceptions import ForeignKeyViolationError
 
 from domain import block_checks, outbox
 from domain.errors import Forbidden, NotFound, ValidationFailed
-from domain.posts import MAX_POST_LENGTH, is_staff, text_problem
+from domain.posts import MAX_POST_LENGTH, POST_MISSING, is_staff, text_problem
 from domain.tables import Comment, Post, User
 from domain.text import render_html
 
@@ -89,7 +89,7 @@ async def create_comment(
             # The job works out whom to tell: the post's author, the comment's answered.
             await outbox.record("notify", kind="comment", comment_id=rows[0]["id"])
     except ForeignKeyViolationError as error:
-        raise NotFound("That post does not exist.") from error
+        raise NotFound(POST_MISSING) from error
     return await get_comment(rows[0]["id"])
 
 
@@ -113,15 +113,10 @@ async def delete_comment(actor: User, comment_id: int) -> int:
 async def comment_thread(post_id: int, viewer_id: int | None = None) -> list[CommentNode]:
     """The post's comments oldest first, each reply nested under the comment it answers;
     with a viewer, without the comments of anyone the viewer blocks or is blocked by."""
-    if viewer_id is None:
-        rows: list[dict[str, Any]] = await Comment.raw(_THREAD + _THREAD_ORDER, post_id)
-    else:
-        rows = await Comment.raw(
-            f"{_THREAD} AND {block_checks.outside_blocks_of('{}', 'c.author')}{_THREAD_ORDER}",
-            post_id,
-            viewer_id,
-            viewer_id,
-        )
+    unblocked, unblocked_params = block_checks.outside_viewer_blocks(viewer_id, "c.author")
+    rows: list[dict[str, Any]] = await Comment.raw(
+        _THREAD + unblocked + _THREAD_ORDER, post_id, *unblocked_params
+    )
     nodes = {row["id"]: _node(post_id, row) for row in rows}
     roots: list[CommentNode] = []
     for node in nodes.values():

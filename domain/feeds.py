@@ -16,13 +16,13 @@ from typing import Any
 
 from domain import block_checks, redis_guard, timelines
 from domain.errors import NotFound, ValidationFailed
+from domain.posts import POST_MISSING
 from domain.tables import Post
 from domain.text import render_html
 
 PAGE_SIZE = 20
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BAD_CURSOR = "That page link is not valid; go back to the first page."
-POST_MISSING = "That post does not exist."
 POST_BLOCKED = "That post is not available to you: you or its author has blocked the other."
 
 
@@ -139,11 +139,9 @@ def _select(source: _Source, viewer_id: int | None) -> tuple[str, list[Any]]:
         "joins": source.joins,
         "condition": source.condition,
     }
-    params: list[Any] = [viewer_id, viewer_id, *source.from_params, *source.params]
-    if viewer_id is not None:
-        sql += f" AND {block_checks.outside_blocks_of('{}', 'p.author')}"
-        params += [viewer_id, viewer_id]
-    return sql, params
+    unblocked, unblocked_params = block_checks.outside_viewer_blocks(viewer_id, "p.author")
+    params = [viewer_id, viewer_id, *source.from_params, *source.params, *unblocked_params]
+    return sql + unblocked, params
 
 
 async def _page(

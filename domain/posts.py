@@ -9,6 +9,7 @@ from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.tables import Post, User
 from domain.text import extract_mentions
 
+POST_MISSING = "That post does not exist."
 MAX_POST_LENGTH = 500
 STAFF_ROLES = ("moderator", "admin")
 
@@ -57,7 +58,7 @@ async def create_post(
 async def get_post(post_id: int) -> Post:
     post: Post | None = await Post.objects().where(Post.id == post_id).first()
     if post is None:
-        raise NotFound("That post does not exist.")
+        raise NotFound(POST_MISSING)
     return post
 
 
@@ -84,6 +85,6 @@ async def author_username(post_id: int) -> str:
         .first()
     )
     if row is None:
-        raise NotFound("That post does not exist.")
+        raise NotFound(POST_MISSING)
     username: str = row["username"]
     return username

@@ -16,9 +16,9 @@ from asyncpg.exceptions import ForeignKeyViolationError
 
 from domain import block_checks, outbox, pairs, redis_guard, timelines
 from domain.errors import NotFound, ValidationFailed
+from domain.posts import POST_MISSING
 from domain.tables import Bookmark, Follow, Post, User
 
-POST_MISSING = "That post does not exist."
 USER_MISSING = "That account does not exist."
 
 # The likes, bookmarks and follows that a block forbids are refused with a reason before
@@ -159,14 +159,6 @@ async def follow(follower: User, followed_id: int) -> None:
 
 async def unfollow(follower: User, followed_id: int) -> None:
     await _change_follow(_UNFOLLOW, follower, followed_id)
-
-
-async def is_following(follower_id: int, followed_id: int) -> bool:
-    return bool(
-        await Follow.exists().where(
-            (Follow.follower == follower_id) & (Follow.followed == followed_id)
-        )
-    )
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ async def test_block_ends_follows_both_ways_and_is_idempotent(
     assert not (await block_checks.state(alice.id, bob.id)).either_way
     assert await Follow.count() == 0  # unblocking does not bring follows back
     await social.follow(bob, alice.id)  # and following is allowed again
-    assert await social.is_following(bob.id, alice.id)
+    assert (await social.relationships(bob.id, [alice.id]))[alice.id].following
 
 
 async def test_blocking_oneself_or_nobody_is_refused(app: Litestar, members: Members) -> None:

@@ -55,7 +55,7 @@ async def post_page(
     viewer = current_user(request)
     card = await feeds.card(post_id, viewer.id if viewer else None)
     if card.author_username.lower() != username.lower():
-        raise NotFoundException("That post does not exist.")
+        raise NotFoundException(posts.POST_MISSING)
     thread = await comments.comment_thread(post_id, viewer.id if viewer else None)
     return Template(
         "posts/comments_changed.html" if fragment else "posts/post.html",
