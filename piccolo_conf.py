@@ -3,7 +3,7 @@
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
 
-from domain.settings import get_settings
+from domain.core.settings import get_settings
 
 DB = PostgresEngine(config={"dsn": get_settings().database_url})
 

@@ -25,8 +25,8 @@ import httpx
 from redis.asyncio import Redis
 
 from bench.load import SetupError, log_in
-from domain.redis_guard import GuardedRedis
-from domain.settings import get_settings
+from domain.core.redis_guard import GuardedRedis
+from domain.core.settings import get_settings
 from domain.timelines import rebuild, timeline_key
 from piccolo_conf import DB
 

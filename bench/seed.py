@@ -31,8 +31,8 @@ from typing import Any
 
 import asyncpg
 
-from domain.passwords import hash_password
-from domain.settings import get_settings
+from domain.accounts.passwords import hash_password
+from domain.core.settings import get_settings
 
 # The tables the seed fills, in the order it fills them: every row's references come first.
 TABLES = ("agora_user", "follow", "post", "post_like", "bookmark", "comment")

@@ -1,17 +1,17 @@
 """The `notify` job: turns a recorded event (a follow, like, comment or mention) into
 notifications. Idempotent, so a retry or a duplicate relay does no harm: the domain inserts
-with ON CONFLICT DO NOTHING against a unique index (see domain/notifications.py)."""
+with ON CONFLICT DO NOTHING against a unique index (see domain.notifications)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from domain import notifications
+from domain.core.outbox import Job
+from tasks.queue import JobFunction, WorkerContext
 
 
-async def notify(ctx: dict[str, Any], *, kind: str, **event: int | None) -> int:
+async def notify(ctx: WorkerContext, *, kind: str, **event: int | None) -> int:
     """Create the notifications for one event; returns how many were new."""
     return await notifications.deliver(kind, **event)
 
 
-NOTIFICATION_JOBS = (notify,)
+NOTIFICATION_JOBS: dict[Job, JobFunction] = {Job.NOTIFY: notify}

@@ -14,7 +14,8 @@ from typing import Any
 from redis.exceptions import RedisError
 from saq import Queue
 
-from domain import outbox
+from domain.core import outbox
+from tasks.queue import WorkerContext
 
 logger = logging.getLogger(__name__)
 JOB_TIMEOUT_SECONDS = 60
@@ -52,6 +53,6 @@ async def relay_when_recorded(queue: Queue, stop: asyncio.Event, sweep_seconds: 
             logger.exception("outbox relay failed, will retry")
 
 
-async def relay_job(ctx: dict[str, Any]) -> int:
+async def relay_job(ctx: WorkerContext) -> int:
     """The worker's periodic relay."""
     return await relay_outbox(ctx["worker"].queue)

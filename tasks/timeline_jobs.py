@@ -3,9 +3,10 @@ retry or a duplicate relay does no harm; each raises when Redis is down, so SAQ 
 
 from __future__ import annotations
 
-from typing import Any
-
-from domain import redis_guard, timelines
+from domain import timelines
+from domain.core import redis_guard
+from domain.core.outbox import Job
+from tasks.queue import JobFunction, WorkerContext
 
 
 class RedisUnavailable(RuntimeError):
@@ -19,7 +20,7 @@ def _guard() -> redis_guard.GuardedRedis:
     return guard
 
 
-async def fan_out_post(ctx: dict[str, Any], *, post_id: int) -> int:
+async def fan_out_post(ctx: WorkerContext, *, post_id: int) -> int:
     """Put a new post into its readers' timelines; returns how many timelines took it."""
     pushed = await timelines.fan_out(_guard(), post_id)
     if pushed is None:
@@ -27,16 +28,20 @@ async def fan_out_post(ctx: dict[str, Any], *, post_id: int) -> int:
     return pushed
 
 
-async def retract_post(ctx: dict[str, Any], *, post_id: int, author_id: int) -> None:
+async def retract_post(ctx: WorkerContext, *, post_id: int, author_id: int) -> None:
     if not await timelines.retract(_guard(), post_id, author_id):
         raise RedisUnavailable("could not reach Redis to retract a post")
 
 
-async def refresh_timeline(ctx: dict[str, Any], *, user_id: int, changed_ms: int) -> None:
+async def refresh_timeline(ctx: WorkerContext, *, user_id: int, changed_ms: int) -> None:
     """After a follow or unfollow: drop the timeline unless it was rebuilt since the change
     (the web process normally dropped it already); the next visit rebuilds it."""
     if not await timelines.forget(_guard(), user_id, changed_ms):
         raise RedisUnavailable("could not reach Redis to refresh a timeline")
 
 
-TIMELINE_JOBS = (fan_out_post, retract_post, refresh_timeline)
+TIMELINE_JOBS: dict[Job, JobFunction] = {
+    Job.FAN_OUT_POST: fan_out_post,
+    Job.RETRACT_POST: retract_post,
+    Job.REFRESH_TIMELINE: refresh_timeline,
+}

@@ -1,14 +1,20 @@
-"""SAQ worker settings: run with `saq tasks.worker.settings`."""
+"""SAQ worker settings: run with `saq tasks.worker.settings`.
+
+Every job the domain records in the outbox (domain.core.outbox.Job) maps to the function that
+runs it; importing this module fails if one is missing or misnamed, so the worker cannot start
+without a handler for a job that the web process may record.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from saq import CronJob
 
-from domain import database, redis_guard
-from domain.redis_guard import GuardedRedis
-from domain.settings import get_settings
+from domain.core import database, redis_guard
+from domain.core.outbox import Job
+from domain.core.redis_guard import GuardedRedis, create_redis
+from domain.core.settings import get_settings
 from tasks.cache_warming import warm_cache
 from tasks.housekeeping import (
     remove_expired_grants,
@@ -18,12 +24,29 @@ from tasks.housekeeping import (
 from tasks.media_jobs import MEDIA_JOBS
 from tasks.notification_jobs import NOTIFICATION_JOBS
 from tasks.outbox_relay import relay_job
-from tasks.queue import create_queue
+from tasks.queue import JobFunction, WorkerContext, create_queue
 from tasks.timeline_jobs import TIMELINE_JOBS
-from web.redis import create_redis
+
+OUTBOX_JOBS: Mapping[Job, JobFunction] = {
+    **TIMELINE_JOBS,
+    **NOTIFICATION_JOBS,
+    **MEDIA_JOBS,
+}
 
 
-async def startup(ctx: dict[str, Any]) -> None:
+def check_outbox_jobs(handlers: Mapping[Job, JobFunction]) -> None:
+    """Raise RuntimeError unless every Job has a handler whose name is the job's (SAQ finds
+    a job's function by name)."""
+    if missing := sorted(job.value for job in Job if job not in handlers):
+        raise RuntimeError(f"outbox jobs without a worker function: {', '.join(missing)}")
+    if misnamed := sorted(job.value for job, run in handlers.items() if run.__name__ != job.value):
+        raise RuntimeError(f"outbox jobs whose function has another name: {', '.join(misnamed)}")
+
+
+check_outbox_jobs(OUTBOX_JOBS)
+
+
+async def startup(ctx: WorkerContext) -> None:
     settings = get_settings()
     await database.open_pool(min_size=0, max_size=5)
     ctx["redis"] = create_redis(settings)
@@ -31,7 +54,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     redis_guard.use(GuardedRedis(ctx["redis"], 5.0, settings.redis_retry_seconds))
 
 
-async def shutdown(ctx: dict[str, Any]) -> None:
+async def shutdown(ctx: WorkerContext) -> None:
     redis_guard.use(None)
     await ctx["redis"].aclose()
     await database.close_pool()
@@ -45,9 +68,7 @@ settings = {
         remove_unused_uploads,
         relay_job,
         warm_cache,
-        *TIMELINE_JOBS,
-        *MEDIA_JOBS,
-        *NOTIFICATION_JOBS,
+        *OUTBOX_JOBS.values(),
     ],
     "cron_jobs": [
         CronJob(remove_expired_sessions, cron="17 * * * *"),

@@ -38,9 +38,8 @@ import redis  # noqa: E402
 from httpx import ASGITransport, AsyncClient  # noqa: E402
 from litestar import Litestar  # noqa: E402
 
-from domain.notification_tables import NOTIFICATION_TABLES  # noqa: E402
-from domain.settings import Settings  # noqa: E402
-from domain.tables import ALL_TABLES  # noqa: E402
+from domain.core.settings import Settings  # noqa: E402
+from domain.piccolo_app import ALL_TABLES  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +93,7 @@ def test_database() -> str:
 async def _truncate_all() -> None:
     connection = await asyncpg.connect(TEST_DATABASE_URL)
     try:
-        tables = (*ALL_TABLES, *NOTIFICATION_TABLES)
+        tables = ALL_TABLES
         names = ", ".join(f'"{table._meta.tablename}"' for table in tables)
         await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:

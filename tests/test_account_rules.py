@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.accounts import display_name_problem, username_problem
-from domain.settings import DEVELOPMENT_SECRET_KEY, SettingsError, load_settings
+from domain.core.settings import DEVELOPMENT_SECRET_KEY, SettingsError, load_settings
 
 
 @pytest.mark.parametrize("username", ["a", "Alice_99", "x" * 30, "___", "UPPER_lower_9"])

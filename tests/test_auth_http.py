@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from httpx import AsyncClient
 from litestar import Litestar
 
-from domain.tables import Session, User
+from domain.accounts import Session, User
 from tests.conftest import http_client
 from tests.helpers import PASSWORD, csrf_token, log_in, log_out, post_form, sign_up
 

@@ -21,8 +21,8 @@ from bench.fanout import FanOutOptions, publish, wait_for_fan_out
 from bench.fanout import format_report as format_fan_out
 from bench.load import CEILING, SCENARIOS, LoadOptions, Result, format_report, run_load
 from bench.seed import TABLES, DatabaseNotEmpty, SeedConfig, main, seed
-from domain.passwords import verify_password
-from domain.settings import get_settings
+from domain.accounts.passwords import verify_password
+from domain.core.settings import get_settings
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, http_client, serve_app
 
 SMALL = SeedConfig(users=50, posts=500)

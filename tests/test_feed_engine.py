@@ -16,17 +16,19 @@ from redis.exceptions import RedisError
 from saq import Queue, Worker
 from saq.queue.redis import RedisQueue
 
-from domain import accounts, comments, feeds, outbox, posts, redis_guard, social, timelines
-from domain.redis_guard import TIMEOUTS_TO_OPEN, GuardedRedis
-from domain.settings import get_settings
-from domain.tables import OutboxMessage, User
+from domain import accounts, feeds, posts, social, timelines
+from domain.accounts import User
+from domain.core import outbox, redis_guard
+from domain.core.outbox import OutboxMessage
+from domain.core.redis_guard import TIMEOUTS_TO_OPEN, GuardedRedis
+from domain.core.settings import get_settings
+from domain.feeds import FRAGMENT_HITS, FRAGMENT_MISSES
 from tasks import worker
 from tasks.cache_warming import warm_cache
 from tasks.outbox_relay import relay_outbox
 from tasks.timeline_jobs import fan_out_post, retract_post
 from tests.conftest import TEST_REDIS_URL, http_client, serve_app
 from tests.helpers import PASSWORD, log_in, write_post
-from web.fragments import FRAGMENT_HITS, FRAGMENT_MISSES
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -134,7 +136,7 @@ async def test_paging_past_the_kept_timeline_falls_back_to_postgres(
     reader = await members("reader")
     writer = await user("reader")
     for number in range(45):
-        await posts.create_post(writer, f"numbered {number}")
+        await posts.publish(writer, f"numbered {number}")
     await timelines.forget(guard(), writer.id)
     seen: list[str] = []
     page = await feeds.home_feed(writer.id)
@@ -199,12 +201,12 @@ async def test_fragments_are_cached_and_never_stale(app: Litestar, members: Memb
     await author.get("/explore")
     assert FRAGMENT_MISSES._value.get() - misses == 1
     assert FRAGMENT_HITS._value.get() - hits == 1
-    await accounts.update_profile(await user("author"), "Renamed Author", "")
+    await accounts.save_profile(await user("author"), "Renamed Author", "")
     page = (await author.get("/explore")).text
     assert "Renamed Author" in page and ">Author<" not in page
     # Counts and the viewer's own state are never part of a cached fragment.
-    await social.like(await user("author"), 1)
-    await comments.create_comment(await user("author"), 1, "a comment")
+    await posts.favourite(await user("author"), 1)
+    await posts.publish(await user("author"), "a comment", in_reply_to=posts.ReplyTarget(1))
     cached_page = (await author.get("/explore")).text
     assert '1<span class="visually-hidden"> like</span>' in cached_page
     assert "1 comment<" in cached_page and 'aria-pressed="true">Like' in cached_page
@@ -243,7 +245,7 @@ async def test_with_redis_down_the_home_feed_is_right_and_nothing_is_lost(
     bob = await accounts.sign_up("bob", "Bob", PASSWORD)
     await social.follow(bob, alice.id)
     for number in range(22):
-        await posts.create_post(alice, f"outage post {number}")
+        await posts.publish(alice, f"outage post {number}")
     async with http_client(app_without_redis) as client:
         await log_in(client, "bob")
         home = await client.get("/")

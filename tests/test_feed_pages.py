@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from domain import outbox, posts, redis_guard, social
-from domain.tables import User
+from domain import posts, social
+from domain.accounts import User
+from domain.core import outbox, redis_guard
 from piccolo_conf import DB
 from tests.helpers import htmx_headers, write_post
 
@@ -28,7 +29,7 @@ async def author(username: str) -> User:
 async def many_posts(username: str, count: int) -> None:
     writer = await author(username)
     for n in range(count):
-        await posts.create_post(writer, f"post number {n}")
+        await posts.publish(writer, f"post number {n}")
 
 
 def post_numbers(page: str) -> list[int]:
@@ -79,8 +80,8 @@ async def test_home_shows_followed_people_and_own_posts_only(members: Members) -
     await write_post(alice, "alice writes")
     bob = await author("bob")
     carol = await author("carol")
-    await posts.create_post(bob, "bob writes")
-    await posts.create_post(carol, "carol writes")
+    await posts.publish(bob, "bob writes")
+    await posts.publish(carol, "carol writes")
     await social.follow(await author("alice"), bob.id)
     home = (await alice.get("/")).text
     assert "alice writes" in home and "bob writes" in home
@@ -143,8 +144,8 @@ async def test_a_feed_page_costs_the_same_queries_however_full(
 
     await many_posts("alice", 30)
     for post_id in range(2, 22):
-        await social.like(bob, post_id)
-        await social.bookmark(bob, post_id)
+        await posts.favourite(bob, post_id)
+        await posts.bookmark(bob, post_id)
     reader = await members("reader")
     await social.follow(await author("reader"), (await author("alice")).id)
     await reader.get("/")  # builds the reader's timeline

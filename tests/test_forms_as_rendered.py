@@ -8,7 +8,8 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from domain.tables import Bookmark, Comment, Follow, Like, Post
+from domain.posts import Bookmark, Comment, Like, Post
+from domain.social import Follow
 from tests.helpers import rendered_form, write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]

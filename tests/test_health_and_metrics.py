@@ -16,8 +16,8 @@ import pytest
 from httpx import AsyncClient
 from litestar import Litestar
 
-from domain.settings import get_settings
-from domain.tables import Session
+from domain.accounts import Session
+from domain.core.settings import get_settings
 from tests.conftest import ROOT, http_client, serve_app
 from tests.helpers import log_in, log_out, sign_up
 

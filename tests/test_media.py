@@ -16,8 +16,10 @@ from httpx import AsyncClient, Response
 from PIL import Image
 
 from domain import accounts, media, posts
-from domain.settings import get_settings
-from domain.tables import OutboxMessage, Post, User
+from domain.accounts import User
+from domain.core.outbox import OutboxMessage
+from domain.core.settings import get_settings
+from domain.posts import Post
 from tasks.media_jobs import make_thumbnails
 from tests.helpers import csrf_token
 
@@ -161,10 +163,11 @@ async def test_the_same_picture_is_stored_once_under_its_hash(members: Members) 
 async def test_a_post_with_an_image_records_the_thumbnail_job() -> None:
     # No app here, so no relay: the outbox row stays to be looked at.
     author = await accounts.sign_up("writer", "Writer", "a long enough passphrase")
-    await posts.create_post(author, "Pic", image="/media/x-1x1.png", image_alt="A dot")
+    post = await posts.publish(author, "Pic", image=posts.AttachedImage(png(1, 1), "A dot"))
+    assert post.image is not None
     jobs = {row["job"]: row["payload"] for row in await OutboxMessage.select()}
     assert "make_thumbnails" in jobs
-    assert '"/media/x-1x1.png"' in jobs["make_thumbnails"] and '"feed"' in jobs["make_thumbnails"]
+    assert f'"{post.image}"' in jobs["make_thumbnails"] and '"feed"' in jobs["make_thumbnails"]
 
 
 async def test_the_thumbnail_job_makes_files_and_pages_switch_to_them(members: Members) -> None:

@@ -6,9 +6,7 @@ import asyncpg
 import pytest
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
-from domain.piccolo_app import APP_CONFIG
-from domain.schema_state import pending_migrations
-from domain.tables import ALL_TABLES
+from domain.piccolo_app import ALL_TABLES, APP_CONFIG, pending_migrations
 from tests.conftest import TEST_DATABASE_URL
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from httpx import AsyncClient
 
 from domain import moderation
-from domain.tables import User
+from domain.accounts import User
 from tests.conftest import ROOT
 from tests.helpers import post_form, write_post
 

@@ -15,9 +15,10 @@ from httpx import AsyncClient
 from litestar import Litestar
 from saq import Worker
 
-from domain import accounts, comments, notifications, outbox, posts, social
-from domain.notification_tables import Notification
-from domain.tables import User
+from domain import accounts, notifications, posts, social
+from domain.accounts import User
+from domain.core import outbox
+from domain.notifications import Notification
 from tasks import worker as worker_settings
 from tasks.notification_jobs import notify
 from tests.conftest import TEST_DATABASE_URL
@@ -76,7 +77,7 @@ async def test_every_kind_is_created_in_the_background_and_shown(
     assert (await post_form(bob, "/@alice/follow", {})).status_code == 303
     assert (await post_form(bob, f"/posts/{post_id}/like", {})).status_code == 303
     await post_form(bob, f"/posts/{post_id}/comments", {"text": "Bob's comment"})
-    bobs_comment = (await comments.comment_thread(post_id))[0].id
+    bobs_comment = (await posts.comment_thread(post_id))[0].id
     reply = {"text": "Carol answers Bob", "parent_id": str(bobs_comment)}
     await post_form(carol, f"/posts/{post_id}/comments", reply)
     mention_id = await write_post(bob, "Hello @Alice and @nobody")
@@ -151,7 +152,7 @@ async def test_nobody_is_notified_of_their_own_actions(
     post_id = await write_post(alice, "Talking to myself, @alice")
     await post_form(alice, f"/posts/{post_id}/like", {})
     await post_form(alice, f"/posts/{post_id}/comments", {"text": "Me again"})
-    own = (await comments.comment_thread(post_id))[0].id
+    own = (await posts.comment_thread(post_id))[0].id
     await post_form(
         alice, f"/posts/{post_id}/comments", {"text": "And again", "parent_id": str(own)}
     )
@@ -166,7 +167,7 @@ async def test_a_reply_to_the_authors_own_comment_notifies_them_once(
     alice, bob = await members("alice"), await members("bob")
     post_id = await write_post(alice, "Thread")
     await post_form(alice, f"/posts/{post_id}/comments", {"text": "First!"})
-    first = (await comments.comment_thread(post_id))[0].id
+    first = (await posts.comment_thread(post_id))[0].id
     await post_form(bob, f"/posts/{post_id}/comments", {"text": "Hi", "parent_id": str(first)})
     await settled(app)
     assert await kinds_for("alice") == [("reply", "bob")]
@@ -232,9 +233,9 @@ async def test_notifications_are_keyset_paged_newest_first(app: Litestar, member
     alice = await members("alice")
     await members("bob")
     author, bob = await user("alice"), await user("bob")
-    post_ids = [(await posts.create_post(author, f"Post {n}")).id for n in range(25)]
+    post_ids = [(await posts.publish(author, f"Post {n}")).id for n in range(25)]
     for post_id in post_ids:
-        await social.like(bob, post_id)
+        await posts.favourite(bob, post_id)
         await notify({}, kind="like", actor_id=bob.id, post_id=post_id)
 
     first = (await alice.get("/notifications")).text

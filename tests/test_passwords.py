@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher, Type
 
-from domain import passwords
+from domain.accounts import passwords
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_hashes_with_other_parameters_need_rehash() -> None:
 
 async def test_log_in_upgrades_a_hash_made_with_old_parameters() -> None:
     from domain import accounts
-    from domain.tables import User
+    from domain.accounts import User
 
     user = await accounts.sign_up("olga", "Olga", "a long enough passphrase")
     old = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=2, type=Type.ID)

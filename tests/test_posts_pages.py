@@ -7,7 +7,8 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from domain.tables import Post, User
+from domain.accounts import User
+from domain.posts import Post
 from tests.helpers import htmx_headers, post_form, write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]

@@ -7,7 +7,7 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from domain.tables import User
+from domain.accounts import User
 from tests.helpers import write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]

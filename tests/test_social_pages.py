@@ -9,8 +9,9 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from domain import accounts, comments, social
-from domain.tables import Comment, Like, Post, User
+from domain import accounts, posts
+from domain.accounts import User
+from domain.posts import Comment, Like, Post
 from tests.helpers import PASSWORD, htmx_headers, post_form, write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
@@ -81,10 +82,10 @@ async def test_twenty_simultaneous_likes_count_twenty(members: Members) -> None:
     alice = await members("alice")
     post_id = await write_post(alice, "popular")
     fans = [await accounts.sign_up(f"fan{n}", "", PASSWORD) for n in range(20)]
-    counts = await asyncio.gather(*(social.like(fan, post_id) for fan in fans))
+    counts = await asyncio.gather(*(posts.favourite(fan, post_id) for fan in fans))
     assert max(counts) == 20
     assert await like_count(post_id) == 20
-    await asyncio.gather(*(social.unlike(fan, post_id) for fan in fans[:7]))
+    await asyncio.gather(*(posts.unfavourite(fan, post_id) for fan in fans[:7]))
     assert await like_count(post_id) == 13
 
 
@@ -254,7 +255,11 @@ async def test_long_threads_are_paged_and_replies_land_on_their_page(members: Me
     writer = await accounts.find_user("alice")
     assert writer is not None
     ids = [
-        (await comments.create_comment(writer, post_id, f"comment number {n}")).id
+        (
+            await posts.publish(
+                writer, f"comment number {n}", in_reply_to=posts.ReplyTarget(post_id)
+            )
+        ).id
         for n in range(60)
     ]
     first = (await alice.get(f"/@alice/{post_id}")).text

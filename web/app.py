@@ -8,39 +8,41 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from redis.exceptions import RedisError
 
-from domain import database, outbox, redis_guard
-from domain.redis_guard import GuardedRedis
-from domain.settings import Settings, get_settings
+from domain.core import database, outbox, redis_guard
+from domain.core.redis_guard import GuardedRedis, create_redis
+from domain.core.settings import Settings, get_settings
 from tasks.outbox_relay import relay_when_recorded
 from tasks.queue import create_queue
-from web.api import api_route_handlers
+from web.api import api_router
+from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.openapi import openapi_config
 from web.api.serializers import agora_version
 from web.auth import session_authentication
-from web.controllers.accounts import AccountController, SettingsController
+from web.controllers.accounts import AccountController
+from web.controllers.admin import AdminUsersController
 from web.controllers.bench import BenchController
 from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
-from web.controllers.media import max_request_bytes, media_files_router
 from web.controllers.metrics import MetricsController
-from web.controllers.moderation import ModerationController
 from web.controllers.notifications import NotificationController, count_unread_for_nav
+from web.controllers.oauth import AuthorizedAppsController, DiscoveryController, OAuthController
 from web.controllers.posts import PostController
-from web.controllers.profiles import ProfileController, ProfileSettingsController
+from web.controllers.profiles import ProfileController
 from web.controllers.search import SearchController
+from web.controllers.settings import SettingsController
 from web.cors import allow_api_from_any_origin
 from web.dependencies import shared_dependencies
 from web.errors import EXCEPTION_HANDLERS
 from web.htmx import cache_headers
+from web.media_files import max_request_bytes, media_files_router
 from web.rate_limit import RateLimiter
-from web.redis import create_redis
 from web.security_headers import add_security_headers
 from web.static_assets import static_files_router
 from web.templating import template_config
@@ -100,8 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProfileController,
             AccountController,
             SettingsController,
-            ProfileSettingsController,
-            ModerationController,
+            AdminUsersController,
             SearchController,
             HealthController,
             MetricsController,
@@ -109,7 +110,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             media_files_router(settings),
             # Only for bench/load.py's ceiling; off unless AGORA_BENCH_ROUTES is set.
             *([BenchController] if settings.bench_routes else []),
-            *api_route_handlers(),
+            api_router(),
+            # OAuth answers errors as JSON, as the API does (RFC 6749 section 5.2).
+            Router(
+                path="/",
+                route_handlers=[OAuthController, AuthorizedAppsController, DiscoveryController],
+                exception_handlers=API_EXCEPTION_HANDLERS,
+            ),
         ],
         state=State({"settings": settings}),
         lifespan=[_lifespan(settings)],

@@ -7,13 +7,13 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 
-from domain import sessions
-from domain.tables import User
+from domain import accounts
+from domain.accounts import User
 
 SESSION_COOKIE = "agora_session"
 # Paths that never need to know the user, so they work even while Postgres is down.
@@ -27,7 +27,7 @@ class SessionAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         token = connection.cookies.get(SESSION_COOKIE, "")
-        user = await sessions.user_for_session(token) if token else None
+        user = await accounts.user_for_session(token) if token else None
         return AuthenticationResult(user=user, auth=token if user else None)
 
 
@@ -50,6 +50,15 @@ def logged_in_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
 def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if current_user(connection) is None:
         raise NotAuthorizedException("Log in to continue.")
+
+
+def requires_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: only moderators and admins (401 for visitors, 403 for members)."""
+    user = current_user(connection)
+    if user is None:
+        raise NotAuthorizedException("Log in to continue.")
+    if not user.is_staff:
+        raise PermissionDeniedException("Only moderators and admins can see this page.")
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:

@@ -18,7 +18,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from domain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from web.auth import login_url_for
 
 logger = logging.getLogger(__name__)

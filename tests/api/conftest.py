@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
-from domain.api_tables import API_TABLES
+from domain.oauth.tables import OAUTH_TABLES
+from domain.posts import IdempotencyKey, MediaUpload
 
 # Shared with the browser tests: uvicorn as the Procfile runs it, for the real clients, and
 # Chromium, for the consent page.
@@ -21,7 +22,9 @@ from tests.conftest import TEST_DATABASE_URL, run_async
 async def _truncate_api_tables() -> None:
     connection = await asyncpg.connect(TEST_DATABASE_URL)
     try:
-        names = ", ".join(f'"{table._meta.tablename}"' for table in API_TABLES)
+        names = ", ".join(
+            f'"{table._meta.tablename}"' for table in (*OAUTH_TABLES, IdempotencyKey, MediaUpload)
+        )
         await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         await connection.close()

@@ -8,7 +8,7 @@ from typing import Any
 from httpx import AsyncClient, Response
 
 from domain import accounts, oauth
-from domain.tables import User
+from domain.accounts import User
 from tests.helpers import PASSWORD
 
 ALL_SCOPES = "read write follow push"

@@ -6,7 +6,7 @@ import re
 
 from httpx import AsyncClient
 
-from domain.tables import User
+from domain.accounts import User
 from tests.api.helpers import caller, make_user
 
 

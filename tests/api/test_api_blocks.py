@@ -7,7 +7,8 @@ import re
 import pytest
 from httpx import AsyncClient
 
-from domain.tables import Block, Comment, Follow
+from domain.posts import Comment
+from domain.social import Block, Follow
 from tests.api.helpers import Caller, caller, make_user, token_for
 
 

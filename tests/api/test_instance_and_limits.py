@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from httpx import AsyncClient
 
-from domain.settings import get_settings
+from domain.core.settings import get_settings
 from tests.api.helpers import caller
 from tests.conftest import http_client, serve_app
 from tests.helpers import sign_up

@@ -15,10 +15,10 @@ from typing import Any
 from httpx import AsyncClient, Response
 from PIL import Image
 
-from domain import media, media_uploads, posts
-from domain.api_tables import MediaUpload
-from domain.settings import get_settings
-from domain.tables import Comment, Post, User
+from domain import media, posts
+from domain.accounts import User
+from domain.core.settings import get_settings
+from domain.posts import Comment, MediaUpload, Post
 from tasks.housekeeping import remove_unused_uploads
 from tasks.media_jobs import make_thumbnails
 from tests.api.helpers import Caller, caller, token_for
@@ -313,7 +313,11 @@ async def test_unused_uploads_are_removed_after_a_day(client: AsyncClient) -> No
     await make_thumbnails({}, url=abandoned_url.removeprefix(BASE), kinds=["feed"])
     shared = await uploaded(alice, picture(color="blue"), "Blue")
     shared_url = (await alice.get(f"/api/v1/media/{shared}")).json()["url"]
-    await posts.create_post(alice.user, "Blue too", shared_url.removeprefix(BASE), "Blue")
+    # The same picture posted from the web form: stored under the same name.
+    same = posts.AttachedImage(picture(color="blue"), "Blue")
+    assert (
+        await posts.publish(alice.user, "Blue too", image=same)
+    ).image == shared_url.removeprefix(BASE)
     posted = await uploaded(alice, picture(color="green"), "Green")
     assert (await post_with(alice, [posted])).status_code == 200
     fresh = await uploaded(alice, picture(color="white"), "White")
@@ -336,7 +340,7 @@ async def test_a_picture_saved_again_meanwhile_keeps_its_file(client: AsyncClien
     await _age(old)
     # Someone stores the same picture right now, before their row or post exists.
     media.save(media.clean(picture(color="red")))
-    assert await media_uploads.remove_unused_uploads() == 1
+    assert await posts.remove_unused_uploads() == 1
     assert stored(url).exists() and stored(url).stat().st_mtime > time.time() - 60
 
 

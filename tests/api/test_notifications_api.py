@@ -10,7 +10,7 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from domain import accounts, comments, notifications, posts, social
+from domain import accounts, notifications, posts, social
 from tasks.notification_jobs import notify
 from tests.api.helpers import Caller, caller
 from tests.api.test_real_clients import logged_in, make_user
@@ -170,13 +170,13 @@ def test_mastodon_py_reads_dismisses_and_clears_notifications(live_server: str) 
     async def bob_follows_and_likes() -> int:
         alice, bob = await accounts.find_user("alice"), await accounts.find_user("bob")
         assert alice is not None and bob is not None
-        post = await posts.create_post(alice, "Hello from Alice")
+        post = await posts.publish(alice, "Hello from Alice")
         await social.follow(bob, alice.id)
-        await social.like(bob, post.id)
-        await comments.create_comment(bob, post.id, "Hi Alice")
+        await posts.favourite(bob, post.id)
+        await posts.publish(bob, "Hi Alice", in_reply_to=posts.ReplyTarget(post.id))
         await notify({}, kind="follow", actor_id=bob.id, user_id=alice.id)
         await notify({}, kind="like", actor_id=bob.id, post_id=post.id)
-        comment = (await comments.comment_thread(post.id))[0]
+        comment = (await posts.comment_thread(post.id))[0]
         await notify({}, kind="comment", comment_id=comment.id)
         return post.id
 

@@ -13,7 +13,8 @@ import jwt
 from httpx import AsyncClient, Response
 
 from domain import oauth
-from domain.api_tables import AccessToken
+from domain.oauth import AccessToken
+from domain.oauth.tokens import _signing_key as signing_key
 from tests.api.helpers import ALL_SCOPES, caller, make_app, make_user, token_for
 from tests.helpers import PASSWORD, post_form, sign_up
 
@@ -425,7 +426,7 @@ async def test_codes_expire(client: AsyncClient) -> None:
     app = await register(client)
     answer = await consent(client, app, "authorize")
     code = parse_qs(urlsplit(target_of(answer.text)).query)["code"][0]
-    from domain.api_tables import AuthorizationCode
+    from domain.oauth import AuthorizationCode
 
     await AuthorizationCode.update(
         {AuthorizationCode.expires_at: datetime.now(UTC) - timedelta(seconds=1)}, force=True
@@ -452,7 +453,7 @@ async def test_missing_malformed_forged_and_expired_tokens_get_401(client: Async
     forged = jwt.encode(claims, "some other key that is long enough for HS256", algorithm="HS256")
     assert (await client.get(url, headers={"Authorization": f"Bearer {forged}"})).status_code == 401
     expired = jwt.encode(
-        {**claims, "exp": 1}, oauth._signing_key(), algorithm="HS256"
+        {**claims, "exp": 1}, signing_key(), algorithm="HS256"
     )  # correctly signed, but expired
     assert (
         await client.get(url, headers={"Authorization": f"Bearer {expired}"})
@@ -469,7 +470,7 @@ async def test_a_token_for_another_user_cannot_be_minted_by_editing_sub(
     bob = await make_user("bob")
     claims = jwt.decode(alice.token, options={"verify_signature": False})
     # Even signed with the right key, a jti names the user it was issued to.
-    tampered = jwt.encode({**claims, "sub": str(bob.id)}, oauth._signing_key(), algorithm="HS256")
+    tampered = jwt.encode({**claims, "sub": str(bob.id)}, signing_key(), algorithm="HS256")
     response = await client.get(
         "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {tampered}"}
     )
@@ -538,7 +539,7 @@ async def test_revoke_needs_client_credentials_and_ignores_unknown_tokens(
 
 async def test_suspended_users_tokens_stop_working(client: AsyncClient) -> None:
     alice = await caller(client, "alice")
-    from domain.tables import User
+    from domain.accounts import User
 
     await User.update({User.is_suspended: True}).where(User.id == alice.user.id)
     assert (await alice.get("/api/v1/accounts/verify_credentials")).status_code == 401

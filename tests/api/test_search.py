@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from httpx import AsyncClient
 
-from domain.tables import User
+from domain.accounts import User
 from tests.api.helpers import caller, make_user
 
 

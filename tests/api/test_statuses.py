@@ -7,7 +7,8 @@ import re
 
 from httpx import AsyncClient
 
-from domain.tables import Comment, Post, User
+from domain.accounts import User
+from domain.posts import Comment, Post
 from tests.api.helpers import caller, make_user
 
 

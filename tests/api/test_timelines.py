@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from httpx import AsyncClient, Response
 
-from domain import redis_guard, timelines
-from domain.settings import get_settings
+from domain import timelines
+from domain.core import redis_guard
+from domain.core.settings import get_settings
 from tests.api.helpers import Caller, caller
 
 

@@ -9,8 +9,8 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
-from domain import accounts, comments, posts, social
-from domain.tables import User
+from domain import accounts, posts, social
+from domain.accounts import User
 from tasks.notification_jobs import notify
 from tests.browser.conftest import open_page
 from tests.browser.test_accounts_browser import PASSWORD, sign_up
@@ -76,15 +76,15 @@ async def fill_with_content() -> None:
     and two notifications."""
     axel = await accounts.find_user("axel")
     assert axel is not None
-    post = await posts.create_post(axel, "Hello #hello from https://example.org, @axel")
-    top = await comments.create_comment(axel, post.id, "A comment")
-    await comments.create_comment(axel, post.id, "A reply", top.id)
-    await social.like(axel, post.id)
-    await social.bookmark(axel, post.id)
+    post = await posts.publish(axel, "Hello #hello from https://example.org, @axel")
+    top = await posts.publish(axel, "A comment", in_reply_to=posts.ReplyTarget(post.id))
+    await posts.publish(axel, "A reply", in_reply_to=posts.ReplyTarget(post.id, top.id))
+    await posts.favourite(axel, post.id)
+    await posts.bookmark(axel, post.id)
     # Someone else follows and likes, so the notifications page has unread items to check.
     bea = await accounts.sign_up("bea", "Bea", PASSWORD)
     await social.follow(bea, axel.id)
-    await social.like(bea, post.id)
+    await posts.favourite(bea, post.id)
     await notify({}, kind="follow", actor_id=bea.id, user_id=axel.id)
     await notify({}, kind="like", actor_id=bea.id, post_id=post.id)
     await accounts.sign_up("member", "A Member", "a long enough passphrase")

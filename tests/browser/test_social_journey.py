@@ -93,7 +93,7 @@ async def test_two_people_post_follow_like_bookmark_and_reply(
 async def test_older_posts_load_in_place_or_as_a_page(page: Page, javascript: bool) -> None:
     writer = await accounts.sign_up("prolific", "Prolific", "a long enough passphrase")
     for number in range(25):
-        await posts.create_post(writer, f"Numbered post {number:02d}")
+        await posts.publish(writer, f"Numbered post {number:02d}")
     await page.goto("/explore")
     articles = page.get_by_role("article")
     await expect(articles).to_have_count(20)
@@ -117,7 +117,7 @@ async def test_a_visitor_who_presses_like_logs_in_and_comes_back(
     page: Page, javascript: bool
 ) -> None:
     writer = await accounts.sign_up("author", "Author", "a long enough passphrase")
-    await posts.create_post(writer, "Please like this")
+    await posts.publish(writer, "Please like this")
     await accounts.sign_up("reader", "Reader", "a long enough passphrase")
     await page.goto("/explore")
     await page.get_by_role("button", name="Like", exact=True).click()
@@ -133,7 +133,7 @@ async def test_a_visitor_who_presses_like_logs_in_and_comes_back(
 
 async def test_back_and_reload_show_the_current_state(page: Page, javascript: bool) -> None:
     writer = await accounts.sign_up("writer", "Writer", "a long enough passphrase")
-    await posts.create_post(writer, "Back and forth")
+    await posts.publish(writer, "Back and forth")
     await sign_up(page, "reader", "Reader")
     await page.goto("/explore")
     await page.get_by_role("button", name="Like", exact=True).click()
@@ -157,7 +157,7 @@ async def test_keyboard_alone_skips_to_content_and_works_the_controls(
     page: Page, javascript: bool
 ) -> None:
     writer = await accounts.sign_up("writer", "Writer", "a long enough passphrase")
-    await posts.create_post(writer, "Keyboard friendly")
+    await posts.publish(writer, "Keyboard friendly")
     await sign_up(page, "typist", "Typist")
     await page.goto("/explore")
     await page.keyboard.press("Tab")

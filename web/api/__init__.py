@@ -1,27 +1,30 @@
-"""The Mastodon-compatible JSON API (/api/v1, /api/v2) and its OAuth 2 server (/oauth)."""
+"""The Mastodon-compatible JSON API (/api/v1, /api/v2): one controller module per Mastodon
+resource; its OAuth 2 server (/oauth) is web/controllers/oauth.py."""
 
 from __future__ import annotations
 
 from litestar import Router
-from litestar.types import ControllerRouterHandler
 
 from web.api.absent import AbsentFeaturesController
-from web.api.accounts import AccountsController, BlocksController
+from web.api.accounts import AccountsController
+from web.api.apps import AppsController
 from web.api.auth import api_guard, quota_headers_middleware
+from web.api.blocks import BlocksController
+from web.api.bookmarks import BookmarksController
 from web.api.errors import API_EXCEPTION_HANDLERS
-from web.api.instance import AppsController, InstanceController
+from web.api.favourites import FavouritesController
+from web.api.instance import InstanceController
 from web.api.media import MediaController
 from web.api.notifications import NotificationsController
-from web.api.oauth import AuthorizedAppsController, DiscoveryController, OAuthController
 from web.api.paging import PAGING_DEPENDENCIES
 from web.api.search import SearchController
 from web.api.statuses import StatusesController
 from web.api.timelines import TimelinesController
 
 
-def api_route_handlers() -> list[ControllerRouterHandler]:
-    """Everything the API adds to the app, for `web.app.create_app`."""
-    api = Router(
+def api_router() -> Router:
+    """The API under /api, with its guard (tokens, scopes, quotas) and JSON errors."""
+    return Router(
         path="/api",
         route_handlers=[
             AppsController,
@@ -31,6 +34,8 @@ def api_route_handlers() -> list[ControllerRouterHandler]:
             StatusesController,
             MediaController,
             TimelinesController,
+            BookmarksController,
+            FavouritesController,
             SearchController,
             NotificationsController,
             AbsentFeaturesController,
@@ -40,9 +45,3 @@ def api_route_handlers() -> list[ControllerRouterHandler]:
         exception_handlers=API_EXCEPTION_HANDLERS,
         dependencies=PAGING_DEPENDENCIES,
     )
-    oauth = Router(
-        path="/",
-        route_handlers=[OAuthController, AuthorizedAppsController, DiscoveryController],
-        exception_handlers=API_EXCEPTION_HANDLERS,
-    )
-    return [api, oauth]

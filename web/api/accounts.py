@@ -1,5 +1,5 @@
-"""/api/v1/accounts: the caller's own account, other accounts, their posts, follows and blocks;
-/api/v1/blocks: the accounts the caller blocks."""
+"""`/api/v1/accounts`: the caller's own account, other accounts, their posts, follows and
+blocks (Mastodon's Account and Relationship entities)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 
-from domain import accounts, api_queries, blocks, social
-from domain.errors import NotFound
-from domain.tables import User
+from domain import accounts, feeds, social
+from domain.accounts import User
+from domain.core.errors import NotFound
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.openapi import Field
-from web.api.paging import Window, id_range, link_header, next_link
+from web.api.paging import Window, id_range, link_header
 from web.api.params import read_params
-from web.api.serializers import Presenter
+from web.api.serializers import Presenter, account_list
 
 NOT_FOUND = "Record not found"
 PROFILE_FIELDS = (
@@ -30,20 +30,10 @@ async def _account(account_id: str) -> User:
     """A visible account by its API id; 404 for anything else, suspended ones included."""
     if not account_id.isdigit() or len(account_id) > 9:
         raise NotFound(NOT_FOUND)
-    user = await api_queries.visible_user(int(account_id))
+    user = await accounts.visible_user(int(account_id))
     if user is None:
         raise NotFound(NOT_FOUND)
     return user
-
-
-async def account_list(
-    request: Request[Any, Any, Any], page: social.AccountPage, limit: int
-) -> Response[list[entities.Account]]:
-    """A page of a follow or block list as accounts, with the `next` link while more exist."""
-    found = await Presenter(request, viewer(request)).accounts_by_ids(
-        [summary.id for summary in page.accounts]
-    )
-    return Response(found, headers=next_link(request, page.next_before, limit))
 
 
 class AccountsController(Controller):
@@ -64,7 +54,7 @@ class AccountsController(Controller):
         """Change `display_name` and/or `note` (the bio); fields left out stay as they are."""
         user = me(request)
         params = await read_params(request)
-        await accounts.update_profile(
+        await accounts.save_profile(
             user,
             params.text("display_name", user.display_name),
             params.text("note", user.bio),
@@ -117,7 +107,7 @@ class AccountsController(Controller):
         user = await _account(account_id)
         if pinned:  # Agora has no pinned posts
             return Response([])
-        page = await api_queries.account_post_ids(user.id, window, only_media)
+        page = await feeds.account_post_ids(user.id, window, only_media)
         found = await Presenter(request, viewer(request)).posts([i.item_id for i in page.items])
         return Response(found, headers=link_header(request, page, window.limit))
 
@@ -182,7 +172,7 @@ class AccountsController(Controller):
         """Block the account, ending the follows both ways (doing it twice is harmless);
         422 for oneself."""
         user = await _account(account_id)
-        await blocks.block(me(request), user.id)
+        await social.block(me(request), user.id)
         return await self._relationship(request, user.id)
 
     @post("/{account_id:str}/unblock", status_code=HTTP_200_OK, **needs("write:blocks"))
@@ -191,7 +181,7 @@ class AccountsController(Controller):
     ) -> entities.Relationship:
         """Lift a block of the account; follows it ended are not restored."""
         user = await _account(account_id)
-        await blocks.unblock(me(request), user.id)
+        await social.unblock(me(request), user.id)
         return await self._relationship(request, user.id)
 
     async def _relationship(
@@ -199,21 +189,3 @@ class AccountsController(Controller):
     ) -> entities.Relationship:
         found = await social.relationships(me(request).id, [other_id])
         return Presenter(request, me(request)).relationship(other_id, found[other_id])
-
-
-class BlocksController(Controller):
-    path = "/v1/blocks"
-    tags = ["accounts"]
-
-    @get("/", **needs("read:blocks"))
-    async def blocks(
-        self,
-        request: Request[Any, Any, Any],
-        max_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
-    ) -> Response[list[entities.Account]]:
-        """The accounts the caller blocks, most recent block first; paged with `max_id` and
-        `Link`, like the follower lists."""
-        window = id_range(max_id, None, None, limit)
-        page = await blocks.blocked_accounts(me(request).id, window.limit, window.max_id)
-        return await account_list(request, page, window.limit)

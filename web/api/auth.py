@@ -28,7 +28,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain import oauth
-from domain.tables import User
+from domain.accounts import User
 from web.api.openapi import SECURITY_SCHEME, Field, operation_class
 from web.rate_limit import RateLimiter
 

@@ -18,7 +18,7 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
-from domain.errors import ValidationFailed
+from domain.core.errors import ValidationFailed
 from domain.media import ImageTooLarge
 from domain.oauth import InvalidToken, OAuthError
 

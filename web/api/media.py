@@ -1,6 +1,6 @@
 """/api/v1/media and /api/v2/media: uploading an image for a later status, and describing it.
 
-The rules live in domain/media_uploads.py; the file is read as the web form reads it
+The rules live in domain.posts (attachments); the file is read as the web form reads it
 (web/controllers/media.py). Agora stores the image before answering, so v2 answers 200 with
 the image's URL rather than Mastodon's 202 for media still being processed.
 """
@@ -13,13 +13,13 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
-from domain import media_uploads
+from domain import posts
 from web.api import entities
 from web.api.auth import me, needs
 from web.api.openapi import Field
 from web.api.params import read_params
 from web.api.serializers import Presenter
-from web.controllers.media import read_upload
+from web.forms import read_upload
 
 MEDIA_PATH = "/v1/media/{media_id:str}"
 DESCRIPTION_FIELD = Field(
@@ -46,7 +46,7 @@ class MediaController(Controller):
         status takes are removed after a day."""
         params = await read_params(request)
         data = await read_upload(await request.form(), "file")
-        created = await media_uploads.upload(me(request), data, params.text("description"))
+        created = await posts.upload(me(request), data, params.text("description"))
         return Presenter(request, me(request)).upload(created)
 
     @get(MEDIA_PATH, **needs("write:media"))
@@ -54,7 +54,7 @@ class MediaController(Controller):
         self, request: Request[Any, Any, Any], media_id: FromPath[str]
     ) -> entities.MediaAttachment:
         """One of one's own uploads (anyone else's: 404)."""
-        found = await media_uploads.get_upload(me(request), media_id)
+        found = await posts.get_upload(me(request), media_id)
         return Presenter(request, me(request)).upload(found)
 
     @put(MEDIA_PATH, **needs("write:media", body=(DESCRIPTION_FIELD,)))
@@ -63,5 +63,5 @@ class MediaController(Controller):
     ) -> entities.MediaAttachment:
         """Set the description of an upload not yet in a status (once posted: 422)."""
         params = await read_params(request)
-        changed = await media_uploads.describe(me(request), media_id, params.text("description"))
+        changed = await posts.describe(me(request), media_id, params.text("description"))
         return Presenter(request, me(request)).upload(changed)

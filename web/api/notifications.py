@@ -13,8 +13,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
-from domain import api_queries, notifications
-from domain.errors import NotFound
+from domain import notifications
+from domain.core.errors import NotFound
 from domain.notifications import NotificationItem
 from web.api import entities
 from web.api.auth import me, needs
@@ -100,7 +100,7 @@ class NotificationsController(Controller):
         user = me(request)
         params = await read_params(request)
         kinds = kinds_for(params.get_list("types"), params.get_list("exclude_types"))
-        page = await api_queries.notification_ids(user.id, window, kinds)
+        page = await notifications.notification_ids(user.id, window, kinds)
         items = await notifications.by_ids(user.id, [entry.item_id for entry in page.items])
         ordered = [items[entry.item_id] for entry in page.items if entry.item_id in items]
         found = await present(Presenter(request, user), ordered)

@@ -9,7 +9,7 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 
-from domain.api_queries import DEFAULT_LIMIT, MAX_LIMIT, IdRange, KeyedItem, KeyedPage
+from domain.core.paging import DEFAULT_LIMIT, MAX_LIMIT, IdRange, KeyedItem, KeyedPage
 from web.api.errors import unprocessable
 
 PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import FromQuery, QueryParameter
 
-from domain import api_queries, oauth
-from domain.api_queries import DEFAULT_LIMIT, MAX_LIMIT
-from domain.text import normalize_tag
+from domain import oauth, search
+from domain.core.paging import DEFAULT_LIMIT, MAX_LIMIT
+from domain.posts import normalize_tag
 from web.api import entities
 from web.api.auth import public_access, token_grant, viewer
 from web.api.errors import unprocessable
@@ -50,7 +50,7 @@ class SearchController(Controller):
         presenter = Presenter(request, caller)
         results = entities.SearchResults(accounts=[], statuses=[], hashtags=[])
         if "accounts" in wanted:
-            ids = await api_queries.search_account_ids(q, count, offset, caller_id)
+            ids = await search.search_account_ids(q, count, offset, caller_id)
             results.accounts = await presenter.accounts_by_ids(ids)
         grant = token_grant(request)
         # As in Mastodon, only a user with read:search may search what people wrote.
@@ -61,9 +61,9 @@ class SearchController(Controller):
             and oauth.allows(grant.scopes, ["read:search"])
         ):
             results.statuses = await presenter.posts(
-                await api_queries.search_post_ids(q, count, offset, caller_id)
+                await search.search_post_ids(q, count, offset, caller_id)
             )
         tag = normalize_tag(q.strip())
-        if "hashtags" in wanted and tag and offset == 0 and await api_queries.tag_in_use(tag):
+        if "hashtags" in wanted and tag and offset == 0 and await search.tag_in_use(tag):
             results.hashtags = [presenter.tag(tag)]
         return results

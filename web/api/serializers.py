@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 
-from domain import api_queries, comments, feeds, media
-from domain.api_tables import MediaUpload
-from domain.comments import CommentNode
-from domain.errors import NotFound
+from domain import accounts, feeds, media, posts, social
+from domain.accounts import User
+from domain.core.errors import NotFound
+from domain.core.paging import IdRange, KeyedPage
 from domain.feeds import PostCard
+from domain.posts import CommentNode, MediaUpload, extract_tags, render_html
 from domain.social import Relationship as SocialRelationship
-from domain.tables import User
-from domain.text import extract_tags, render_html
 from web.api import entities
+from web.api.auth import viewer
+from web.api.paging import link_header, next_link
 
 COMMENT_PREFIX = "c"
 # A post's image has the id "p" and the post's id: one image a post, and never the id of an
@@ -125,7 +127,7 @@ class Presenter:
         )
 
     async def accounts(self, users: list[User]) -> list[entities.Account]:
-        last = await api_queries.last_post_times([user.id for user in users])
+        last = await accounts.last_post_times([user.id for user in users])
         return [self.account(user, last.get(user.id)) for user in users]
 
     async def one_account(self, user: User) -> entities.Account:
@@ -144,7 +146,7 @@ class Presenter:
 
     async def accounts_by_ids(self, user_ids: list[int]) -> list[entities.Account]:
         """Accounts in the given order; missing or suspended ones are left out."""
-        found = await api_queries.users_by_ids(user_ids)
+        found = await accounts.users_by_ids(user_ids)
         return await self.accounts([found[uid] for uid in user_ids if uid in found])
 
     def relationship(self, other_id: int, between: SocialRelationship) -> entities.Relationship:
@@ -167,7 +169,7 @@ class Presenter:
         """Fill each status's `mentions` with the accounts its text @-mentions."""
         names = {s.id: list(dict.fromkeys(_MENTION.findall(s.content))) for s in statuses}
         wanted = sorted({name for found in names.values() for name in found})
-        users = await api_queries.users_by_usernames(wanted)
+        users = await accounts.users_by_usernames(wanted)
         for status in statuses:
             status.mentions = [
                 {
@@ -258,7 +260,7 @@ class Presenter:
         )
 
     async def _authors(self, user_ids: list[int]) -> dict[int, entities.Account]:
-        found = await api_queries.users_by_ids(user_ids)
+        found = await accounts.users_by_ids(user_ids)
         return {int(account.id): account for account in await self.accounts(list(found.values()))}
 
     async def posts(self, post_ids: list[int]) -> list[entities.Status]:
@@ -284,10 +286,10 @@ class Presenter:
         """The post a status belongs to, with all its comments, to find any status in it."""
         post_id = ref.post_id
         if ref.comment_id is not None:
-            post_id = (await comments.get_comment(ref.comment_id)).post
+            post_id = (await posts.get_comment(ref.comment_id)).post
         assert post_id is not None
         card = await feeds.card(post_id, self.viewer.id if self.viewer else None)
-        roots = await comments.comment_thread(post_id, self.viewer.id if self.viewer else None)
+        roots = await posts.comment_thread(post_id, self.viewer.id if self.viewer else None)
         thread = Thread(card, roots)
         if ref.comment_id is not None and ref.comment_id not in thread.nodes:
             raise NotFound("Record not found")  # its author is suspended
@@ -361,3 +363,27 @@ def _day(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return date.isoformat(moment.astimezone(UTC).date())
+
+
+async def account_list(
+    request: Request[Any, Any, Any], page: social.AccountPage, limit: int
+) -> Response[list[entities.Account]]:
+    """A page of a follow or block list as accounts, with the `next` link while more exist."""
+    found = await Presenter(request, viewer(request)).accounts_by_ids(
+        [summary.id for summary in page.accounts]
+    )
+    return Response(found, headers=next_link(request, page.next_before, limit))
+
+
+Statuses = Response[list[entities.Status]]
+
+
+async def status_list(
+    request: Request[Any, Any, Any],
+    window: IdRange,
+    query: Callable[[IdRange], Awaitable[KeyedPage]],
+) -> Statuses:
+    """A page of a list of posts as statuses, with the `Link` header to the pages around it."""
+    page = await query(window)
+    found = await Presenter(request, viewer(request)).posts([item.item_id for item in page.items])
+    return Response(found, headers=link_header(request, page, window.limit))

@@ -13,8 +13,8 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, HeaderParameter
 from litestar.status_codes import HTTP_200_OK
 
-from domain import api_queries, comments, idempotency, media_uploads, posts, social
-from domain.tables import User
+from domain import posts
+from domain.accounts import User
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
@@ -54,14 +54,16 @@ async def _publish(
 ) -> str:
     """Create the post or comment; returns its status id."""
     if not in_reply_to_id:
-        return str((await media_uploads.publish(author, text, media_ids)).id)
+        image = posts.UploadedMedia(tuple(media_ids))
+        return str((await posts.publish(author, text, image=image)).id)
     target = StatusRef.parse(in_reply_to_id)
     if target.comment_id is not None:
-        parent = await comments.get_comment(target.comment_id)
-        comment = await comments.create_comment(author, parent.post, text, target.comment_id)
+        parent = await posts.get_comment(target.comment_id)
+        answered = posts.ReplyTarget(parent.post, target.comment_id)
     else:
         assert target.post_id is not None
-        comment = await comments.create_comment(author, target.post_id, text)
+        answered = posts.ReplyTarget(target.post_id)
+    comment = await posts.publish(author, text, in_reply_to=answered)
     return comment_status_id(comment.id)
 
 
@@ -107,7 +109,7 @@ class StatusesController(Controller):
             return await _publish(author, text, reply_to, media_ids)
 
         status_id = (
-            (await idempotency.run_once(author, idempotency_key, publish))[0]
+            (await posts.run_once(author, idempotency_key, publish))[0]
             if idempotency_key
             else await publish()
         )
@@ -132,7 +134,7 @@ class StatusesController(Controller):
         if ref.post_id is not None:
             await posts.delete_post(user, ref.post_id)
         else:
-            await comments.delete_comment(user, ref.comment_id or 0)
+            await posts.delete_comment(user, ref.comment_id or 0)
         return status
 
     @get(f"{STATUS_PATH}/context", **public_access())
@@ -158,24 +160,24 @@ class StatusesController(Controller):
     @post(f"{STATUS_PATH}/favourite", status_code=HTTP_200_OK, **needs("write:favourites"))
     async def favourite(self, request: Request[Any, Any, Any], status_id: FromPath[str]) -> Status:
         """Like a post (doing it twice is harmless; comments cannot be liked in Agora: 422)."""
-        return await self._change(request, status_id, social.like, "favourited")
+        return await self._change(request, status_id, posts.favourite, "favourited")
 
     @post(f"{STATUS_PATH}/unfavourite", status_code=HTTP_200_OK, **needs("write:favourites"))
     async def unfavourite(
         self, request: Request[Any, Any, Any], status_id: FromPath[str]
     ) -> Status:
         """Take back a like."""
-        return await self._change(request, status_id, social.unlike, "favourited")
+        return await self._change(request, status_id, posts.unfavourite, "favourited")
 
     @post(f"{STATUS_PATH}/bookmark", status_code=HTTP_200_OK, **needs("write:bookmarks"))
     async def bookmark(self, request: Request[Any, Any, Any], status_id: FromPath[str]) -> Status:
         """Bookmark a post (comments cannot be bookmarked in Agora: 422)."""
-        return await self._change(request, status_id, social.bookmark, "bookmarked")
+        return await self._change(request, status_id, posts.bookmark, "bookmarked")
 
     @post(f"{STATUS_PATH}/unbookmark", status_code=HTTP_200_OK, **needs("write:bookmarks"))
     async def unbookmark(self, request: Request[Any, Any, Any], status_id: FromPath[str]) -> Status:
         """Remove a bookmark."""
-        return await self._change(request, status_id, social.unbookmark, "bookmarked")
+        return await self._change(request, status_id, posts.unbookmark, "bookmarked")
 
     @get(f"{STATUS_PATH}/favourited_by", **public_access())
     async def favourited_by(
@@ -190,6 +192,6 @@ class StatusesController(Controller):
         await presenter.status(ref)  # 404 for a missing or hidden status
         if ref.post_id is None:
             return Response([])
-        page = await api_queries.favourited_by_ids(ref.post_id, window)
+        page = await posts.favourited_by_ids(ref.post_id, window)
         found = await presenter.accounts_by_ids([item.item_id for item in page.items])
         return Response(found, headers=link_header(request, page, window.limit))

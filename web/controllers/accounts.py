@@ -1,4 +1,4 @@
-"""Sign-up, log-in, log-out and the account settings pages (sessions, blocked accounts)."""
+"""`/signup`, `/login` and `/logout`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
@@ -16,18 +15,12 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
-from domain import accounts, blocks, sessions
-from domain.errors import Conflict, ValidationFailed
-from domain.settings import Settings
-from domain.tables import User
-from web.auth import (
-    SESSION_COOKIE,
-    clear_session_cookie,
-    logged_in_user,
-    requires_login,
-    safe_next,
-    set_session_cookie,
-)
+from domain import accounts
+from domain.accounts import User
+from domain.core.errors import Conflict, ValidationFailed
+from domain.core.settings import Settings
+from web.auth import SESSION_COOKIE, clear_session_cookie, safe_next, set_session_cookie
+from web.forms import Form
 from web.rate_limit import RateLimiter
 
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -48,9 +41,6 @@ class LoginForm:
     next: str = ""
 
 
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
-
-
 def _client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -60,8 +50,8 @@ async def _logged_in_redirect(
 ) -> Response[Any]:
     """Start a fresh session (rotating any old one) and go where the user was heading."""
     if old_token := request.cookies.get(SESSION_COOKIE):
-        await sessions.end_session(old_token)
-    token = await sessions.start_session(user, request.headers.get("user-agent", ""))
+        await accounts.end_session(old_token)
+    token = await accounts.start_session(user, request.headers.get("user-agent", ""))
     response = Redirect(safe_next(next_url), status_code=303)
     set_session_cookie(response, request, token)
     return response
@@ -132,37 +122,7 @@ class AccountController(Controller):
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         if token := request.cookies.get(SESSION_COOKIE):
-            await sessions.end_session(token)
+            await accounts.end_session(token)
         response = Redirect("/", status_code=303)
-        clear_session_cookie(response)
-        return response
-
-
-class SettingsController(Controller):
-    path = "/settings"
-    guards = [requires_login]
-
-    @get("/")
-    async def settings_page(self, request: Request[Any, Any, Any]) -> Template:
-        user = logged_in_user(request)
-        return Template(
-            "accounts/settings.html",
-            context={"session_count": await sessions.count_sessions(user.id)},
-        )
-
-    @get("/blocks")
-    async def blocked_accounts(
-        self, request: Request[Any, Any, Any], before: FromQuery[int] = 0
-    ) -> Template:
-        """The people the user has blocked, 40 at a time, most recent first."""
-        user = logged_in_user(request)
-        page = await blocks.blocked_accounts(user.id, before_id=before or None)
-        return Template("accounts/blocks.html", context={"page": page})
-
-    @post("/sessions/end-all")
-    async def end_all_sessions(self, request: Request[Any, Any, Any]) -> Redirect:
-        user = logged_in_user(request)
-        await sessions.end_all_sessions(user.id)
-        response = Redirect("/login", status_code=303)
         clear_session_cookie(response)
         return response

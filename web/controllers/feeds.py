@@ -5,49 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from domain import feeds, redis_guard
-from domain.errors import ValidationFailed
-from domain.text import normalize_tag
+from domain import feeds, posts
 from web.auth import current_user, logged_in_user, requires_login
-from web.fragments import post_bodies
-from web.htmx import current_location, is_htmx
-
-# Post cards sit under the feed's h2 (and the page's h1).
-FEED_HEADING_LEVEL = 3
-
-
-def parse_cursor(cursor: str) -> feeds.Cursor | None:
-    if not cursor:
-        return None
-    try:
-        return feeds.Cursor.decode(cursor)
-    except ValidationFailed as failure:
-        raise ValidationException(str(failure)) from failure
-
-
-async def render_feed(
-    request: Request[Any, Any, Any],
-    template: str,
-    page: feeds.FeedPage,
-    feed_path: str,
-    **context: Any,
-) -> Template:
-    """The whole page, or for htmx's "Older posts" only the next page of posts."""
-    in_place = is_htmx(request)
-    context.update(
-        bodies=await post_bodies(page.cards, FEED_HEADING_LEVEL, redis_guard.active()),
-        page=page,
-        viewer=current_user(request),
-        back=current_location(request),
-        feed_path=feed_path,
-        first_page="cursor" not in request.query_params,
-        loaded_in_place=in_place,
-    )
-    return Template("feeds/more.html" if in_place else template, context=context)
+from web.feed_pages import parse_cursor, render_feed
 
 
 class FeedController(Controller):
@@ -99,7 +63,7 @@ class FeedController(Controller):
     async def tag(
         self, request: Request[Any, Any, Any], tag: FromPath[str], cursor: FromQuery[str] = ""
     ) -> Template:
-        name = normalize_tag(tag)
+        name = posts.normalize_tag(tag)
         if name is None:
             raise NotFoundException("Tags are made of letters, digits and underscores.")
         viewer = current_user(request)

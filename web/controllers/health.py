@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from saq import Queue
 
-from domain.schema_state import pending_migrations
+from domain.piccolo_app import pending_migrations
 
 PROBE_TIMEOUT_SECONDS = 2.0
 

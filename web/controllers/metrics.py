@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_lat
 from redis.exceptions import RedisError
 from saq import Queue
 
-from domain import outbox
+from domain.core import outbox
 
 QUEUE_DEPTH = Gauge("agora_queue_depth", "Jobs waiting in the SAQ queue")
 OUTBOX_BACKLOG = Gauge("agora_outbox_backlog", "Jobs recorded in Postgres, not yet relayed")

@@ -1,4 +1,5 @@
-"""Posts as pages: writing, the permalink page with its comments, likes, bookmarks, deleting."""
+"""`/posts/...` and `/comments/...`: writing posts and replies, likes, bookmarks, deleting.
+The permalink page itself is a profile URL (web/controllers/profiles.py)."""
 
 from __future__ import annotations
 
@@ -7,71 +8,23 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
-from domain import comments, feeds, posts, redis_guard, social
-from domain.errors import Forbidden, ValidationFailed
-from domain.tables import User
-from web.auth import current_user, logged_in_user, requires_login, safe_next
-from web.controllers.media import compose
-from web.fragments import post_bodies
-from web.htmx import current_location, htmx_page_location, is_htmx
-
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+from domain import feeds, posts
+from domain.accounts import User
+from domain.core.errors import Forbidden, ValidationFailed
+from web.auth import logged_in_user, requires_login, safe_next
+from web.forms import Form, back_to, failure_status, read_upload, text_field
+from web.htmx import htmx_page_location, is_htmx
+from web.post_pages import post_page
 
 
 @dataclass
 class TextForm:
     text: str = ""
     parent_id: int | None = None
-
-
-def back_to(next_url: str, anchor: str = "") -> Redirect:
-    """Where a form without JavaScript returns: the page it came from, at the thing it changed."""
-    target = safe_next(next_url)
-    return Redirect(
-        target + (f"#{anchor}" if anchor and "#" not in target else ""), status_code=303
-    )
-
-
-async def post_page(
-    request: Request[Any, Any, Any],
-    username: str,
-    post_id: int,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-    fragment: bool = False,
-    announcement: str = "",
-    reply_to: int | None = None,
-    after: int | None = None,
-    containing: int | None = None,
-) -> Template:
-    """The post and its comments; `fragment` gives htmx only the comments and the controls."""
-    viewer = current_user(request)
-    card = await feeds.card(post_id, viewer.id if viewer else None)
-    if card.author_username.lower() != username.lower():
-        raise NotFoundException(posts.POST_MISSING)
-    thread = await comments.comment_thread(post_id, viewer.id if viewer else None)
-    return Template(
-        "posts/comments_changed.html" if fragment else "posts/post.html",
-        context={
-            "announcement": announcement,
-            "card": card,
-            "viewer": viewer,
-            "back": card.permalink if fragment else current_location(request),
-            "thread": comments.page_of_thread(thread, after, containing or reply_to),
-            "replying_to": comments.find_in_thread(thread, reply_to) if reply_to else None,
-            "bodies": await post_bodies([card], 2, redis_guard.active()),
-            "values": values or {},
-            "errors": errors or {},
-        },
-        status_code=status_code,
-    )
 
 
 ToggleAction = Callable[[User, int], Awaitable[object]]
@@ -108,32 +61,57 @@ class PostController(Controller):
 
     @post("/posts")
     async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        # The compose form is multipart (it may carry an image): web/controllers/media.py.
-        return await compose(request)
+        """Publish, or show the home page again with the errors and the typed text. The
+        form is multipart, since it may carry an image; `request.form()` also takes
+        url-encoded bodies from clients that send only text."""
+        viewer = logged_in_user(request)
+        form = await request.form()
+        text, alt = text_field(form, "text"), text_field(form, "image_alt")
+        upload = await read_upload(form, "image")
+        try:
+            created = await posts.publish(
+                viewer, text, image=None if upload is None else posts.AttachedImage(upload, alt)
+            )
+        except ValidationFailed as failure:
+            return Template(
+                "feeds/home.html",
+                context={
+                    "page": await feeds.home_feed(viewer.id),
+                    "viewer": viewer,
+                    "back": "/",
+                    "feed_path": "/",
+                    "first_page": True,
+                    "values": {"text": text, "image_alt": alt},
+                    "errors": failure.errors,
+                    "feed_heading": "Your feed",
+                },
+                status_code=failure_status(failure),
+            )
+        return Redirect(f"/#post-{created.id}", status_code=303)
 
     @post("/posts/{post_id:int}/like")
     async def like(
         self, request: Request[Any, Any, Any], post_id: FromPath[int], next: FromQuery[str] = ""
     ) -> Response[Any]:
-        return await toggle(request, post_id, "like", social.like, next)
+        return await toggle(request, post_id, "like", posts.favourite, next)
 
     @post("/posts/{post_id:int}/unlike")
     async def unlike(
         self, request: Request[Any, Any, Any], post_id: FromPath[int], next: FromQuery[str] = ""
     ) -> Response[Any]:
-        return await toggle(request, post_id, "unlike", social.unlike, next)
+        return await toggle(request, post_id, "unlike", posts.unfavourite, next)
 
     @post("/posts/{post_id:int}/bookmark")
     async def bookmark(
         self, request: Request[Any, Any, Any], post_id: FromPath[int], next: FromQuery[str] = ""
     ) -> Response[Any]:
-        return await toggle(request, post_id, "bookmark", social.bookmark, next)
+        return await toggle(request, post_id, "bookmark", posts.bookmark, next)
 
     @post("/posts/{post_id:int}/unbookmark")
     async def unbookmark(
         self, request: Request[Any, Any, Any], post_id: FromPath[int], next: FromQuery[str] = ""
     ) -> Response[Any]:
-        return await toggle(request, post_id, "unbookmark", social.unbookmark, next)
+        return await toggle(request, post_id, "unbookmark", posts.unbookmark, next)
 
     @get("/posts/{post_id:int}/delete")
     async def confirm_delete(
@@ -161,7 +139,9 @@ class PostController(Controller):
         viewer = logged_in_user(request)
         username = await posts.author_username(post_id)
         try:
-            created = await comments.create_comment(viewer, post_id, data.text, data.parent_id)
+            created = await posts.publish(
+                viewer, data.text, in_reply_to=posts.ReplyTarget(post_id, data.parent_id)
+            )
         except ValidationFailed as failure:
             return await post_page(
                 request,
@@ -191,7 +171,7 @@ class PostController(Controller):
     async def confirm_delete_comment(
         self, request: Request[Any, Any, Any], comment_id: FromPath[int]
     ) -> Template:
-        comment = await comments.comment_to_delete(logged_in_user(request), comment_id)
+        comment = await posts.comment_to_delete(logged_in_user(request), comment_id)
         username = await posts.author_username(comment.post)
         return Template(
             "posts/confirm_delete_comment.html",
@@ -202,7 +182,7 @@ class PostController(Controller):
     async def delete_comment(
         self, request: Request[Any, Any, Any], comment_id: FromPath[int]
     ) -> Redirect:
-        comment = await comments.get_comment(comment_id)
-        await comments.delete_comment(logged_in_user(request), comment_id)
+        comment = await posts.get_comment(comment_id)
+        await posts.delete_comment(logged_in_user(request), comment_id)
         username = await posts.author_username(comment.post)
         return Redirect(f"/@{username}/{comment.post}#comments", status_code=303)

@@ -1,5 +1,9 @@
-"""Profiles at /@username: the header, the person's posts, their follow lists, follow and block
-buttons; /settings/profile edits one's own."""
+"""`/@username/...`: a profile with the person's posts, their follow lists, follow and block
+buttons, and the permalink pages of their posts (`/@username/<post id>`).
+
+Litestar matches whole path segments, so these routes take any first segment; the `username`
+dependency accepts only `@name` and answers 404 for anything else, and `profile` resolves it
+to the account (404 for an unknown or suspended one)."""
 
 from __future__ import annotations
 
@@ -7,26 +11,32 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from domain import accounts, blocks, feeds, social
-from domain.tables import User
+from domain import accounts, feeds, social
+from domain.accounts import User
 from web.auth import current_user, logged_in_user, requires_login, safe_next
-from web.controllers.feeds import parse_cursor, render_feed
-from web.controllers.media import save_profile
-from web.controllers.posts import back_to, post_page
+from web.feed_pages import parse_cursor, render_feed
+from web.forms import back_to
 from web.htmx import is_htmx
+from web.post_pages import post_page
 
 FOLLOW_LISTS = {"followers": social.followers_of, "following": social.followed_by}
 
 
-async def profile_for(handle: str) -> User:
-    """The account an `@username` path segment names; anything else is not a page."""
+def username_from_handle(handle: FromPath[str]) -> str:
+    """The username of an `@username` path segment; any other first segment is not a page."""
     if not handle.startswith("@"):
         raise NotFoundException()
-    return await accounts.get_profile(handle[1:])
+    return handle[1:]
+
+
+async def profile_of(username: NamedDependency[str]) -> User:
+    """The account the path names; NotFound for an unknown or suspended one."""
+    return await accounts.get_profile(username)
 
 
 async def relationship_context(viewer: User | None, profile: User) -> dict[str, bool]:
@@ -42,9 +52,8 @@ async def relationship_context(viewer: User | None, profile: User) -> dict[str, 
     }
 
 
-async def follow_list(handle: str, which: str, before: int) -> Template:
+async def follow_list(profile: User, which: str, before: int) -> Template:
     """Who follows the person, or whom they follow, 40 at a time, most recent first."""
-    profile = await profile_for(handle)
     page = await FOLLOW_LISTS[which](profile.id, 40, before or None)
     title = (
         f"People following {profile.display_name}"
@@ -58,11 +67,18 @@ async def follow_list(handle: str, which: str, before: int) -> Template:
 
 
 class ProfileController(Controller):
+    dependencies = {
+        "username": Provide(username_from_handle, sync_to_thread=False),
+        "profile": Provide(profile_of),
+    }
+
     @get("/{handle:str}")
     async def profile(
-        self, request: Request[Any, Any, Any], handle: FromPath[str], cursor: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[User],
+        cursor: FromQuery[str] = "",
     ) -> Template:
-        profile = await profile_for(handle)
         viewer = current_user(request)
         relationship = await relationship_context(viewer, profile)
         # The feed query would hide every post anyway; the page says why instead.
@@ -88,7 +104,7 @@ class ProfileController(Controller):
     async def permalink(
         self,
         request: Request[Any, Any, Any],
-        handle: FromPath[str],
+        username: NamedDependency[str],
         post_id: FromPath[int],
         reply_to: FromQuery[int] = 0,
         after: FromQuery[int] = 0,
@@ -96,11 +112,9 @@ class ProfileController(Controller):
     ) -> Template:
         """The post and a page of its comments: from the start, after top-level comment
         `after`, or the page holding `comment` (or the comment answered with `reply_to`)."""
-        if not handle.startswith("@"):
-            raise NotFoundException()
         return await post_page(
             request,
-            handle[1:],
+            username,
             post_id,
             reply_to=reply_to or None,
             after=after or None,
@@ -108,32 +122,44 @@ class ProfileController(Controller):
         )
 
     @get("/{handle:str}/followers")
-    async def followers(self, handle: FromPath[str], before: FromQuery[int] = 0) -> Template:
-        return await follow_list(handle, "followers", before)
+    async def followers(
+        self, profile: NamedDependency[User], before: FromQuery[int] = 0
+    ) -> Template:
+        return await follow_list(profile, "followers", before)
 
     @get("/{handle:str}/following")
-    async def following(self, handle: FromPath[str], before: FromQuery[int] = 0) -> Template:
-        return await follow_list(handle, "following", before)
+    async def following(
+        self, profile: NamedDependency[User], before: FromQuery[int] = 0
+    ) -> Template:
+        return await follow_list(profile, "following", before)
 
     @post("/{handle:str}/follow", guards=[requires_login])
     async def follow(
-        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[User],
+        next: FromQuery[str] = "",
     ) -> Response[Any]:
-        return await self._change(request, handle, social.follow, next, "follow_changed")
+        return await self._change(request, profile, social.follow, next, "follow_changed")
 
     @post("/{handle:str}/unfollow", guards=[requires_login])
     async def unfollow(
-        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[User],
+        next: FromQuery[str] = "",
     ) -> Response[Any]:
-        return await self._change(request, handle, social.unfollow, next, "follow_changed")
+        return await self._change(request, profile, social.unfollow, next, "follow_changed")
 
     @get("/{handle:str}/block", guards=[requires_login])
     async def confirm_block(
-        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[User],
+        next: FromQuery[str] = "",
     ) -> Template:
         """Blocking is asked about first, with what it does, so a stray click blocks nobody."""
-        profile = await profile_for(handle)
-        await blocks.check_blockable(logged_in_user(request), profile.id)
+        await social.check_blockable(logged_in_user(request), profile.id)
         return Template(
             "profiles/confirm_block.html",
             context={"profile": profile, "back": safe_next(next, f"/@{profile.username}")},
@@ -141,20 +167,26 @@ class ProfileController(Controller):
 
     @post("/{handle:str}/block", guards=[requires_login])
     async def block(
-        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[User],
+        next: FromQuery[str] = "",
     ) -> Response[Any]:
-        return await self._change(request, handle, blocks.block, next, "block_changed")
+        return await self._change(request, profile, social.block, next, "block_changed")
 
     @post("/{handle:str}/unblock", guards=[requires_login])
     async def unblock(
-        self, request: Request[Any, Any, Any], handle: FromPath[str], next: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[User],
+        next: FromQuery[str] = "",
     ) -> Response[Any]:
-        return await self._change(request, handle, blocks.unblock, next, "block_changed")
+        return await self._change(request, profile, social.unblock, next, "block_changed")
 
     async def _change(
         self,
         request: Request[Any, Any, Any],
-        handle: str,
+        profile: User,
         change: Callable[[User, int], Awaitable[None]],
         next_url: str,
         changed_template: str,
@@ -162,7 +194,6 @@ class ProfileController(Controller):
         """Follow, unfollow, block or unblock; htmx gets the profile's changed parts, a form
         a redirect back."""
         viewer = logged_in_user(request)
-        profile = await profile_for(handle)
         await change(viewer, profile.id)
         if not is_htmx(request):
             return back_to(next_url or f"/@{profile.username}")
@@ -176,19 +207,3 @@ class ProfileController(Controller):
                 "back": next_url or f"/@{profile.username}",
             },
         )
-
-
-class ProfileSettingsController(Controller):
-    path = "/settings/profile"
-    guards = [requires_login]
-
-    @get("/")
-    async def edit(self, request: Request[Any, Any, Any]) -> Template:
-        viewer = logged_in_user(request)
-        values = {"display_name": viewer.display_name, "bio": viewer.bio}
-        return Template("profiles/edit.html", context={"values": values, "errors": {}})
-
-    @post("/")
-    async def save(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        # The form is multipart (it may carry an avatar): web/controllers/media.py.
-        return await save_profile(request)

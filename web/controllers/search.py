@@ -8,10 +8,9 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from domain import redis_guard, search
+from domain import feeds, search
+from domain.core import redis_guard
 from web.auth import current_user
-from web.controllers.feeds import FEED_HEADING_LEVEL
-from web.fragments import post_bodies
 from web.htmx import current_location
 
 
@@ -29,8 +28,8 @@ class SearchController(Controller):
                 "results": results,
                 "viewer": viewer,
                 "back": current_location(request),
-                "bodies": await post_bodies(
-                    results.posts, FEED_HEADING_LEVEL, redis_guard.active()
+                "bodies": await feeds.post_bodies(
+                    results.posts, feeds.FEED_HEADING_LEVEL, redis_guard.active()
                 ),
             },
         )

@@ -1,0 +1,112 @@
+"""Redis behind a circuit breaker: Redis speeds things up but is never needed for correctness.
+
+Every call has a short deadline. When Redis refuses or drops the connection the breaker
+opens at once and Redis is skipped entirely for a few seconds, so an outage costs one failed
+call, not one per request; then a single call is let through to see whether Redis is back.
+A missed deadline opens it only when several calls in a row miss theirs: a deadline also
+counts the time a call waits for this busy event loop, and one late answer while the server
+is saturated says nothing about Redis. Treating it as an outage would move every request
+onto the slower PostgreSQL path exactly when the server has the least time to spare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from prometheus_client import Counter
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from domain.core.settings import Settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How many missed deadlines in a row open the breaker (a refused connection opens it at once).
+TIMEOUTS_TO_OPEN = 3
+
+REDIS_FAILURES = Counter("agora_redis_failures", "Redis calls that failed or timed out")
+REDIS_SKIPPED = Counter("agora_redis_skipped", "Redis calls skipped while the breaker was open")
+
+
+class GuardedRedis:
+    def __init__(self, client: Redis, timeout_seconds: float, retry_seconds: float) -> None:
+        self.client = client
+        self.timeout_seconds = timeout_seconds
+        self.retry_seconds = retry_seconds
+        self._open_until = 0.0
+        self._timeouts_in_a_row = 0
+
+    @property
+    def is_open(self) -> bool:
+        """True while Redis is being skipped after a recent failure."""
+        return time.monotonic() < self._open_until
+
+    async def call(self, operation: Callable[[Redis], Awaitable[T]]) -> T | None:
+        """The operation's result, or None if Redis is skipped, fails or is too slow."""
+        if self.is_open:
+            REDIS_SKIPPED.inc()
+            return None
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                result = await operation(self.client)
+        except (TimeoutError, RedisTimeoutError) as error:
+            self._timeouts_in_a_row += 1
+            self._fail(error, opens=self._timeouts_in_a_row >= TIMEOUTS_TO_OPEN)
+            return None
+        except (RedisError, OSError) as error:
+            self._fail(error, opens=True)
+            return None
+        self._timeouts_in_a_row = 0
+        return result
+
+    def _fail(self, error: Exception, opens: bool) -> None:
+        REDIS_FAILURES.inc()
+        if not opens:
+            logger.info("Redis call missed its deadline: %r", error)
+            return
+        self._timeouts_in_a_row = 0
+        self._open_until = time.monotonic() + self.retry_seconds
+        logger.warning("Redis unavailable, skipping it for %ss: %r", self.retry_seconds, error)
+
+    async def pipeline(self, build: Callable[[Any], None]) -> list[Any] | None:
+        """Run the commands `build` queues on one pipeline (one round trip); None on failure."""
+
+        async def run(client: Redis) -> list[Any]:
+            async with client.pipeline(transaction=False) as pipe:
+                build(pipe)
+                result: list[Any] = await pipe.execute()
+                return result
+
+        return await self.call(run)
+
+
+_active: GuardedRedis | None = None
+
+
+def use(guard: GuardedRedis | None) -> None:
+    """Make `guard` the Redis the domain's caches use (set by the web app and the worker)."""
+    global _active
+    _active = guard
+
+
+def active() -> GuardedRedis | None:
+    """The Redis the caches use, or None when there is none (they then read Postgres)."""
+    return _active
+
+
+def create_redis(settings: Settings) -> Redis:
+    """The Redis client of a process (web or worker), set up to fail fast so that a dead
+    Redis slows no request for long."""
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+        retry_on_timeout=False,
+        health_check_interval=30,
+    )

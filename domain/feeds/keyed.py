@@ -1,0 +1,85 @@
+"""Feeds as the Mastodon-compatible API pages them: by `max_id`, `since_id` and `min_id`
+(domain.core.paging). These select only the ids of a page; the posts themselves come from
+`cards_by_ids`, which owns the row-to-card mapping and the viewer's liked/bookmarked flags.
+Bookmarks and favourites are keyed on the bookmark or like row (the order they were made in),
+as Mastodon does, not on the post."""
+
+from __future__ import annotations
+
+from piccolo.querystring import QueryString
+
+from domain import timelines
+from domain.core import redis_guard
+from domain.core.paging import IdRange, KeyedItem, KeyedPage, KeyedSource, keyed_page
+from domain.core.sql import NOTHING, TRUE, sql
+from domain.feeds.tags import has_tag
+
+_WITH_IMAGE = QueryString("p.image IS NOT NULL")
+
+
+def _posts(condition: QueryString, joins: QueryString = NOTHING, key: str = "p.id") -> KeyedSource:
+    # Suspended authors' posts are hidden everywhere, as in domain.feeds.cards.
+    return KeyedSource(
+        key=QueryString(key),
+        item=QueryString("p.id"),
+        rows=sql(
+            "FROM post p JOIN agora_user u ON u.id = p.author {joins}"
+            " WHERE NOT u.is_suspended AND ({condition})",
+            joins=joins,
+            condition=condition,
+        ),
+    )
+
+
+async def home_ids(viewer_id: int, window: IdRange) -> KeyedPage:
+    """The viewer's posts and those of the accounts they follow, newest first: from the
+    viewer's Redis home timeline, as the home page reads it, when it can answer (a page going
+    back from `max_id`, or the newest); otherwise from the home query in PostgreSQL."""
+    limit = window.bounded_limit
+    guard = redis_guard.active()
+    if guard is not None and window.since_id is None and window.min_id is None:
+        ids = await timelines.page_ids(guard, viewer_id, window.max_id, limit + 1)
+        if ids is not None:
+            items = [KeyedItem(post_id, post_id) for post_id in ids[:limit]]
+            return KeyedPage(items, has_older=len(ids) > limit)
+    return await timelines.home_post_ids(viewer_id, window, limit)
+
+
+async def public_ids(window: IdRange, only_media: bool = False) -> KeyedPage:
+    """Everyone's posts, or only those with an image."""
+    return await keyed_page(_posts(_WITH_IMAGE if only_media else TRUE), window)
+
+
+async def account_post_ids(author_id: int, window: IdRange, only_media: bool = False) -> KeyedPage:
+    """The author's posts, or only those with an image."""
+    condition = sql(
+        "p.author = {author} AND {media}",
+        author=author_id,
+        media=_WITH_IMAGE if only_media else TRUE,
+    )
+    return await keyed_page(_posts(condition), window)
+
+
+async def tag_ids(tag: str, window: IdRange) -> KeyedPage:
+    """Posts carrying #tag; `tag` must already be normalized (posts.normalize_tag)."""
+    return await keyed_page(_posts(has_tag(tag)), window)
+
+
+async def bookmark_ids(viewer_id: int, window: IdRange) -> KeyedPage:
+    """The viewer's bookmarked posts, most recently bookmarked first."""
+    source = _posts(
+        sql('b."user" = {viewer}', viewer=viewer_id),
+        QueryString("JOIN bookmark b ON b.post = p.id"),
+        "b.id",
+    )
+    return await keyed_page(source, window)
+
+
+async def favourite_ids(viewer_id: int, window: IdRange) -> KeyedPage:
+    """The posts the viewer liked, most recently liked first."""
+    source = _posts(
+        sql('l."user" = {viewer}', viewer=viewer_id),
+        QueryString("JOIN post_like l ON l.post = p.id"),
+        "l.id",
+    )
+    return await keyed_page(source, window)

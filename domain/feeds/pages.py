@@ -1,0 +1,160 @@
+"""Feed pages as the web pages show them: newest first, keyset-paged on (time, id), never
+OFFSET. Home comes from the reader's Redis timeline when it can answer (domain.timelines),
+else from PostgreSQL; every other feed is one PostgreSQL statement per page."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from piccolo.querystring import QueryString
+
+from domain import timelines
+from domain.core import redis_guard
+from domain.core.errors import ValidationFailed
+from domain.core.paging import IdRange
+from domain.core.sql import NOTHING, TRUE, fetch, sql
+from domain.feeds.cards import (
+    POST_ID,
+    POST_TIME,
+    PostCard,
+    card_from_row,
+    cards_by_ids,
+    cards_query,
+)
+from domain.feeds.tags import has_tag
+
+PAGE_SIZE = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BAD_CURSOR = "That page link is not valid; go back to the first page."
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the sort time and id of its last item."""
+
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        # Whole microseconds since the epoch: exact, unlike a float timestamp.
+        micros = (self.created_at - EPOCH) // timedelta(microseconds=1)
+        raw = f"{micros}.{self.id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, value: str) -> Cursor:
+        """Parse a cursor from a URL; raises ValidationFailed for anything malformed."""
+        try:
+            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+            micros, id_text = raw.split(".")
+            return cls(EPOCH + timedelta(microseconds=int(micros)), int(id_text))
+        except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError) as error:
+            raise ValidationFailed({"cursor": BAD_CURSOR}) from error
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    cards: list[PostCard]
+    next_cursor: Cursor | None  # None on the last page
+
+
+async def _page(
+    viewer_id: int | None,
+    before: Cursor | None,
+    condition: QueryString,
+    joins: QueryString = NOTHING,
+    sort_time: QueryString = POST_TIME,
+    sort_id: QueryString = POST_ID,
+) -> FeedPage:
+    older = NOTHING
+    if before is not None:
+        older = sql(
+            " AND ({sort_time}, {sort_id}) < ({time}, {id})",
+            sort_time=sort_time,
+            sort_id=sort_id,
+            time=before.created_at,
+            id=before.id,
+        )
+    rows = await fetch(
+        sql(
+            "{cards}{older} ORDER BY {sort_time} DESC, {sort_id} DESC LIMIT {limit}",
+            cards=cards_query(viewer_id, condition, joins, sort_time, sort_id),
+            older=older,
+            sort_time=sort_time,
+            sort_id=sort_id,
+            limit=PAGE_SIZE + 1,
+        )
+    )
+    cards = [card_from_row(row) for row in rows[:PAGE_SIZE]]
+    next_cursor = None
+    if len(rows) > PAGE_SIZE:
+        last = rows[PAGE_SIZE - 1]
+        next_cursor = Cursor(last["sort_time"], last["sort_id"])
+    return FeedPage(cards, next_cursor)
+
+
+async def home_feed(viewer_id: int, before: Cursor | None = None) -> FeedPage:
+    """Posts by the people the viewer follows, and the viewer's own, ordered by id (which
+    grows with time): from the Redis timeline when it can answer, else (Redis down, slow, or
+    the page too deep) from the same home query in PostgreSQL that Redis caches."""
+    before_id = before.id if before else None
+    if guard := redis_guard.active():
+        ids = await timelines.page_ids(guard, viewer_id, before_id, PAGE_SIZE + 1)
+        if ids is not None:
+            return await _page_of_ids(ids[:PAGE_SIZE], len(ids) > PAGE_SIZE, viewer_id)
+    # Redis cannot answer: the cards of the home query's page, in one statement.
+    home = timelines.home_query(viewer_id, IdRange(max_id=before_id), PAGE_SIZE)
+    rows = await fetch(
+        sql(
+            "{cards} AND p.id IN (SELECT item_id FROM ({home}) home)"
+            " ORDER BY p.id DESC LIMIT {limit}",
+            cards=cards_query(viewer_id, TRUE),
+            home=home,
+            limit=PAGE_SIZE + 1,
+        )
+    )
+    cards = [card_from_row(row) for row in rows[:PAGE_SIZE]]
+    return FeedPage(cards, _after(cards) if len(rows) > PAGE_SIZE else None)
+
+
+def _after(cards: list[PostCard]) -> Cursor | None:
+    """The cursor after the last card, or None for an empty page."""
+    return Cursor(cards[-1].created_at, cards[-1].id) if cards else None
+
+
+async def _page_of_ids(ids: list[int], has_older: bool, viewer_id: int) -> FeedPage:
+    found = await cards_by_ids(ids, viewer_id)
+    cards = [found[post_id] for post_id in ids if post_id in found]
+    return FeedPage(cards, _after(cards) if has_older else None)
+
+
+async def public_feed(viewer_id: int | None, before: Cursor | None = None) -> FeedPage:
+    """Everyone's posts, newest first."""
+    return await _page(viewer_id, before, TRUE)
+
+
+async def profile_feed(
+    author_id: int, viewer_id: int | None, before: Cursor | None = None
+) -> FeedPage:
+    """One author's posts, newest first."""
+    return await _page(viewer_id, before, sql("p.author = {author}", author=author_id))
+
+
+async def tag_feed(tag: str, viewer_id: int | None, before: Cursor | None = None) -> FeedPage:
+    """Posts carrying #tag (a normalized tag: letters, digits, underscores), any case."""
+    return await _page(viewer_id, before, has_tag(tag))
+
+
+async def bookmarks_feed(viewer_id: int, before: Cursor | None = None) -> FeedPage:
+    """The viewer's bookmarks, most recently bookmarked first."""
+    return await _page(
+        viewer_id,
+        before,
+        sql('mine."user" = {viewer}', viewer=viewer_id),
+        joins=QueryString("JOIN bookmark mine ON mine.post = p.id"),
+        sort_time=QueryString("mine.created_at"),
+        sort_id=QueryString("mine.id"),
+    )

@@ -1,0 +1,299 @@
+"""Uploaded images: what is accepted, how it is cleaned and named, where it is kept, thumbnails.
+
+An upload is trusted only after Pillow has decoded it: the file name and the content type the
+browser sent mean nothing. Accepted images are re-encoded from their pixels alone, which drops
+every piece of metadata (EXIF with its GPS position, comments, colour profiles), and are stored
+under the SHA-256 of the re-encoded bytes, so the same picture is kept once and a name never
+changes meaning: that is what lets `/media/` be cached for a year. The stored name carries the
+image's size (`<sha256>-<width>x<height>.<ext>`), so pages can give `width`/`height` without
+opening the file. Thumbnails are made later by the `make_thumbnails` job; until they exist,
+pages show the original (`shown`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from domain.core.errors import ValidationFailed
+from domain.core.settings import get_settings
+
+URL_PREFIX = "/media/"
+# Pillow format name -> the extension the stored file gets.
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+MIME_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+# Refused before decoding: a small file can declare a huge canvas (a decompression bomb).
+MAX_PIXELS = 40_000_000
+MAX_GIF_FRAMES = 200
+MAX_ALT_LENGTH = 1_000
+AVATAR_SIZE = 512  # avatars are cropped square and kept at most this big
+THUMBNAIL_KINDS = {"feed": 640, "avatar": 96}  # feed: max width; avatar: square side
+NAME_PATTERN = re.compile(r"(?P<digest>[0-9a-f]{64})-(?P<width>\d+)x(?P<height>\d+)\.(?P<ext>\w+)")
+NOT_AN_IMAGE = "That file is not a JPEG, PNG, WebP or GIF image."
+
+
+class Refused(ValueError):
+    """An upload that is not an acceptable image; the message is for the person."""
+
+
+class ImageTooLarge(ValidationFailed):
+    """The file is over the upload limit (answered with 413 rather than 422)."""
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    """A verified upload, re-encoded without metadata, not yet written."""
+
+    data: bytes
+    ext: str
+    width: int
+    height: int
+
+    @property
+    def name(self) -> str:
+        digest = hashlib.sha256(self.data).hexdigest()
+        return f"{digest}-{self.width}x{self.height}.{self.ext}"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a page puts in an <img>: the thumbnail when it exists, else the original."""
+
+    url: str
+    width: int
+    height: int
+
+
+def media_dir() -> Path:
+    return Path(get_settings().media_dir)
+
+
+def _human(size: int) -> str:
+    return f"{size / 1024 / 1024:.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+
+
+def upload_limit() -> str:
+    """The upload limit as people read it ("5 MB")."""
+    return _human(get_settings().max_upload_bytes)
+
+
+def size_problem(data: bytes) -> str | None:
+    if len(data) > get_settings().max_upload_bytes:
+        return f"That image is too large: the limit is {upload_limit()}."
+    return None
+
+
+def alt_problem(alt: str) -> str | None:
+    """A description is required with an image, for people who cannot see it."""
+    if not alt.strip():
+        return "Describe the image for people who cannot see it."
+    if len(alt.strip()) > MAX_ALT_LENGTH:
+        return f"The image description must be at most {MAX_ALT_LENGTH} characters."
+    return None
+
+
+def _open_verified(data: bytes) -> Image.Image:
+    """Decode the upload fully, or raise Refused."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+            if image.width * image.height > MAX_PIXELS:
+                raise Refused("That image has too many pixels.")
+            if getattr(image, "n_frames", 1) > MAX_GIF_FRAMES:
+                raise Refused(f"That image has more than {MAX_GIF_FRAMES} frames.")
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise Refused("That image has too many pixels.") from error
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError) as error:
+        raise Refused(NOT_AN_IMAGE) from error
+    return image
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
+    """A new image holding nothing but the pixels (no EXIF, ICC profile, comments or text)."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    converted = image.convert("RGBA" if has_alpha else "RGB")
+    return Image.frombytes(converted.mode, converted.size, converted.tobytes())
+
+
+def _encode(frames: list[Image.Image], fmt: str, durations: list[int]) -> bytes:
+    out = io.BytesIO()
+    first = frames[0]
+    if fmt == "JPEG":
+        first.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+    elif fmt == "GIF" and len(frames) > 1:
+        first.save(out, "GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    elif fmt == "WEBP":
+        first.save(out, "WEBP", quality=85)
+    else:
+        first.save(out, fmt, optimize=True)
+    return out.getvalue()
+
+
+def clean(data: bytes, square: int | None = None) -> CleanImage:
+    """Verify and re-encode an upload (in the same format); `square` crops to a square of at
+    most that side, for avatars. Raises Refused with a message for the person."""
+    image = _open_verified(data)
+    fmt = image.format or ""
+    if fmt not in FORMATS:
+        raise Refused(NOT_AN_IMAGE)
+    if fmt == "GIF" and square is None:
+        frames = [_pixels_only(frame) for frame in ImageSequence.Iterator(image)]
+        durations = [
+            int(frame.info.get("duration", 100)) for frame in ImageSequence.Iterator(image)
+        ]
+    else:
+        # Honour the camera's orientation before the EXIF that records it is dropped.
+        frames = [_pixels_only(ImageOps.exif_transpose(image))]
+        durations = []
+    if square is not None:
+        side = min(square, *frames[0].size)
+        frames = [ImageOps.fit(frames[0], (side, side), Image.Resampling.LANCZOS)]
+    width, height = frames[0].size
+    return CleanImage(_encode(frames, fmt, durations), FORMATS[fmt], width, height)
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    """Write atomically (a reader never sees half a file); an existing file is the same bytes."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save(image: CleanImage) -> str:
+    """Store the image; returns its URL path (what the Post.image / User.avatar columns hold)."""
+    path = media_dir() / image.name
+    if path.exists():
+        # Files are shared by content: a fresh mtime tells `remove_unused` it is wanted again.
+        path.touch()
+    _write_once(path, image.data)
+    return URL_PREFIX + image.name
+
+
+def remove_unused(url: str, untouched_since: float) -> bool:
+    """Delete a stored image and its thumbnails, which the caller knows nothing refers to,
+    unless `save` stored it again after `untouched_since` (epoch seconds): between the
+    caller's check and now, someone may have uploaded the same picture. Returns whether it
+    was deleted; a missing file counts as deleted, so a retry is harmless."""
+    match = _parse(url)
+    if match is None:
+        return False
+    name = match.group(0)
+    original = media_dir() / name
+    try:
+        if original.stat().st_mtime >= untouched_since:
+            return False
+    except FileNotFoundError:
+        pass
+    for kind in THUMBNAIL_KINDS:
+        (media_dir() / kind / name).unlink(missing_ok=True)
+    original.unlink(missing_ok=True)
+    return True
+
+
+async def verify_upload(data: bytes, field: str, square: int | None = None) -> CleanImage:
+    """Check size and decode off the event loop; raises ValidationFailed for `field`."""
+    if problem := size_problem(data):
+        raise ImageTooLarge({field: problem})
+    try:
+        return await asyncio.to_thread(clean, data, square)
+    except Refused as error:
+        raise ValidationFailed({field: str(error)}) from error
+    except (ValueError, OSError) as error:
+        # Decoded, but Pillow cannot convert it (an unusual mode such as 16-bit grey).
+        raise ValidationFailed({field: NOT_AN_IMAGE}) from error
+
+
+async def verify_alongside(data: bytes, field: str, errors: dict[str, str]) -> CleanImage:
+    """`verify_upload`, failing with the form's other `errors` too, so that every problem is
+    reported at once (as ImageTooLarge when the file is too large)."""
+    try:
+        image = await verify_upload(data, field)
+    except ValidationFailed as failure:
+        failed = ImageTooLarge if isinstance(failure, ImageTooLarge) else ValidationFailed
+        raise failed({**errors, **failure.errors}) from failure
+    if errors:
+        raise ValidationFailed(errors)
+    return image
+
+
+# ---------------------------------------------------------------- thumbnails and display
+
+
+def _parse(url: str) -> re.Match[str] | None:
+    if not url.startswith(URL_PREFIX):
+        return None
+    return NAME_PATTERN.fullmatch(url.removeprefix(URL_PREFIX))
+
+
+def thumbnail_size(kind: str, width: int, height: int) -> tuple[int, int]:
+    """The thumbnail's size, computed (not read) so pages know it before the file exists."""
+    limit = THUMBNAIL_KINDS[kind]
+    if kind == "avatar":
+        side = min(limit, width, height)
+        return side, side
+    if width <= limit:
+        return width, height
+    return limit, max(1, round(height * limit / width))
+
+
+def original_size(url: str) -> tuple[int, int] | None:
+    """The stored image's width and height, read from its name; None for an image not ours."""
+    match = _parse(url)
+    return None if match is None else (int(match["width"]), int(match["height"]))
+
+
+def shown(url: str | None, kind: str) -> Shown | None:
+    """The thumbnail of this kind if the job has made it, otherwise the original."""
+    if not url:
+        return None
+    match = _parse(url)
+    if match is None:  # not one of ours (e.g. set by hand): shown as it is, at the kind's size
+        side = THUMBNAIL_KINDS[kind]
+        return Shown(url, side, side)
+    name, width, height = match.group(0), int(match["width"]), int(match["height"])
+    if (media_dir() / kind / name).exists():
+        return Shown(f"{URL_PREFIX}{kind}/{name}", *thumbnail_size(kind, width, height))
+    return Shown(url, width, height)
+
+
+def make_thumbnails(url: str, kinds: list[str]) -> list[str]:
+    """Make the missing thumbnails of a stored image; returns their URLs. Idempotent: an
+    existing thumbnail is kept, and files appear atomically, so a retry is always safe."""
+    match = _parse(url)
+    if match is None:
+        return []
+    name = match.group(0)
+    if not (media_dir() / name).exists():
+        return []  # nothing to make it from, now or on a retry
+    made: list[str] = []
+    for kind in kinds:
+        target = media_dir() / kind / name
+        if not target.exists():
+            with Image.open(media_dir() / name) as original:
+                original.seek(0)  # a GIF's thumbnail is its first frame
+                size = thumbnail_size(kind, original.width, original.height)
+                frame = _pixels_only(original)
+                resized = ImageOps.fit(frame, size, Image.Resampling.LANCZOS)
+                _write_once(target, _encode([resized], original.format or "PNG", []))
+        made.append(f"{URL_PREFIX}{kind}/{name}")
+    return made

@@ -1,0 +1,36 @@
+"""Notifications: who followed you, liked your post, commented, replied to you or mentioned
+you; delivered by the `notify` job from events recorded with the change, read by the
+notifications page, the nav's unread count and the API."""
+
+from domain.notifications.delivery import deliver
+from domain.notifications.inbox import (
+    PAGE_SIZE,
+    VERBS,
+    NotificationItem,
+    NotificationPage,
+    by_ids,
+    clear,
+    dismiss,
+    mark_all_read,
+    notification_ids,
+    page,
+    unread_count,
+)
+from domain.notifications.tables import KINDS, Notification
+
+__all__ = [
+    "KINDS",
+    "PAGE_SIZE",
+    "VERBS",
+    "Notification",
+    "NotificationItem",
+    "NotificationPage",
+    "by_ids",
+    "clear",
+    "deliver",
+    "dismiss",
+    "mark_all_read",
+    "notification_ids",
+    "page",
+    "unread_count",
+]

@@ -1,0 +1,100 @@
+"""Posts and what hangs on them: publishing (the one path for posts and replies), deletion,
+comment threads, favourites, bookmarks, API uploads, idempotent creation and the text rules
+(length, links, mentions, tags)."""
+
+from domain.posts.attachments import (
+    MAX_IMAGES_PER_POST,
+    describe,
+    get_upload,
+    remove_unused_uploads,
+    upload,
+)
+from domain.posts.bookmarks import bookmark, unbookmark
+from domain.posts.comments import (
+    COMMENTS_PER_PAGE,
+    CommentNode,
+    ThreadPage,
+    comment_thread,
+    comment_to_delete,
+    delete_comment,
+    find_in_thread,
+    get_comment,
+    page_of_thread,
+)
+from domain.posts.favourites import favourite, favourited_by_ids, unfavourite
+from domain.posts.idempotency import run_once
+from domain.posts.publishing import (
+    REPLY_WITH_IMAGE,
+    AttachedImage,
+    ReplyTarget,
+    UploadedMedia,
+    author_username,
+    delete_post,
+    get_post,
+    may_delete_post,
+    publish,
+)
+from domain.posts.tables import (
+    POST_MISSING,
+    Bookmark,
+    Comment,
+    IdempotencyKey,
+    Like,
+    MediaUpload,
+    Post,
+)
+from domain.posts.text import (
+    MAX_COMMENT_LENGTH,
+    MAX_POST_LENGTH,
+    extract_mentions,
+    extract_tags,
+    normalize_tag,
+    render_html,
+    text_problem,
+)
+
+__all__ = [
+    "COMMENTS_PER_PAGE",
+    "MAX_COMMENT_LENGTH",
+    "MAX_IMAGES_PER_POST",
+    "MAX_POST_LENGTH",
+    "POST_MISSING",
+    "REPLY_WITH_IMAGE",
+    "AttachedImage",
+    "Bookmark",
+    "Comment",
+    "CommentNode",
+    "IdempotencyKey",
+    "Like",
+    "MediaUpload",
+    "Post",
+    "ReplyTarget",
+    "ThreadPage",
+    "UploadedMedia",
+    "author_username",
+    "bookmark",
+    "comment_thread",
+    "comment_to_delete",
+    "delete_comment",
+    "delete_post",
+    "describe",
+    "extract_mentions",
+    "extract_tags",
+    "favourite",
+    "favourited_by_ids",
+    "find_in_thread",
+    "get_comment",
+    "get_post",
+    "get_upload",
+    "may_delete_post",
+    "normalize_tag",
+    "page_of_thread",
+    "publish",
+    "remove_unused_uploads",
+    "render_html",
+    "run_once",
+    "text_problem",
+    "unbookmark",
+    "unfavourite",
+    "upload",
+]

@@ -1,0 +1,103 @@
+"""Posts, their comments, likes and bookmarks, and the API's uploads and idempotency keys.
+
+Counters (likes, comments) are denormalised onto the post and changed in the same statement
+as the row they count, so feed pages never count. Indexes that Piccolo cannot express
+(descending composites for keyset paging, the full-text index) are in the migrations.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    BigSerial,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.constraints import Unique
+from piccolo.table import Table
+
+from domain.accounts.tables import User
+
+# What every path says of a post that does not exist (or that its reader may not see).
+POST_MISSING = "That post does not exist."
+
+
+class Post(Table, tablename="post"):
+    id = BigSerial(primary_key=True)
+    author = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    text = Text(null=False)
+    image = Varchar(length=255, null=True, default=None)
+    image_alt = Text(default="")
+    like_count = Integer(default=0)
+    comment_count = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    edited_at = Timestamptz(null=True, default=None)
+
+
+class Like(Table, tablename="post_like"):
+    id = BigSerial(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    post = ForeignKey(references=Post, on_delete=OnDelete.cascade, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    one_like_per_pair = Unique([user, post])
+
+
+class Bookmark(Table, tablename="bookmark"):
+    id = BigSerial(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    post = ForeignKey(references=Post, on_delete=OnDelete.cascade, null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    one_bookmark_per_pair = Unique([user, post])
+
+
+class Comment(Table, tablename="comment"):
+    id: Serial  # added by Piccolo; declared so type checkers see it
+    post = ForeignKey(references=Post, on_delete=OnDelete.cascade, null=False)
+    author = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    # A reply to another comment on the same post; deleting a comment deletes its replies.
+    parent: ForeignKey[Comment] = ForeignKey(
+        references="self", on_delete=OnDelete.cascade, null=True, default=None
+    )
+    text = Text(null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class IdempotencyKey(Table, tablename="idempotency_key"):
+    """`Idempotency-Key` of a status creation, so a retried request posts once."""
+
+    id: Serial  # added by Piccolo; declared so type checkers see it
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    key = Varchar(length=255, null=False)
+    status_id = Varchar(length=32, null=True, default=None)  # the API id of what was created
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    one_key_per_user = Unique([user, key])
+
+
+class MediaUpload(Table, tablename="media_upload"):
+    """An image sent to POST /api/v2/media, kept until a status carries it (media_uploads.py).
+
+    Mastodon clients upload first and post later; the post then takes the image and the
+    description from this row, and `post` marks it as used. Rows never used are removed after
+    a day, and their file with them when nothing else shows it.
+    """
+
+    id: Serial  # added by Piccolo; declared so type checkers see it
+    owner = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    image = Varchar(length=255, null=False)  # the stored image's URL path, like Post.image
+    description = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    # Indexed because deleting a post must find the upload it cascades to.
+    post = ForeignKey(
+        references=Post, on_delete=OnDelete.cascade, null=True, default=None, index=True
+    )
+
+
+POST_TABLES = (Post, Like, Bookmark, Comment, IdempotencyKey, MediaUpload)

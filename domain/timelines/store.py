@@ -1,0 +1,315 @@
+"""Home timelines in Redis: one sorted set of post ids per reader, filled on write (fan-out).
+
+Key `tl:<user id>` holds the newest TIMELINE_SIZE post ids of the people the user follows
+(and their own), scored by post id, which grows with time (ids come from a sequence as posts
+are written). A sentinel member scored -1 marks a timeline as built even when it is empty.
+`tl:<user id>:big` holds when the timeline was built and the followed authors too popular
+to fan out ("<ms>;<id>,<id>"); their posts are merged in at read time. Both keys expire
+after TIMELINE_IDLE_DAYS without a read, so only active readers' timelines are kept warm;
+fan-out skips timelines that do not exist, and a missing timeline is rebuilt from Postgres
+on the next visit. Postgres stays the source of truth.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from domain.core.paging import IdRange, KeyedPage, page_from_rows
+from domain.core.redis_guard import GuardedRedis
+from domain.core.settings import get_settings
+from domain.core.sql import NOTHING, fetch, sql
+
+TIMELINE_SIZE = 800
+SENTINEL = "0"
+FAN_OUT_BATCH = 1000
+
+# Adds the post to each timeline that exists, then trims it to the sentinel plus the newest
+# TIMELINE_SIZE posts. One script call per batch of followers: one round trip.
+_PUSH = """
+local added = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, ARGV[1], ARGV[1])
+    redis.call('ZREMRANGEBYRANK', key, 1, -(tonumber(ARGV[2]) + 1))
+    added = added + 1
+  end
+end
+return added
+"""
+
+
+def timeline_key(user_id: int) -> str:
+    return f"tl:{user_id}"
+
+
+def big_authors_key(user_id: int) -> str:
+    return f"tl:{user_id}:big"
+
+
+def _ttl_seconds() -> int:
+    return get_settings().timeline_idle_days * 86_400
+
+
+def _big_threshold() -> int:
+    return get_settings().fanout_max_followers
+
+
+async def push(guard: GuardedRedis, post_id: int, user_ids: list[int]) -> int | None:
+    """Add a post to the existing timelines of these users; how many took it (None if down)."""
+    total = 0
+    for batch in _batches(user_ids, FAN_OUT_BATCH):
+        keys = [timeline_key(user_id) for user_id in batch]
+
+        async def run(client: Any, keys: list[str] = keys) -> int:
+            added: int = await client.eval(_PUSH, len(keys), *keys, post_id, TIMELINE_SIZE)
+            return added
+
+        added = await guard.call(run)
+        if added is None:
+            return None
+        total += added
+    return total
+
+
+async def remove(guard: GuardedRedis, post_ids: list[int], user_ids: list[int]) -> bool:
+    """Take posts out of these users' timelines; False if Redis could not be reached."""
+    if not post_ids:
+        return True
+    for batch in _batches(user_ids, FAN_OUT_BATCH):
+
+        def build(pipe: Any, batch: list[int] = batch) -> None:
+            for user_id in batch:
+                pipe.zrem(timeline_key(user_id), *post_ids)
+
+        if await guard.pipeline(build) is None:
+            return False
+    return True
+
+
+async def forget(guard: GuardedRedis, user_id: int, changed_ms: int | None = None) -> bool:
+    """Drop a user's timeline so the next visit rebuilds it (after a follow or unfollow).
+
+    With `changed_ms` (when the follows changed), a timeline built after that is kept: it
+    already reflects the change. False if Redis could not be reached.
+    """
+
+    async def drop(client: Any) -> bool:
+        if changed_ms is not None:
+            meta = await client.get(big_authors_key(user_id))
+            if meta and _built_ms(meta) >= changed_ms:
+                return True
+        await client.delete(timeline_key(user_id), big_authors_key(user_id))
+        return True
+
+    return bool(await guard.call(drop))
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _built_ms(meta: bytes) -> int:
+    built, _, _ = meta.decode().partition(";")
+    return int(built) if built.isdigit() else 0
+
+
+def _big_authors(meta: bytes | None) -> list[int]:
+    _, _, authors = (meta or b"").decode().partition(";")
+    return [int(author) for author in authors.split(",") if author]
+
+
+def _batches(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def followers_in_batches(author_id: int) -> list[int]:
+    """Everyone following the author, read by keyset so huge lists do not load at once."""
+    followers: list[int] = []
+    last_id = 0
+    while True:
+        rows = await fetch(
+            sql(
+                "SELECT id, follower FROM follow WHERE followed = {author_id} AND id > {last_id}"
+                " ORDER BY id LIMIT {batch}",
+                author_id=author_id,
+                last_id=last_id,
+                batch=FAN_OUT_BATCH,
+            )
+        )
+        followers.extend(row["follower"] for row in rows)
+        if len(rows) < FAN_OUT_BATCH:
+            return followers
+        last_id = rows[-1]["id"]
+
+
+async def fan_out(guard: GuardedRedis, post_id: int) -> int | None:
+    """Push a new post into its author's and (unless the author is too popular) followers'
+    timelines. Idempotent: pushing twice leaves the same sets. None if Redis is down."""
+    rows = await fetch(
+        sql(
+            "SELECT p.author, u.followers_count AS followers FROM post p"
+            " JOIN agora_user u ON u.id = p.author WHERE p.id = {post_id}",
+            post_id=post_id,
+        )
+    )
+    if not rows:  # deleted before the job ran
+        return 0
+    row = rows[0]
+    readers = [row["author"]]
+    if row["followers"] <= _big_threshold():
+        readers += await followers_in_batches(row["author"])
+    return await push(guard, post_id, readers)
+
+
+async def retract(guard: GuardedRedis, post_id: int, author_id: int) -> bool:
+    """Remove a deleted post from every timeline that may hold it."""
+    readers = [author_id, *await followers_in_batches(author_id)]
+    return await remove(guard, [post_id], readers)
+
+
+async def page_ids(
+    guard: GuardedRedis, viewer_id: int, before_id: int | None, count: int
+) -> list[int] | None:
+    """Up to `count` post ids of the viewer's home feed older than `before_id`, newest first;
+    None when Redis cannot answer or the page lies past the end of the kept timeline."""
+    key, big_key = timeline_key(viewer_id), big_authors_key(viewer_id)
+    highest = f"({before_id}" if before_id else "+inf"
+    ttl = _ttl_seconds()
+
+    def build(pipe: Any) -> None:
+        pipe.exists(key)
+        pipe.zrevrangebyscore(key, highest, 1, start=0, num=count)
+        pipe.zcard(key)
+        pipe.get(big_key)
+        pipe.expire(key, ttl)
+        pipe.expire(big_key, ttl)
+
+    result = await guard.pipeline(build)
+    if result is None:
+        return None
+    exists, members, size, big_raw = result[:4]
+    if not exists:
+        rebuilt = await rebuild(guard, viewer_id)
+        if rebuilt is None:
+            return None
+        ids, big_authors = rebuilt
+        ids = [post_id for post_id in ids if before_id is None or post_id < before_id][:count]
+    else:
+        ids = [int(member) for member in members]
+        big_authors = _big_authors(big_raw)
+        if len(ids) < count and size - 1 >= TIMELINE_SIZE:
+            return None  # older than the timeline keeps: let Postgres page it
+    if big_authors:
+        ids = await _merge_big_authors(ids, big_authors, before_id, count)
+    return ids
+
+
+async def _merge_big_authors(
+    ids: list[int], authors: list[int], before_id: int | None, count: int
+) -> list[int]:
+    rows = await fetch(
+        sql(
+            "SELECT id FROM post WHERE author = ANY({authors}) {older}"
+            " ORDER BY id DESC LIMIT {count}",
+            authors=authors,
+            older=NOTHING
+            if before_id is None
+            else sql("AND id < {before_id}", before_id=before_id),
+            count=count,
+        )
+    )
+    return sorted({*ids, *(row["id"] for row in rows)}, reverse=True)[:count]
+
+
+# The home feed in PostgreSQL, which the Redis timeline caches: the posts of the reader and
+# of everyone they follow (leaving out authors with more followers than `popular`, when
+# given, whose posts are merged at read time). A page from each author by the (author, id)
+# index, then the page from those: the cost does not grow with the number of posts, where
+# filtering one walk over all posts by author would.
+_HOME = """
+SELECT p.id AS key, p.id AS item_id FROM (
+    SELECT f.followed AS author FROM follow f JOIN agora_user u ON u.id = f.followed
+    WHERE f.follower = {reader} {popular_left_out}
+    UNION ALL SELECT {reader}::integer
+) authors
+CROSS JOIN LATERAL (
+    SELECT q.id, q.author FROM post q WHERE q.author = authors.author {bounds}
+    ORDER BY q.id {order} LIMIT {limit}
+) p
+JOIN agora_user u ON u.id = p.author {visible}
+ORDER BY p.id {order} LIMIT {limit}
+"""
+
+
+def home_query(
+    reader_id: int,
+    window: IdRange,
+    limit: int,
+    popular: int | None = None,
+    visible_only: bool = True,
+) -> QueryString:
+    """The statement reading a page of the reader's home feed from PostgreSQL: rows of `key`
+    and `item_id` (both the post id), at most `limit` + 1 within the window (its own limit is
+    ignored), in the window's order. Authors with more than `popular` followers are left out
+    when it is given; suspended authors' posts unless `visible_only` is false (a Redis
+    timeline keeps them, hidden when shown, so that they are back the moment the author is
+    reinstated). Feed pages embed it, to read the cards in the same statement."""
+    return sql(
+        _HOME,
+        reader=reader_id,
+        popular_left_out=(
+            NOTHING if popular is None else sql("AND u.followers_count <= {n}", n=popular)
+        ),
+        bounds=window.bounds(QueryString("q.id")),
+        visible=QueryString("WHERE NOT u.is_suspended") if visible_only else NOTHING,
+        order=window.order(),
+        limit=limit + 1,
+    )
+
+
+async def home_post_ids(
+    reader_id: int,
+    window: IdRange,
+    limit: int,
+    popular: int | None = None,
+    visible_only: bool = True,
+) -> KeyedPage:
+    """A page of the reader's home feed from PostgreSQL (`home_query`), newest first."""
+    rows = await fetch(home_query(reader_id, window, limit, popular, visible_only))
+    return page_from_rows(rows, limit, window.ascending)
+
+
+async def rebuild(guard: GuardedRedis, user_id: int) -> tuple[list[int], list[int]] | None:
+    """Build a user's timeline from Postgres; returns (post ids, big authors followed)."""
+    threshold = _big_threshold()
+    built_ms = now_ms()
+    big_rows = await fetch(
+        sql(
+            "SELECT u.id FROM follow f JOIN agora_user u ON u.id = f.followed"
+            " WHERE f.follower = {user_id} AND u.followers_count > {threshold}",
+            user_id=user_id,
+            threshold=threshold,
+        )
+    )
+    big_authors = [row["id"] for row in big_rows]
+    newest = await home_post_ids(
+        user_id, IdRange(), TIMELINE_SIZE, popular=threshold, visible_only=False
+    )
+    ids = [item.item_id for item in newest.items]
+    key, big_key, ttl = timeline_key(user_id), big_authors_key(user_id), _ttl_seconds()
+
+    def build(pipe: Any) -> None:
+        pipe.delete(key)
+        pipe.zadd(key, {SENTINEL: -1, **{str(post_id): post_id for post_id in ids}})
+        authors = ",".join(str(author) for author in big_authors)
+        pipe.set(big_key, f"{built_ms};{authors}", ex=ttl)
+        pipe.expire(key, ttl)
+
+    if await guard.pipeline(build) is None:
+        return None
+    return ids, big_authors

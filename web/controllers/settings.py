@@ -1,0 +1,73 @@
+"""`/settings/...`: the account settings page, the profile form, blocked accounts and
+logging out everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from domain import accounts, social
+from domain.core.errors import ValidationFailed
+from web.auth import clear_session_cookie, logged_in_user, requires_login
+from web.forms import failure_status, read_upload, text_field
+
+
+class SettingsController(Controller):
+    path = "/settings"
+    guards = [requires_login]
+
+    @get("/")
+    async def settings_page(self, request: Request[Any, Any, Any]) -> Template:
+        user = logged_in_user(request)
+        return Template(
+            "accounts/settings.html",
+            context={"session_count": await accounts.count_sessions(user.id)},
+        )
+
+    @get("/blocks")
+    async def blocked_accounts(
+        self, request: Request[Any, Any, Any], before: FromQuery[int] = 0
+    ) -> Template:
+        """The people the user has blocked, 40 at a time, most recent first."""
+        user = logged_in_user(request)
+        page = await social.blocked_accounts(user.id, before_id=before or None)
+        return Template("accounts/blocks.html", context={"page": page})
+
+    @post("/sessions/end-all")
+    async def end_all_sessions(self, request: Request[Any, Any, Any]) -> Redirect:
+        user = logged_in_user(request)
+        await accounts.end_all_sessions(user.id)
+        response = Redirect("/login", status_code=303)
+        clear_session_cookie(response)
+        return response
+
+    @get("/profile")
+    async def edit_profile(self, request: Request[Any, Any, Any]) -> Template:
+        viewer = logged_in_user(request)
+        values = {"display_name": viewer.display_name, "bio": viewer.bio}
+        return Template("profiles/edit.html", context={"values": values, "errors": {}})
+
+    @post("/profile")
+    async def save_profile(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """Display name, bio and an optional new avatar; the form is multipart, since it may
+        carry the avatar."""
+        viewer = logged_in_user(request)
+        form = await request.form()
+        display_name, bio = text_field(form, "display_name"), text_field(form, "bio")
+        try:
+            await accounts.save_profile(
+                viewer, display_name, bio, await read_upload(form, "avatar")
+            )
+        except ValidationFailed as failure:
+            return Template(
+                "profiles/edit.html",
+                context={
+                    "values": {"display_name": display_name, "bio": bio, "avatar": viewer.avatar},
+                    "errors": failure.errors,
+                },
+                status_code=failure_status(failure),
+            )
+        return Redirect(f"/@{viewer.username}", status_code=303)

@@ -1,0 +1,51 @@
+"""The permalink page of a post with its comment thread, shared by the permalink route and
+by the comment form, which shows it again with errors (or, for htmx, only its comments)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+
+from domain import feeds, posts
+from domain.core import redis_guard
+from web.auth import current_user
+from web.htmx import current_location
+
+
+async def post_page(
+    request: Request[Any, Any, Any],
+    username: str,
+    post_id: int,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    fragment: bool = False,
+    announcement: str = "",
+    reply_to: int | None = None,
+    after: int | None = None,
+    containing: int | None = None,
+) -> Template:
+    """The post and its comments; `fragment` gives htmx only the comments and the controls."""
+    viewer = current_user(request)
+    card = await feeds.card(post_id, viewer.id if viewer else None)
+    if card.author_username.lower() != username.lower():
+        raise NotFoundException(posts.POST_MISSING)
+    thread = await posts.comment_thread(post_id, viewer.id if viewer else None)
+    return Template(
+        "posts/comments_changed.html" if fragment else "posts/post.html",
+        context={
+            "announcement": announcement,
+            "card": card,
+            "viewer": viewer,
+            "back": card.permalink if fragment else current_location(request),
+            "thread": posts.page_of_thread(thread, after, containing or reply_to),
+            "replying_to": posts.find_in_thread(thread, reply_to) if reply_to else None,
+            "bodies": await feeds.post_bodies([card], 2, redis_guard.active()),
+            "values": values or {},
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
