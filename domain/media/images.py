@@ -8,17 +8,24 @@ changes meaning: that is what lets `/media/` be cached for a year. The stored na
 image's size (`<sha256>-<width>x<height>.<ext>`), so pages can give `width`/`height` without
 opening the file. Thumbnails are made later by the `make_thumbnails` job; until they exist,
 pages show the original (`shown`).
+
+Decoding is bounded twice over: the header's promises are checked against pixel budgets
+before any pixel is decoded (and again frame by frame, since a GIF frame may grow the
+canvas), and all of Pillow's work runs in a limited child process (`domain.media.isolation`),
+so that no upload can grow the web process or the worker.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
+import logging
 import os
 import re
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,19 +33,32 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from domain.core.errors import ValidationFailed
 from domain.core.settings import get_settings
+from domain.media.isolation import OverLimit, run_isolated, run_isolated_blocking
+
+logger = logging.getLogger(__name__)
 
 URL_PREFIX = "/media/"
 # Pillow format name -> the extension the stored file gets.
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 MIME_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
 # Refused before decoding: a small file can declare a huge canvas (a decompression bomb).
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 40_000_000  # in one frame: width x height
+MAX_TOTAL_PIXELS = 100_000_000  # in all: width x height summed over the frames
 MAX_GIF_FRAMES = 200
 MAX_ALT_LENGTH = 1_000
 AVATAR_SIZE = 512  # avatars are cropped square and kept at most this big
 THUMBNAIL_KINDS = {"feed": 640, "avatar": 96}  # feed: max width; avatar: square side
 NAME_PATTERN = re.compile(r"(?P<digest>[0-9a-f]{64})-(?P<width>\d+)x(?P<height>\d+)\.(?P<ext>\w+)")
 NOT_AN_IMAGE = "That file is not a JPEG, PNG, WebP or GIF image."
+TOO_MANY_PIXELS = (
+    f"That image has too many pixels. The limit is {MAX_PIXELS // 1_000_000} megapixels."
+)
+TOO_MANY_IN_ALL = (
+    "That image has too many pixels across its frames. The limit is "
+    f"{MAX_TOTAL_PIXELS // 1_000_000} megapixels counting every frame "
+    "(width times height times frames)."
+)
+TOO_COSTLY = "That image is too large to process. Try a smaller one, or one with fewer frames."
 
 
 class Refused(ValueError):
@@ -101,23 +121,57 @@ def alt_problem(alt: str) -> str | None:
     return None
 
 
-def _open_verified(data: bytes) -> Image.Image:
-    """Decode the upload fully, or raise Refused."""
+@contextmanager
+def _refusing_bad_images() -> Iterator[None]:
+    """Turn what Pillow raises on a bomb or a broken file into Refused."""
     try:
         with warnings.catch_warnings():
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-            if image.width * image.height > MAX_PIXELS:
-                raise Refused("That image has too many pixels.")
-            if getattr(image, "n_frames", 1) > MAX_GIF_FRAMES:
-                raise Refused(f"That image has more than {MAX_GIF_FRAMES} frames.")
-            image.load()
+            yield
+    except Refused:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise Refused("That image has too many pixels.") from error
-    except (UnidentifiedImageError, OSError, SyntaxError, EOFError) as error:
+        raise Refused(TOO_MANY_PIXELS) from error
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError, ValueError) as error:
+        # ValueError: decoded, but Pillow cannot convert it (an unusual mode such as 16-bit grey).
         raise Refused(NOT_AN_IMAGE) from error
+
+
+def _check_frame(frame: Image.Image) -> None:
+    if frame.width * frame.height > MAX_PIXELS:
+        raise Refused(TOO_MANY_PIXELS)
+
+
+def _open_verified(data: bytes) -> Image.Image:
+    """Open the upload, refuse what its header says is too big, then decode its first frame."""
+    image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+    _check_frame(image)
+    frames = getattr(image, "n_frames", 1)
+    if frames > MAX_GIF_FRAMES:
+        raise Refused(f"That image has more than {MAX_GIF_FRAMES} frames.")
+    if image.width * image.height * frames > MAX_TOTAL_PIXELS:
+        raise Refused(TOO_MANY_IN_ALL)
+    image.load()
     return image
+
+
+def _animation(image: Image.Image) -> tuple[list[Image.Image], list[int]]:
+    """Every frame's pixels and duration (ms). A GIF frame drawn beyond the canvas enlarges it
+    (for this frame and all after it), so the header's size is only a lower bound: the budget
+    is checked again at each frame, before decoding it, with what the rest must then cost."""
+    frames: list[Image.Image] = []
+    durations: list[int] = []
+    count = getattr(image, "n_frames", 1)
+    pixels = 0
+    for index, frame in enumerate(ImageSequence.Iterator(image)):
+        _check_frame(frame)
+        if pixels + frame.width * frame.height * (count - index) > MAX_TOTAL_PIXELS:
+            raise Refused(TOO_MANY_IN_ALL)
+        pixels += frame.width * frame.height
+        frames.append(_pixels_only(frame))
+        durations.append(int(frame.info.get("duration", 100)))
+    return frames, durations
 
 
 def _pixels_only(image: Image.Image) -> Image.Image:
@@ -143,25 +197,23 @@ def _encode(frames: list[Image.Image], fmt: str, durations: list[int]) -> bytes:
 
 def clean(data: bytes, square: int | None = None) -> CleanImage:
     """Verify and re-encode an upload (in the same format); `square` crops to a square of at
-    most that side, for avatars. Raises Refused with a message for the person."""
-    image = _open_verified(data)
-    fmt = image.format or ""
-    if fmt not in FORMATS:
-        raise Refused(NOT_AN_IMAGE)
-    if fmt == "GIF" and square is None:
-        frames = [_pixels_only(frame) for frame in ImageSequence.Iterator(image)]
-        durations = [
-            int(frame.info.get("duration", 100)) for frame in ImageSequence.Iterator(image)
-        ]
-    else:
-        # Honour the camera's orientation before the EXIF that records it is dropped.
-        frames = [_pixels_only(ImageOps.exif_transpose(image))]
-        durations = []
-    if square is not None:
-        side = min(square, *frames[0].size)
-        frames = [ImageOps.fit(frames[0], (side, side), Image.Resampling.LANCZOS)]
-    width, height = frames[0].size
-    return CleanImage(_encode(frames, fmt, durations), FORMATS[fmt], width, height)
+    most that side, for avatars. Raises Refused with a message for the person. Decodes in the
+    calling process: `verify_upload` runs it in a limited child."""
+    with _refusing_bad_images():
+        image = _open_verified(data)
+        fmt = image.format or ""
+        if fmt not in FORMATS:
+            raise Refused(NOT_AN_IMAGE)
+        if fmt == "GIF" and square is None:
+            frames, durations = _animation(image)
+        else:
+            # Honour the camera's orientation before the EXIF that records it is dropped.
+            frames, durations = [_pixels_only(ImageOps.exif_transpose(image))], []
+        if square is not None:
+            side = min(square, *frames[0].size)
+            frames = [ImageOps.fit(frames[0], (side, side), Image.Resampling.LANCZOS)]
+        width, height = frames[0].size
+        return CleanImage(_encode(frames, fmt, durations), FORMATS[fmt], width, height)
 
 
 def _write_once(path: Path, data: bytes) -> None:
@@ -211,16 +263,16 @@ def remove_unused(url: str, untouched_since: float) -> bool:
 
 
 async def verify_upload(data: bytes, field: str, square: int | None = None) -> CleanImage:
-    """Check size and decode off the event loop; raises ValidationFailed for `field`."""
+    """Check the size, then decode in a limited child process (`clean`, off the event loop);
+    raises ImageTooLarge (over the upload limit) or ValidationFailed for `field`."""
     if problem := size_problem(data):
         raise ImageTooLarge({field: problem})
     try:
-        return await asyncio.to_thread(clean, data, square)
+        return await run_isolated(clean, data, square)
     except Refused as error:
         raise ValidationFailed({field: str(error)}) from error
-    except (ValueError, OSError) as error:
-        # Decoded, but Pillow cannot convert it (an unusual mode such as 16-bit grey).
-        raise ValidationFailed({field: NOT_AN_IMAGE}) from error
+    except OverLimit as error:
+        raise ValidationFailed({field: TOO_COSTLY}) from error
 
 
 async def verify_alongside(data: bytes, field: str, errors: dict[str, str]) -> CleanImage:
@@ -276,24 +328,34 @@ def shown(url: str | None, kind: str) -> Shown | None:
     return Shown(url, width, height)
 
 
+def _write_thumbnails(directory: str, name: str, kinds: list[str]) -> None:
+    """In a limited child: write the `kinds` of thumbnail of the image `name` in `directory`."""
+    with Image.open(Path(directory) / name) as original:
+        original.seek(0)  # a GIF's thumbnail is its first frame
+        frame = _pixels_only(original)
+        for kind in kinds:
+            size = thumbnail_size(kind, original.width, original.height)
+            resized = ImageOps.fit(frame, size, Image.Resampling.LANCZOS)
+            target = Path(directory) / kind / name
+            _write_once(target, _encode([resized], original.format or "PNG", []))
+
+
 def make_thumbnails(url: str, kinds: list[str]) -> list[str]:
     """Make the missing thumbnails of a stored image; returns their URLs. Idempotent: an
-    existing thumbnail is kept, and files appear atomically, so a retry is always safe."""
+    existing thumbnail is kept, and files appear atomically, so a retry is always safe. Blocks
+    while a limited child process decodes; an image too large for it gets no thumbnails (pages
+    keep showing the original)."""
     match = _parse(url)
     if match is None:
         return []
     name = match.group(0)
     if not (media_dir() / name).exists():
         return []  # nothing to make it from, now or on a retry
-    made: list[str] = []
-    for kind in kinds:
-        target = media_dir() / kind / name
-        if not target.exists():
-            with Image.open(media_dir() / name) as original:
-                original.seek(0)  # a GIF's thumbnail is its first frame
-                size = thumbnail_size(kind, original.width, original.height)
-                frame = _pixels_only(original)
-                resized = ImageOps.fit(frame, size, Image.Resampling.LANCZOS)
-                _write_once(target, _encode([resized], original.format or "PNG", []))
-        made.append(f"{URL_PREFIX}{kind}/{name}")
-    return made
+    missing = [kind for kind in kinds if not (media_dir() / kind / name).exists()]
+    if missing:
+        try:
+            run_isolated_blocking(_write_thumbnails, str(media_dir()), name, missing)
+        except OverLimit:
+            logger.warning("No thumbnails for %s: too large to process", name)
+            return []
+    return [f"{URL_PREFIX}{kind}/{name}" for kind in kinds]
