@@ -159,7 +159,7 @@ class Result:
 
 async def log_in(client: httpx.AsyncClient, username: str, password: str) -> str:
     """As a browser does: the form page sets the CSRF cookie, the form post answers 303.
-    Returns the CSRF token, which later unsafe requests must send back."""
+    Returns the session's CSRF token, which later unsafe requests must send back."""
     await client.get("/login")
     csrf = client.cookies.get(CSRF_COOKIE) or ""
     response = await client.post(
@@ -169,14 +169,15 @@ async def log_in(client: httpx.AsyncClient, username: str, password: str) -> str
     if response.status_code == 429:
         raise SetupError(
             f"log-in as {username} was rate limited (429): start the server with "
-            "LOGIN_ATTEMPTS_PER_MINUTE=100000 for a benchmark (see bench/README.md)"
+            "LOGIN_ATTEMPTS_PER_ADDRESS=100000 for a benchmark (see bench/README.md)"
         )
     if response.status_code != 303:
         raise SetupError(
             f"log-in as {username} answered {response.status_code}, not 303: is the "
             "database seeded by bench.seed with the same --password?"
         )
-    return csrf
+    # Tokens are bound to the session: the log-in's answer sets the new session's token.
+    return client.cookies.get(CSRF_COOKIE) or csrf
 
 
 async def find_deep_url(user: VirtualUser, pages: int) -> str | None:

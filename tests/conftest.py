@@ -30,6 +30,8 @@ os.environ.update(
     ARGON2_MEMORY_KIB="1024",
     # Uploaded images go to a fresh directory of this run's own, never the developer's.
     MEDIA_DIR=tempfile.mkdtemp(prefix="agora-test-media-"),
+    # The in-process client's address (http_client); servers on a port answer 127.0.0.1 too.
+    PUBLIC_URL="http://agora.test",
 )
 
 import asyncpg  # noqa: E402

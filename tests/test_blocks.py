@@ -284,7 +284,7 @@ async def test_the_confirm_page_explains_and_blocks_nobody_by_itself(members: Me
     await members("bob")
     page = await alice.get("/@bob/block")
     assert page.status_code == 200
-    assert "<h1>Block Bob (@bob)?</h1>" in page.text
+    assert "<h1>Block <bdi>Bob</bdi> (@bob)?</h1>" in page.text
     assert "neither of you can like, bookmark or reply" in page.text
     assert '<button type="submit" class="danger">Block @bob</button>' in page.text
     assert 'name="_csrf_token"' in page.text

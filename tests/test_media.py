@@ -24,7 +24,9 @@ from tasks.media_jobs import make_thumbnails
 from tests.helpers import csrf_token
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
-IMG_SRC = re.compile(r'<img src="(/media/[^"]+)" alt="([^"]*)" width="(\d+)" height="(\d+)"')
+IMG_SRC = re.compile(
+    r'<img src="(/media/[^"]+)" alt="([^"]*)"(?: dir="auto")? width="(\d+)" height="(\d+)"'
+)
 
 
 def png(width: int = 80, height: int = 60, color: str = "red") -> bytes:

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from litestar import Litestar, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from redis.exceptions import RedisError
@@ -20,13 +20,15 @@ from domain.core.redis_guard import GuardedRedis, create_redis
 from domain.core.settings import Settings, get_settings
 from tasks.outbox_relay import relay_when_recorded
 from tasks.queue import create_queue
+from web.access_log import redact_access_log
+from web.allowed_hosts import AllowedHostsMiddleware
 from web.api import api_router
 from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.openapi import openapi_config
 from web.api.serializers import agora_version
-from web.auth import session_authentication
+from web.auth import SessionBoundCSRFMiddleware, csrf_config, session_authentication
 from web.controllers.accounts import AccountController
-from web.controllers.admin import AdminUsersController
+from web.controllers.admin import AdminJobsController, AdminUsersController
 from web.controllers.bench import BenchController
 from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
@@ -46,6 +48,7 @@ from web.rate_limit import RateLimiter
 from web.security_headers import add_security_headers
 from web.static_assets import static_files_router
 from web.templating import template_config
+from web.text_guard import text_guard
 
 prometheus = PrometheusConfig(
     app_name="agora", prefix="agora", group_path=True, exclude=["^/static/", "^/media/"]
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # The outbox relay enqueues a job for every like, post and follow; SAQ's line per enqueued
     # job would be most of the web process's log. The worker still logs each job it runs.
     logging.getLogger("saq").setLevel(logging.WARNING)
+    redact_access_log()
     return Litestar(
         route_handlers=[
             FeedController,
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountController,
             SettingsController,
             AdminUsersController,
+            AdminJobsController,
             SearchController,
             HealthController,
             MetricsController,
@@ -121,15 +126,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         lifespan=[_lifespan(settings)],
         dependencies=shared_dependencies(),
-        middleware=[prometheus.middleware, session_authentication],
+        middleware=[
+            AllowedHostsMiddleware(settings),
+            prometheus.middleware,
+            text_guard,
+            session_authentication,
+            # Innermost, where Litestar puts its own CSRF check.
+            DefineMiddleware(
+                SessionBoundCSRFMiddleware, config=csrf_config(settings), settings=settings
+            ),
+        ],
         before_request=count_unread_for_nav,
         before_send=[add_security_headers, cache_headers, allow_api_from_any_origin],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="agora_csrf",
-            cookie_secure=settings.is_production,
-            exclude=["^/api/", "^/oauth/token", "^/oauth/revoke"],
-        ),
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,

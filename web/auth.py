@@ -1,23 +1,137 @@
-"""Who is asking: the session cookie, the middleware that resolves it, and the login guard."""
+"""Who is asking: the session cookie, the middleware that resolves it, the CSRF check bound to
+it, and the login guard."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response
+from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware._utils import should_bypass_middleware
 from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 from domain import accounts
 from domain.accounts import User
+from domain.core.settings import Settings
 
 SESSION_COOKIE = "agora_session"
+CSRF_COOKIE = "agora_csrf"
+# Paths whose callers authenticate otherwise (bearer tokens, client secrets), not by cookie.
+CSRF_EXEMPT_PATHS = ["^/api/", "^/oauth/token", "^/oauth/revoke"]
 # Paths that never need to know the user, so they work even while Postgres is down.
 ANONYMOUS_PATHS = ["^/health/", "^/metrics", "^/static/"]
+
+
+def cookie_name(name: str, settings: Settings) -> str:
+    """Over https a cookie is `__Host-` prefixed: browsers then keep it only if it is Secure,
+    for the whole site and the exact host, so a sibling subdomain or a plain-http answer
+    cannot plant one."""
+    return f"__Host-{name}" if settings.is_https else name
+
+
+def _settings(connection: ASGIConnection[Any, Any, Any, Any]) -> Settings:
+    settings: Settings = connection.app.state.settings
+    return settings
+
+
+def session_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The session cookie's token, or "" without one."""
+    return connection.cookies.get(cookie_name(SESSION_COOKIE, _settings(connection)), "")
+
+
+def session_csrf_token(session: str, secret_key: str) -> str:
+    """The CSRF token of a session: an HMAC of the session token (hex, 64 characters) under a
+    key of its own derived from SECRET_KEY. Only someone holding the session cookie can
+    compute it, so a planted CSRF cookie or token is worthless."""
+    key = hmac.new(secret_key.encode(), b"agora csrf token v1", hashlib.sha256).digest()
+    return hmac.new(key, session.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    """Litestar's double-submit cookie, which covers visitors (the log-in and sign-up forms)."""
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=cookie_name(CSRF_COOKIE, settings),
+        cookie_secure=settings.is_https,
+        cookie_httponly=True,
+        exclude=CSRF_EXEMPT_PATHS,
+    )
+
+
+class SessionBoundCSRFMiddleware(CSRFMiddleware):
+    """CSRF protection bound to the session.
+
+    A request carrying a session cookie must send that session's token
+    (`session_csrf_token`, in the `_csrf_token` field or the `X-CSRFToken` header); the CSRF
+    cookie is not consulted, only refreshed to the session's token for clients that read it.
+    A visitor's request gets Litestar's double-submit check. Failures raise
+    PermissionDeniedException (403).
+    """
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig, settings: Settings) -> None:
+        super().__init__(app, config)
+        self.session_cookie = cookie_name(SESSION_COOKIE, settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or should_bypass_middleware(
+            scope=scope,
+            scopes=self.scopes,
+            exclude_opt_key=self.config.exclude_from_csrf_key,
+            exclude_path_pattern=self.exclude,
+        ):
+            await self.app(scope, receive, send)
+            return
+        request: Request[Any, Any, Any] = scope["litestar_app"].request_class(scope, receive)
+        session = request.cookies.get(self.session_cookie)
+        if not session:
+            await super().__call__(scope, receive, send)
+            return
+        expected = session_csrf_token(session, self.config.secret)
+        state = ScopeState.from_scope(scope)
+        if request.method in self.config.safe_methods:
+            state.csrf_token = expected
+            cookie = request.cookies.get(self.config.cookie_name)
+            # The wrapper sets the cookie when told there is none: say so when it is stale.
+            await self.app(
+                scope,
+                receive,
+                self.create_send_wrapper(
+                    send=send, token=expected, csrf_cookie=cookie if cookie == expected else None
+                ),
+            )
+            return
+        submitted: Any = request.headers.get(self.config.header_name)
+        content_type, _ = request.content_type
+        if not submitted and content_type in (
+            RequestEncodingType.URL_ENCODED,
+            RequestEncodingType.MULTI_PART,
+        ):
+            submitted = (await request.form()).get("_csrf_token")
+        # Compared as bytes: compare_digest refuses str with characters beyond ASCII.
+        if not isinstance(submitted, str) or not hmac.compare_digest(
+            submitted.encode(), expected.encode()
+        ):
+            raise PermissionDeniedException("CSRF token verification failed")
+        state.csrf_token = expected
+        await self.app(scope, receive, send)
+
+    def _csrf_tokens_match(self, request_csrf_token: str, cookie_csrf_token: str) -> bool:
+        # Litestar's visitor check compares str digests, which raises (a 500) on a token with
+        # characters beyond ASCII; no real token has any.
+        if not (request_csrf_token.isascii() and cookie_csrf_token.isascii()):
+            return False
+        return super()._csrf_tokens_match(request_csrf_token, cookie_csrf_token)
 
 
 class SessionAuthenticationMiddleware(AbstractAuthenticationMiddleware):
@@ -26,7 +140,7 @@ class SessionAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        token = connection.cookies.get(SESSION_COOKIE, "")
+        token = session_token(connection)
         user = await accounts.user_for_session(token) if token else None
         return AuthenticationResult(user=user, auth=token if user else None)
 
@@ -88,16 +202,40 @@ def _same_site_referer(request: Request[Any, Any, Any]) -> str | None:
 def set_session_cookie(
     response: Response[Any], request: Request[Any, Any, Any], token: str
 ) -> None:
+    """Log the browser in: the session cookie, and the CSRF cookie set to the new session's
+    token, so the next form (or a client reading the cookie) has a token that matches."""
+    settings = _settings(request)
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(SESSION_COOKIE, settings),
         token,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=settings.is_https,
         path="/",
         max_age=60 * 60 * 24 * 400,
     )
+    response.set_cookie(
+        cookie_name(CSRF_COOKIE, settings),
+        session_csrf_token(token, settings.secret_key),
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_https,
+        path="/",
+    )
 
 
-def clear_session_cookie(response: Response[Any]) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/")
+def clear_session_cookie(response: Response[Any], request: Request[Any, Any, Any]) -> None:
+    """Log the browser out; the next page gives it a fresh visitor's CSRF cookie."""
+    settings = _settings(request)
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        # Set to expire rather than delete_cookie(): a `__Host-` cookie is only replaced by
+        # one that is Secure too.
+        response.set_cookie(
+            cookie_name(name, settings),
+            "",
+            max_age=0,
+            httponly=True,
+            samesite="lax",
+            secure=settings.is_https,
+            path="/",
+        )

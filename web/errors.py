@@ -5,11 +5,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asyncpg.exceptions import ConnectionDoesNotExistError, PostgresConnectionError
+from asyncpg.exceptions import (
+    AdminShutdownError,
+    CannotConnectNowError,
+    CrashShutdownError,
+    InterfaceError,
+    InternalClientError,
+    PostgresConnectionError,
+    TooManyConnectionsError,
+)
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
@@ -19,6 +28,7 @@ from litestar.status_codes import (
 )
 
 from domain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from domain.core.numbers import MalformedNumber
 from web.auth import login_url_for
 
 logger = logging.getLogger(__name__)
@@ -40,6 +50,18 @@ CSRF_MESSAGE = (
     "This form has expired or was sent from another site. Go back, reload the page and try again."
 )
 UNAVAILABLE_MESSAGE = "Agora cannot reach its database right now. Please try again in a moment."
+RETRY_AFTER_SECONDS = 5
+# Failures of the connection rather than of a statement: PostgreSQL unreachable (refused,
+# reset), shutting down or starting up (57P01-57P03, what a restart answers), out of
+# connection slots (53300), or a connection lost mid-query (class 08).
+DATABASE_AWAY = (
+    PostgresConnectionError,
+    CannotConnectNowError,
+    AdminShutdownError,
+    CrashShutdownError,
+    TooManyConnectionsError,
+    ConnectionError,
+)
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -99,6 +121,11 @@ def handle_forbidden(request: Request[Any, Any, Any], exc: Forbidden) -> Respons
     return error_response(request, HTTP_403_FORBIDDEN, str(exc) or "You may not do that.")
 
 
+def handle_malformed_number(request: Request[Any, Any, Any], exc: MalformedNumber) -> Response[Any]:
+    """A page's number broke domain.core.numbers' rule (too large, or not ASCII digits)."""
+    return error_response(request, HTTP_400_BAD_REQUEST, str(exc))
+
+
 def handle_validation_failed(
     request: Request[Any, Any, Any], exc: ValidationFailed
 ) -> Response[Any]:
@@ -107,28 +134,60 @@ def handle_validation_failed(
     return error_response(request, status, str(exc))
 
 
-def handle_database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    logger.warning("database unavailable: %r", exc)
-    return error_response(
-        request, HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, {"Retry-After": "5"}
-    )
+def _raised_by_asyncpg(exc: BaseException) -> bool:
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith("asyncpg."):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def database_away(exc: BaseException) -> bool:
+    """Whether `exc` says PostgreSQL cannot be reached now, rather than that a statement or
+    the code is wrong: the request may succeed if retried once the database is back."""
+    if isinstance(exc, DATABASE_AWAY):
+        return True
+    # "connection is closed", "pool is closing", or (InternalClientError) a protocol left
+    # mid-operation by a connection the server terminated; InterfaceError's subclasses are
+    # misuse (a value a column cannot take, a bad setting), which retrying will not mend.
+    if type(exc) in (InterfaceError, InternalClientError):
+        return True
+    # A DNS failure, a connect timeout, or asyncio's "Multiple exceptions" (::1 and
+    # 127.0.0.1 both refused) while asyncpg connects; a full disk is no database outage.
+    return isinstance(exc, OSError) and _raised_by_asyncpg(exc)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A 503 with `Retry-After` while the database is away (see `database_away`), else a
+    500; the API and OAuth get JSON, pages the error page."""
+    if database_away(exc):
+        logger.warning("database unavailable on %s: %r", request.url.path, exc)
+        return error_response(
+            request,
+            HTTP_503_SERVICE_UNAVAILABLE,
+            UNAVAILABLE_MESSAGE,
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(
         request, HTTP_500_INTERNAL_SERVER_ERROR, "Sorry, something went wrong on our side."
     )
 
 
+def handle_not_utf8(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """Text that is not UTF-8 where the edge's text guard cannot look (multipart text parts,
+    which Litestar decodes as it parses the form): a 400 saying so."""
+    return error_response(request, HTTP_400_BAD_REQUEST, "The request's text is not valid UTF-8.")
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    UnicodeDecodeError: handle_not_utf8,
     NotAuthorizedException: handle_not_authorized,
     HTTPException: handle_http_exception,
     NotFound: handle_not_found,
     Forbidden: handle_forbidden,
     ValidationFailed: handle_validation_failed,
-    PostgresConnectionError: handle_database_down,
-    ConnectionDoesNotExistError: handle_database_down,
-    ConnectionError: handle_database_down,
+    MalformedNumber: handle_malformed_number,
     Exception: handle_unexpected,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import ValidationException
 from litestar.params import Body
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_422_UNPROCESSABLE_ENTITY
@@ -12,6 +13,7 @@ from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_422_UN
 from domain import media
 from domain.core.errors import ValidationFailed
 from domain.core.settings import get_settings
+from domain.core.text import control_character_problem
 from web.auth import safe_next
 
 # The body of a plain (url-encoded) form, for `Annotated[SomeForm, Form]` parameters.
@@ -19,9 +21,15 @@ Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 def text_field(form: FormMultiDict, name: str) -> str:
-    """A text field of a multipart form; "" when absent or when a file was sent instead."""
+    """A text field of a multipart form; "" when absent or when a file was sent instead.
+    Raises ValidationException (400) for control characters (multipart bodies pass the
+    edge's text guard unread, since their file parts are binary)."""
     value = form.get(name, "")
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    if problem := control_character_problem(value, f"The field {name}"):
+        raise ValidationException(problem)
+    return value
 
 
 async def read_upload(form: FormMultiDict, name: str) -> bytes | None:

@@ -1,7 +1,12 @@
 """Members: accounts and their rules, passwords, log-in sessions, roles and profiles."""
 
 from domain.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
-from domain.accounts.profiles import save_profile
+from domain.accounts.profiles import (
+    MAX_PROFILE_FIELDS,
+    ProfileField,
+    profile_fields,
+    save_profile,
+)
 from domain.accounts.sessions import (
     count_sessions,
     delete_expired_sessions,
@@ -34,10 +39,12 @@ __all__ = [
     "MAX_BIO_LENGTH",
     "MAX_DISPLAY_NAME_LENGTH",
     "MAX_PASSWORD_LENGTH",
+    "MAX_PROFILE_FIELDS",
     "MIN_PASSWORD_LENGTH",
     "ROLES",
     "STAFF_ROLES",
     "USERNAME_TAKEN",
+    "ProfileField",
     "Session",
     "User",
     "authenticate",
@@ -51,6 +58,7 @@ __all__ = [
     "instance_counts",
     "last_post_times",
     "password_problem",
+    "profile_fields",
     "public_fields",
     "save_profile",
     "sign_up",

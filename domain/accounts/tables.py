@@ -8,6 +8,7 @@ cannot express (the case-insensitive username index) are created in the migratio
 from __future__ import annotations
 
 from piccolo.columns import (
+    Array,
     Boolean,
     ForeignKey,
     Integer,
@@ -33,6 +34,13 @@ class User(Table, tablename="agora_user"):
     display_name = Varchar(length=50, null=False)
     bio = Text(default="")
     avatar = Varchar(length=255, null=True, default=None)
+    header = Varchar(length=255, null=True, default=None)
+    # Mastodon's profile fields: up to four name/value pairs, the names and the values in
+    # two arrays of the same length (domain.accounts.profiles keeps them paired).
+    field_names = Array(base_column=Text(), default=list)
+    field_values = Array(base_column=Text(), default=list)
+    # "Automated account": the member says the account is run by a program.
+    bot = Boolean(default=False)
     password_hash = Varchar(length=255, null=False)
     role = Varchar(length=16, default="member")
     is_suspended = Boolean(default=False)

@@ -13,10 +13,15 @@ from domain.accounts import passwords
 from domain.accounts.tables import User
 from domain.core.errors import Conflict, NotFound, ValidationFailed
 from domain.core.sql import fetch, sql
+from domain.core.text import control_character_problem
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_]{1,30}")
 MAX_DISPLAY_NAME_LENGTH = 50
 MAX_BIO_LENGTH = 300
+# Embeddings and overrides (LRE, RLE, PDF, LRO, RLO) and isolates (LRI, RLI, FSI, PDI). The
+# marks (LRM, RLM, ALM) stay allowed: they only nudge neutral characters and names in
+# Arabic or Hebrew need them; pages isolate every name anyway (<bdi>).
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 USERNAME_TAKEN = "That username is taken; choose another."
 
 
@@ -31,9 +36,17 @@ def username_problem(username: str) -> str | None:
 
 
 def display_name_problem(display_name: str) -> str | None:
+    """What is wrong with a display name, if anything: too long, or holding a bidirectional
+    embedding, override or isolate control (BIDI_CONTROLS), which could make the @handle
+    shown after the name read as someone else's."""
     if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
         return f"Display name must be at most {MAX_DISPLAY_NAME_LENGTH} characters."
-    return None
+    if BIDI_CONTROLS.search(display_name):
+        return (
+            "Display name cannot contain right-to-left or left-to-right override, embedding"
+            " or isolate characters (U+202A to U+202E, U+2066 to U+2069)."
+        )
+    return control_character_problem(display_name, "Display name")
 
 
 def _username_matches(username: str) -> QueryString:

@@ -30,6 +30,10 @@ class PostCard:
     text: str
     image: str | None
     image_alt: str
+    sensitive: bool
+    language: str | None
+    # The focal point set on the upload the image came from (API clients crop around it).
+    image_focus: tuple[float, float] | None
     created_at: datetime
     edited_at: datetime | None
     like_count: int
@@ -54,7 +58,9 @@ class PostCard:
 # The rows aliased `p` come from `posts` (a table or a subquery), joined with `joins`, kept
 # where `condition` holds; `sort_time` and `sort_id` are what a page is ordered by.
 _CARDS = """
-SELECT p.id, p.text, p.image, p.image_alt, p.created_at, p.edited_at,
+SELECT p.id, p.text, p.image, p.image_alt, p.sensitive, p.language, p.created_at, p.edited_at,
+       (SELECT ARRAY[m.focus_x, m.focus_y] FROM media_upload m
+        WHERE m.post = p.id AND m.focus_x IS NOT NULL) AS image_focus,
        p.like_count, p.comment_count,
        u.id AS author_id, u.username, u.display_name, u.avatar,
        EXISTS (SELECT 1 FROM post_like l WHERE l.post = p.id AND l."user" = {viewer}) AS liked,
@@ -94,6 +100,9 @@ def card_from_row(row: dict[str, Any]) -> PostCard:
         text=row["text"],
         image=row["image"],
         image_alt=row["image_alt"],
+        sensitive=row["sensitive"],
+        language=row["language"],
+        image_focus=tuple(row["image_focus"]) if row["image_focus"] else None,
         created_at=row["created_at"],
         edited_at=row["edited_at"],
         like_count=row["like_count"],
@@ -107,12 +116,26 @@ def card_from_row(row: dict[str, Any]) -> PostCard:
     )
 
 
+async def cards_where(condition: QueryString, viewer_id: int | None) -> dict[int, PostCard]:
+    """Cards for the posts where `condition` (on post `p`) holds, keyed by id; hidden posts
+    are left out."""
+    rows = await fetch(cards_query(viewer_id, condition))
+    return {row["id"]: card_from_row(row) for row in rows}
+
+
 async def cards_by_ids(post_ids: list[int], viewer_id: int | None) -> dict[int, PostCard]:
     """Cards for the given posts, keyed by id; missing or hidden posts are left out."""
     if not post_ids:
         return {}
-    rows = await fetch(cards_query(viewer_id, sql("p.id = ANY({ids})", ids=post_ids)))
-    return {row["id"]: card_from_row(row) for row in rows}
+    return await cards_where(sql("p.id = ANY({ids})", ids=post_ids), viewer_id)
+
+
+async def visible_where(condition: QueryString, viewer_id: int | None) -> dict[int, int]:
+    """The ids of the posts where `condition` holds that the viewer may see (those
+    cards_where would return), each keyed by itself, without reading the cards."""
+    # PostgreSQL flattens the subquery, so the card columns not selected are never computed.
+    rows = await fetch(sql("SELECT c.id FROM ({cards}) c", cards=cards_query(viewer_id, condition)))
+    return {row["id"]: row["id"] for row in rows}
 
 
 async def card(post_id: int, viewer_id: int | None) -> PostCard:

@@ -27,6 +27,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 # Post cards in feeds sit under the page's h2 section headings.
 FEED_HEADING_LEVEL = 3
 BUSIEST_POSTS = 200
+# Part of every key: changing how a body is rendered (the text rules, the template's markup)
+# changes this, so fragments rendered the old way are never read again.
+RENDERING = "2"
 
 FRAGMENT_HITS = Counter("agora_fragment_cache_hits", "Post fragments served from Redis")
 FRAGMENT_MISSES = Counter("agora_fragment_cache_misses", "Post fragments rendered afresh")
@@ -46,12 +49,14 @@ def _shown_url(url: str | None, kind: str) -> str:
 def fragment_key(card: PostCard, heading: int) -> str:
     shown = "\x1f".join(
         (
+            RENDERING,
             card.author_username,
             card.author_display_name,
             card.author_avatar or "",
             card.text,
             card.image or "",
             card.image_alt,
+            "sensitive" if card.sensitive else "",
             # Where the images point: a new thumbnail makes a new key, so pages switch to it.
             _shown_url(card.image, "feed"),
             _shown_url(card.author_avatar, "avatar"),

@@ -6,12 +6,15 @@ as Mastodon does, not on the post."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from piccolo.querystring import QueryString
 
 from domain import timelines
-from domain.core import redis_guard
 from domain.core.paging import IdRange, KeyedItem, KeyedPage, KeyedSource, keyed_page
 from domain.core.sql import NOTHING, TRUE, sql
+from domain.feeds.cards import visible_where
+from domain.feeds.home import fill_home
 from domain.feeds.tags import has_tag
 
 _WITH_IMAGE = QueryString("p.image IS NOT NULL")
@@ -32,16 +35,17 @@ def _posts(condition: QueryString, joins: QueryString = NOTHING, key: str = "p.i
 
 
 async def home_ids(viewer_id: int, window: IdRange) -> KeyedPage:
-    """The viewer's posts and those of the accounts they follow, newest first: from the
-    viewer's Redis home timeline, as the home page reads it, when it can answer (a page going
-    back from `max_id`, or the newest); otherwise from the home query in PostgreSQL."""
+    """The viewer's posts and those of the accounts they follow that the viewer may see,
+    newest first. A page going back from `max_id` (or the newest) is filled as the home page
+    is (domain.feeds.home: the Redis timeline, then PostgreSQL), so it is full whenever
+    older visible posts exist; `since_id` and `min_id` read the home query in PostgreSQL."""
     limit = window.bounded_limit
-    guard = redis_guard.active()
-    if guard is not None and window.since_id is None and window.min_id is None:
-        ids = await timelines.page_ids(guard, viewer_id, window.max_id, limit + 1)
-        if ids is not None:
-            items = [KeyedItem(post_id, post_id) for post_id in ids[:limit]]
-            return KeyedPage(items, has_older=len(ids) > limit)
+    if window.since_id is None and window.min_id is None:
+        ids = await fill_home(
+            viewer_id, window.max_id, limit + 1, partial(visible_where, viewer_id=viewer_id)
+        )
+        items = [KeyedItem(post_id, post_id) for post_id in ids[:limit]]
+        return KeyedPage(items, has_older=len(ids) > limit)
     return await timelines.home_post_ids(viewer_id, window, limit)
 
 

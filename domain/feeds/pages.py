@@ -8,22 +8,22 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from piccolo.querystring import QueryString
 
-from domain import timelines
-from domain.core import redis_guard
 from domain.core.errors import ValidationFailed
-from domain.core.paging import IdRange
+from domain.core.numbers import BIGSERIAL, parse_number
 from domain.core.sql import NOTHING, TRUE, fetch, sql
 from domain.feeds.cards import (
     POST_ID,
     POST_TIME,
     PostCard,
     card_from_row,
-    cards_by_ids,
     cards_query,
+    cards_where,
 )
+from domain.feeds.home import fill_home
 from domain.feeds.tags import has_tag
 
 PAGE_SIZE = 20
@@ -46,12 +46,15 @@ class Cursor:
 
     @classmethod
     def decode(cls, value: str) -> Cursor:
-        """Parse a cursor from a URL; raises ValidationFailed for anything malformed."""
+        """Parse a cursor from a URL; raises ValidationFailed for anything malformed. Both
+        parts follow domain.core.numbers' rule; every feed is keyed by a bigserial id."""
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
             micros, id_text = raw.split(".")
-            return cls(EPOCH + timedelta(microseconds=int(micros)), int(id_text))
-        except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError) as error:
+            moment = EPOCH + timedelta(microseconds=parse_number(micros, "cursor", BIGSERIAL))
+            return cls(moment, parse_number(id_text, "cursor", BIGSERIAL))
+        except (ValueError, binascii.Error, OverflowError) as error:
+            # MalformedNumber and UnicodeDecodeError are ValueErrors.
             raise ValidationFailed({"cursor": BAD_CURSOR}) from error
 
 
@@ -99,36 +102,19 @@ async def _page(
 async def home_feed(viewer_id: int, before: Cursor | None = None) -> FeedPage:
     """Posts by the people the viewer follows, and the viewer's own, ordered by id (which
     grows with time): from the Redis timeline when it can answer, else (Redis down, slow, or
-    the page too deep) from the same home query in PostgreSQL that Redis caches."""
-    before_id = before.id if before else None
-    if guard := redis_guard.active():
-        ids = await timelines.page_ids(guard, viewer_id, before_id, PAGE_SIZE + 1)
-        if ids is not None:
-            return await _page_of_ids(ids[:PAGE_SIZE], len(ids) > PAGE_SIZE, viewer_id)
-    # Redis cannot answer: the cards of the home query's page, in one statement.
-    home = timelines.home_query(viewer_id, IdRange(max_id=before_id), PAGE_SIZE)
-    rows = await fetch(
-        sql(
-            "{cards} AND p.id IN (SELECT item_id FROM ({home}) home)"
-            " ORDER BY p.id DESC LIMIT {limit}",
-            cards=cards_query(viewer_id, TRUE),
-            home=home,
-            limit=PAGE_SIZE + 1,
-        )
+    the page too deep) from the same home query in PostgreSQL that Redis caches. A page is
+    full whenever older posts the viewer may see exist (domain.feeds.home)."""
+    cards = await fill_home(
+        viewer_id,
+        before.id if before else None,
+        PAGE_SIZE + 1,
+        partial(cards_where, viewer_id=viewer_id),
     )
-    cards = [card_from_row(row) for row in rows[:PAGE_SIZE]]
-    return FeedPage(cards, _after(cards) if len(rows) > PAGE_SIZE else None)
-
-
-def _after(cards: list[PostCard]) -> Cursor | None:
-    """The cursor after the last card, or None for an empty page."""
-    return Cursor(cards[-1].created_at, cards[-1].id) if cards else None
-
-
-async def _page_of_ids(ids: list[int], has_older: bool, viewer_id: int) -> FeedPage:
-    found = await cards_by_ids(ids, viewer_id)
-    cards = [found[post_id] for post_id in ids if post_id in found]
-    return FeedPage(cards, _after(cards) if has_older else None)
+    next_cursor = None
+    if len(cards) > PAGE_SIZE:
+        last = cards[PAGE_SIZE - 1]
+        next_cursor = Cursor(last.created_at, last.id)
+    return FeedPage(cards[:PAGE_SIZE], next_cursor)
 
 
 async def public_feed(viewer_id: int | None, before: Cursor | None = None) -> FeedPage:

@@ -9,15 +9,8 @@ from domain.core.sql import sql
 
 
 def has_tag(tag: str) -> QueryString:
-    """A condition on post `p` true when its text carries #tag (`tag` already normalized by
-    posts.normalize_tag), in any case.
-
-    The full-text index (see the migrations) narrows the candidates; the pattern, with the
-    same boundaries as domain.posts.text's tag pattern in PostgreSQL's regex dialect, then
-    checks that the word really is a #tag.
-    """
-    return sql(
-        "to_tsvector('simple', p.text) @@ plainto_tsquery('simple', {tag}) AND p.text ~* {pattern}",
-        tag=tag,
-        pattern=f"(^|[^[:alnum:]_#&/])#{tag}([^[:alnum:]_]|$)",
-    )
+    """A condition on post `p` true when its text carries #tag; `tag` is canonical
+    (posts.normalize_tag), as are the post's stored `tags` (filled by posts.publish with
+    posts.extract_tags), so any case, script or normal form the tag was typed in matches.
+    The GIN index on `post.tags` (see the migrations) answers it."""
+    return sql("p.tags @> ARRAY[{tag}]::text[]", tag=tag)

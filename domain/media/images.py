@@ -13,6 +13,13 @@ Decoding is bounded twice over: the header's promises are checked against pixel 
 before any pixel is decoded (and again frame by frame, since a GIF frame may grow the
 canvas), and all of Pillow's work runs in a limited child process (`domain.media.isolation`),
 so that no upload can grow the web process or the worker.
+
+Images keep what they are: every frame of an animated GIF, APNG or WebP is kept, with its
+duration and the loop count, in the same format; every pixel is stored as 8-bit sRGB (RGB, or
+RGBA when the image has any transparency), whatever the file held: 16-bit channels are scaled
+(not clipped), greyscale, palettes and CMYK are expanded, transparency (an alpha channel, a
+tRNS chunk or a GIF's transparent index) becomes alpha, and an embedded colour profile is
+applied before it is dropped with the rest of the metadata.
 """
 
 from __future__ import annotations
@@ -29,10 +36,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageMath, ImageOps, ImageSequence, UnidentifiedImageError
 
 from domain.core.errors import ValidationFailed
 from domain.core.settings import get_settings
+from domain.core.text import control_character_problem
 from domain.media.isolation import OverLimit, run_isolated, run_isolated_blocking
 
 logger = logging.getLogger(__name__)
@@ -59,6 +67,12 @@ TOO_MANY_IN_ALL = (
     "(width times height times frames)."
 )
 TOO_COSTLY = "That image is too large to process. Try a smaller one, or one with fewer frames."
+# Modes of one grey channel wider than 8 bits (a 16-bit PNG), which Pillow's own conversion
+# to 8 bits clips rather than scales: every value above 255 would come out white.
+WIDE_GREY = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+# An embedded profile's colour space -> the mode of the pixels it describes.
+PROFILE_MODES = {"RGB": "RGB", "GRAY": "L", "CMYK": "CMYK"}
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 class Refused(ValueError):
@@ -118,7 +132,7 @@ def alt_problem(alt: str) -> str | None:
         return "Describe the image for people who cannot see it."
     if len(alt.strip()) > MAX_ALT_LENGTH:
         return f"The image description must be at most {MAX_ALT_LENGTH} characters."
-    return None
+    return control_character_problem(alt, "The image description")
 
 
 @contextmanager
@@ -134,7 +148,7 @@ def _refusing_bad_images() -> Iterator[None]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise Refused(TOO_MANY_PIXELS) from error
     except (UnidentifiedImageError, OSError, SyntaxError, EOFError, ValueError) as error:
-        # ValueError: decoded, but Pillow cannot convert it (an unusual mode such as 16-bit grey).
+        # ValueError: decoded, but Pillow cannot convert its pixels.
         raise Refused(NOT_AN_IMAGE) from error
 
 
@@ -157,63 +171,132 @@ def _open_verified(data: bytes) -> Image.Image:
 
 
 def _animation(image: Image.Image) -> tuple[list[Image.Image], list[int]]:
-    """Every frame's pixels and duration (ms). A GIF frame drawn beyond the canvas enlarges it
-    (for this frame and all after it), so the header's size is only a lower bound: the budget
-    is checked again at each frame, before decoding it, with what the rest must then cost."""
+    """Every frame as 8-bit sRGB pixels (upright), with its duration (ms); a still is one frame.
+    A GIF frame drawn beyond the canvas enlarges it (for this frame and all after it), so the
+    header's size is only a lower bound: the budget is checked again at each frame, before
+    decoding it, with what the rest must then cost."""
     frames: list[Image.Image] = []
     durations: list[int] = []
     count = getattr(image, "n_frames", 1)
+    to_srgb = _srgb_transform(image)
     pixels = 0
     for index, frame in enumerate(ImageSequence.Iterator(image)):
         _check_frame(frame)
         if pixels + frame.width * frame.height * (count - index) > MAX_TOTAL_PIXELS:
             raise Refused(TOO_MANY_IN_ALL)
         pixels += frame.width * frame.height
-        frames.append(_pixels_only(frame))
-        durations.append(int(frame.info.get("duration", 100)))
+        # Honour the camera's orientation before the EXIF that records it is dropped.
+        frames.append(_pixels_only(ImageOps.exif_transpose(frame), to_srgb))
+        durations.append(round(frame.info.get("duration", 100)))
+    if any(frame.mode == "RGBA" for frame in frames):
+        # Transparency may start at a later frame, and an encoder wants one mode throughout.
+        for index, frame in enumerate(frames):
+            frames[index] = frame.convert("RGBA")
     return frames, durations
 
 
-def _pixels_only(image: Image.Image) -> Image.Image:
-    """A new image holding nothing but the pixels (no EXIF, ICC profile, comments or text)."""
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    converted = image.convert("RGBA" if has_alpha else "RGB")
+def _srgb_transform(image: Image.Image) -> ImageCms.ImageCmsTransform | None:
+    """The conversion from the image's embedded colour profile to sRGB; None without a
+    profile, or with one that cannot be used (the pixels are then taken as sRGB, as browsers
+    take untagged images)."""
+    icc = image.info.get("icc_profile")
+    if not icc:
+        return None
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        mode = PROFILE_MODES.get(profile.profile.xcolor_space.strip())
+        return None if mode is None else ImageCms.buildTransform(profile, SRGB, mode, "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return None
+
+
+def _eight_bit(frame: Image.Image) -> Image.Image:
+    """The frame as L, LA, RGB, RGBA or CMYK with every channel 0..255, any transparency it
+    has (tRNS, a transparent palette index) turned into an alpha channel."""
+    transparency = frame.info.get("transparency")
+    if frame.mode in WIDE_GREY:
+        wide = frame.convert("I")
+        grey = wide.point(lambda value: value / 257 + 0.5).convert("L")
+        if isinstance(transparency, int):  # one 16-bit grey level is see-through
+            seen = ImageMath.lambda_eval(lambda pixel: (pixel["v"] != transparency) * 255, v=wide)
+            grey.putalpha(seen.convert("L"))
+        return grey
+    if transparency is None and frame.mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
+        return frame
+    has_alpha = frame.mode in ("LA", "PA", "RGBA") or transparency is not None
+    if frame.mode in ("1", "L", "LA"):
+        return frame.convert("LA" if has_alpha else "L")
+    return frame.convert("RGBA" if has_alpha else "RGB")
+
+
+def _pixels_only(frame: Image.Image, to_srgb: ImageCms.ImageCmsTransform | None) -> Image.Image:
+    """A new 8-bit sRGB image (RGB, or RGBA if the frame has transparency) holding nothing but
+    the frame's pixels (no EXIF, ICC profile, comments or text); `to_srgb` applies the
+    frame's colour profile."""
+    pixels = _eight_bit(frame)
+    has_alpha = pixels.mode in ("LA", "RGBA")
+    colours = pixels.mode.removesuffix("A")
+    if to_srgb is not None and to_srgb.input_mode == colours:
+        converted = to_srgb.apply(pixels.convert(colours))
+        if has_alpha:
+            converted.putalpha(pixels.getchannel("A"))
+    else:
+        converted = pixels.convert("RGBA" if has_alpha else "RGB")
     return Image.frombytes(converted.mode, converted.size, converted.tobytes())
 
 
-def _encode(frames: list[Image.Image], fmt: str, durations: list[int]) -> bytes:
+def _encode(
+    frames: list[Image.Image],
+    fmt: str,
+    durations: list[int] | None = None,
+    source: Image.Image | None = None,
+) -> bytes:
+    """Encode the frames as `fmt`: several frames make an animation, with their `durations`
+    and the `source` file's loop count (and, for an APNG, whether its first image is outside
+    the animation)."""
     out = io.BytesIO()
     first = frames[0]
+    options: dict[str, object] = {"quality": 85} if fmt in ("JPEG", "WEBP") else {}
     if fmt == "JPEG":
-        first.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-    elif fmt == "GIF" and len(frames) > 1:
-        first.save(out, "GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    elif fmt == "WEBP":
-        first.save(out, "WEBP", quality=85)
-    else:
-        first.save(out, fmt, optimize=True)
+        first = first.convert("RGB")
+    if len(frames) > 1:
+        info = source.info if source is not None else {}
+        options.update(save_all=True, append_images=frames[1:], duration=durations)
+        if info.get("loop") is not None:  # a GIF without a loop count plays once
+            options["loop"] = info["loop"]
+        if fmt == "PNG" and info.get("default_image"):
+            # Pillow times only the frames of the animation, which the default image is not.
+            options.update(default_image=True, duration=(durations or [])[1:])
+    elif fmt != "WEBP":
+        options["optimize"] = True
+    try:
+        first.save(out, fmt, **options)
+    except (RuntimeError, OSError) as error:
+        # An encoder short of memory in the limited child fails with an error of its own
+        # (libwebp's "WebPEncodingError: 1"), not MemoryError: the image costs too much.
+        raise OverLimit(f"{fmt} encoder: {error}") from error
     return out.getvalue()
 
 
 def clean(data: bytes, square: int | None = None) -> CleanImage:
-    """Verify and re-encode an upload (in the same format); `square` crops to a square of at
-    most that side, for avatars. Raises Refused with a message for the person. Decodes in the
-    calling process: `verify_upload` runs it in a limited child."""
+    """Verify and re-encode an upload (in the same format, an animation still animated, as
+    8-bit sRGB); `square` crops every frame to a square of at most that side, for avatars.
+    Raises Refused with a message for the person. Decodes in the calling process:
+    `verify_upload` runs it in a limited child."""
     with _refusing_bad_images():
         image = _open_verified(data)
         fmt = image.format or ""
         if fmt not in FORMATS:
             raise Refused(NOT_AN_IMAGE)
-        if fmt == "GIF" and square is None:
-            frames, durations = _animation(image)
-        else:
-            # Honour the camera's orientation before the EXIF that records it is dropped.
-            frames, durations = [_pixels_only(ImageOps.exif_transpose(image))], []
+        frames, durations = _animation(image)
         if square is not None:
             side = min(square, *frames[0].size)
-            frames = [ImageOps.fit(frames[0], (side, side), Image.Resampling.LANCZOS)]
+            frames = [
+                ImageOps.fit(frame, (side, side), Image.Resampling.LANCZOS) for frame in frames
+            ]
         width, height = frames[0].size
-        return CleanImage(_encode(frames, fmt, durations), FORMATS[fmt], width, height)
+        data = _encode(frames, fmt, durations, image)
+        return CleanImage(data, FORMATS[fmt], width, height)
 
 
 def _write_once(path: Path, data: bytes) -> None:
@@ -331,13 +414,13 @@ def shown(url: str | None, kind: str) -> Shown | None:
 def _write_thumbnails(directory: str, name: str, kinds: list[str]) -> None:
     """In a limited child: write the `kinds` of thumbnail of the image `name` in `directory`."""
     with Image.open(Path(directory) / name) as original:
-        original.seek(0)  # a GIF's thumbnail is its first frame
-        frame = _pixels_only(original)
+        original.seek(0)  # an animation's thumbnail is its first frame
+        frame = _pixels_only(original, _srgb_transform(original))
         for kind in kinds:
             size = thumbnail_size(kind, original.width, original.height)
             resized = ImageOps.fit(frame, size, Image.Resampling.LANCZOS)
             target = Path(directory) / kind / name
-            _write_once(target, _encode([resized], original.format or "PNG", []))
+            _write_once(target, _encode([resized], original.format or "PNG"))
 
 
 def make_thumbnails(url: str, kinds: list[str]) -> list[str]:

@@ -3,7 +3,8 @@
 Moderators and admins suspend and reinstate members; only admins change roles or act on
 moderators; nobody acts on an admin but another admin, and nobody on themselves. A
 suspended account is logged out everywhere and hidden: its profile, posts and comments
-disappear from every page and API answer until it is reinstated.
+disappear from every page and API answer until it is reinstated. Its sessions and API
+tokens end for good: reinstatement does not revive them, the member logs in again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from piccolo.querystring import QueryString
 
-from domain import accounts
+from domain import accounts, oauth
 from domain.accounts import ROLES, User
 from domain.core.errors import Forbidden, NotFound, ValidationFailed
 from domain.core.sql import like_prefix, sql
@@ -46,10 +47,12 @@ async def find_target(username: str) -> User:
 
 
 async def suspend(actor: User, username: str) -> User:
-    """Suspend a member: logged out everywhere and hidden until reinstated. Forbidden when
-    the actor's role does not allow it, NotFound for an unknown username."""
+    """Suspend a member: hidden until reinstated, and every session and API token (and
+    unexchanged authorization code) ended for good. Forbidden when the actor's role does not
+    allow it, NotFound for an unknown username."""
     target = await _set_suspended(actor, username, True)
     await accounts.end_all_sessions(target.id)
+    await oauth.revoke_all_tokens(target.id)
     return target
 
 

@@ -202,3 +202,15 @@ async def revoke_app_access(user_id: int, app_id: int) -> int:
         .returning(AccessToken.id)
     )
     return len(revoked)
+
+
+async def revoke_all_tokens(user_id: int) -> int:
+    """Revoke every token any app holds for the user and forget their unexchanged codes, for
+    good: a later reinstatement or new log-in brings none back. Returns how many tokens."""
+    await AuthorizationCode.delete().where(AuthorizationCode.user == user_id)
+    revoked = (
+        await AccessToken.update({AccessToken.revoked_at: datetime.now(UTC)})
+        .where((AccessToken.user == user_id) & AccessToken.revoked_at.is_null())
+        .returning(AccessToken.id)
+    )
+    return len(revoked)

@@ -4,9 +4,10 @@ comment threads, favourites, bookmarks, API uploads, idempotent creation and the
 
 from domain.posts.attachments import (
     MAX_IMAGES_PER_POST,
-    describe,
+    Focus,
     get_upload,
     remove_unused_uploads,
+    update_upload,
     upload,
 )
 from domain.posts.bookmarks import bookmark, unbookmark
@@ -46,10 +47,14 @@ from domain.posts.tables import (
 from domain.posts.text import (
     MAX_COMMENT_LENGTH,
     MAX_POST_LENGTH,
+    URL_LENGTH,
     extract_mentions,
     extract_tags,
     normalize_tag,
+    normalize_text,
     render_html,
+    tag_path,
+    text_length,
     text_problem,
 )
 
@@ -60,10 +65,12 @@ __all__ = [
     "MAX_POST_LENGTH",
     "POST_MISSING",
     "REPLY_WITH_IMAGE",
+    "URL_LENGTH",
     "AttachedImage",
     "Bookmark",
     "Comment",
     "CommentNode",
+    "Focus",
     "IdempotencyKey",
     "Like",
     "MediaUpload",
@@ -77,7 +84,6 @@ __all__ = [
     "comment_to_delete",
     "delete_comment",
     "delete_post",
-    "describe",
     "extract_mentions",
     "extract_tags",
     "favourite",
@@ -88,13 +94,17 @@ __all__ = [
     "get_upload",
     "may_delete_post",
     "normalize_tag",
+    "normalize_text",
     "page_of_thread",
     "publish",
     "remove_unused_uploads",
     "render_html",
     "run_once",
+    "tag_path",
+    "text_length",
     "text_problem",
     "unbookmark",
     "unfavourite",
+    "update_upload",
     "upload",
 ]

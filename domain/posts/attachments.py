@@ -9,27 +9,56 @@ An upload goes into one post at most; one that no post took within a day is remo
 from __future__ import annotations
 
 import asyncio
+import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from piccolo.columns import Column
 
 from domain import media
 from domain.accounts import User
 from domain.core import outbox
 from domain.core.errors import NotFound, ValidationFailed
+from domain.core.numbers import SERIAL, MalformedNumber, parse_number
 from domain.posts.tables import MediaUpload, Post
 
 MAX_IMAGES_PER_POST = 1
 UNUSED_LIFETIME = timedelta(days=1)
 CLEAN_UP_BATCH = 500
-MAX_SERIAL = 2**31 - 1  # larger ids cannot exist, and would overflow the query's parameter
 NOT_FOUND = "Record not found"
-ALREADY_POSTED = "This image is already in a post; its description can no longer change."
+ALREADY_POSTED = "This image is already in a post; its description and focus can no longer change."
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Mastodon's focal point of an image: x from -1 (left) to 1 (right), y from -1 (bottom)
+    to 1 (top); 0,0 is the centre."""
+
+    x: float
+    y: float
+
+    @classmethod
+    def parse(cls, raw: str) -> Focus:
+        """From Mastodon's "x,y"; ValidationFailed naming `focus` for anything else."""
+        try:
+            x, y = (float(part) for part in raw.split(","))
+        except ValueError:  # not exactly two numbers
+            x = y = math.nan
+        # NaN fails both comparisons, and so is refused with the rest.
+        if not (-1.0 <= x <= 1.0 and -1.0 <= y <= 1.0):
+            raise ValidationFailed(
+                {"focus": "focus must be two numbers from -1 to 1, as x,y (for example 0.5,-0.2)"}
+            )
+        return cls(x, y)
 
 
 def _upload_id(raw: str) -> int | None:
-    if not raw.isdigit() or len(raw) > len(str(MAX_SERIAL)) or int(raw) > MAX_SERIAL:
+    """The upload's id by the one number rule; None for anything that cannot be one."""
+    try:
+        return parse_number(raw, "id", SERIAL)
+    except MalformedNumber:
         return None
-    return int(raw)
 
 
 def _description_problem(description: str) -> str | None:
@@ -37,9 +66,12 @@ def _description_problem(description: str) -> str | None:
     return media.alt_problem(description) if description.strip() else None
 
 
-async def upload(owner: User, data: bytes | None, description: str = "") -> MediaUpload:
-    """Check and store an uploaded image for a later post; its feed thumbnail is made at once
-    so that clients can show a preview while the person writes."""
+async def upload(
+    owner: User, data: bytes | None, description: str = "", focus: Focus | None = None
+) -> MediaUpload:
+    """Check and store an uploaded image for a later post, with its description and focal
+    point; its feed thumbnail is made at once so that clients can show a preview while the
+    person writes."""
     errors: dict[str, str] = {}
     if problem := _description_problem(description):
         errors["description"] = problem
@@ -48,6 +80,8 @@ async def upload(owner: User, data: bytes | None, description: str = "") -> Medi
     image = await media.verify_alongside(data, "file", errors)
     url = await asyncio.to_thread(media.save, image)
     row = MediaUpload(owner=owner.id, image=url, description=description.strip())
+    if focus is not None:
+        row.focus_x, row.focus_y = focus.x, focus.y
     async with outbox.transaction():
         await row.save()
         await outbox.record(outbox.Job.MAKE_THUMBNAILS, url=url, kinds=["feed"])
@@ -69,20 +103,29 @@ async def get_upload(owner: User, upload_id: str) -> MediaUpload:
     return row
 
 
-async def describe(owner: User, upload_id: str, description: str) -> MediaUpload:
-    """Change the description of an upload not yet posted (a post's image alt stays as
-    posted, like its text)."""
+async def update_upload(
+    owner: User, upload_id: str, description: str | None = None, focus: Focus | None = None
+) -> MediaUpload:
+    """Change the description and/or the focal point of an upload not yet posted (a post's
+    image stays as posted, like its text); what is None stays as it is."""
     row = await get_upload(owner, upload_id)
-    if problem := _description_problem(description):
-        raise ValidationFailed({"description": problem})
+    changes: dict[Column | str, Any] = {}
+    if description is not None:
+        if problem := _description_problem(description):
+            raise ValidationFailed({"description": problem})
+        changes[MediaUpload.description] = row.description = description.strip()
+    if focus is not None:
+        changes[MediaUpload.focus_x], changes[MediaUpload.focus_y] = focus.x, focus.y
+        row.focus_x, row.focus_y = focus.x, focus.y
+    if not changes:
+        return row
     changed = (
-        await MediaUpload.update({MediaUpload.description: description.strip()})
+        await MediaUpload.update(changes)
         .where((MediaUpload.id == row.id) & MediaUpload.post.is_null())
         .returning(MediaUpload.id)
     )
     if not changed:
         raise ValidationFailed({"description": ALREADY_POSTED})
-    row.description = description.strip()
     return row
 
 
@@ -133,11 +176,12 @@ async def mark_posted(row: MediaUpload, post_id: int) -> None:
 
 
 async def _urls_in_use(urls: list[str], leaving: list[int]) -> set[str]:
-    """Which of these images a post, an avatar or another upload still shows (files are named
-    by content, so different uploads and posts may share one)."""
+    """Which of these images a post, an avatar, a header or another upload still shows (files
+    are named by content, so different uploads and posts may share one)."""
     found: list[dict[str, Any]] = [
         *await Post.select(Post.image.as_alias("url")).where(Post.image.is_in(urls)),
         *await User.select(User.avatar.as_alias("url")).where(User.avatar.is_in(urls)),
+        *await User.select(User.header.as_alias("url")).where(User.header.is_in(urls)),
         *await MediaUpload.select(MediaUpload.image.as_alias("url")).where(
             MediaUpload.image.is_in(urls) & MediaUpload.id.not_in(leaving)
         ),

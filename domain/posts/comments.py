@@ -23,8 +23,8 @@ from domain.posts.text import MAX_COMMENT_LENGTH, render_html, text_problem
 
 _INSERT = """
 WITH added AS (
-    INSERT INTO comment (post, author, parent, text, created_at)
-    VALUES ({post_id}, {author_id}, {parent_id}, {text}, now()) RETURNING id
+    INSERT INTO comment (post, author, parent, text, language, created_at)
+    VALUES ({post_id}, {author_id}, {parent_id}, {text}, {language}, now()) RETURNING id
 ), counted AS (
     UPDATE post SET comment_count = comment_count + 1 WHERE id = {post_id}
 )
@@ -43,7 +43,7 @@ UPDATE post SET comment_count = GREATEST(comment_count - (SELECT count(*) FROM g
 WHERE id = {post_id} RETURNING comment_count
 """
 _THREAD = """
-SELECT c.id, c.parent, c.text, c.created_at, c.author AS author_id,
+SELECT c.id, c.parent, c.text, c.language, c.created_at, c.author AS author_id,
        u.username, u.display_name, u.avatar
 FROM comment c JOIN agora_user u ON u.id = c.author
 WHERE c.post = {post_id} AND NOT u.is_suspended {unblocked}
@@ -60,6 +60,7 @@ class CommentNode:
     parent_id: int | None
     text: str
     html: str
+    language: str | None
     created_at: datetime
     author_id: int
     author_username: str
@@ -69,9 +70,14 @@ class CommentNode:
 
 
 async def create_comment(
-    author: User, post_id: int, text: str, parent_id: int | None = None
+    author: User,
+    post_id: int,
+    text: str,
+    parent_id: int | None = None,
+    language: str | None = None,
 ) -> Comment:
-    """Comment on a post, or reply to one of its comments (through `publishing.publish`)."""
+    """Comment on a post, or reply to one of its comments (through `publishing.publish`),
+    in `language` (a checked ISO 639 code) if the author said."""
     if problem := text_problem(text, noun="Reply", max_length=MAX_COMMENT_LENGTH):
         raise ValidationFailed({"text": problem})
     if parent_id is not None:
@@ -91,6 +97,7 @@ async def create_comment(
                     author_id=author.id,
                     parent_id=parent_id,
                     text=text.strip(),
+                    language=language,
                 )
             )
             # The job works out whom to tell: the post's author, the comment's answered.
@@ -137,6 +144,7 @@ def _node(post_id: int, row: dict[str, Any]) -> CommentNode:
         parent_id=row["parent"],
         text=row["text"],
         html=render_html(row["text"]),
+        language=row["language"],
         created_at=row["created_at"],
         author_id=row["author_id"],
         author_username=row["username"],

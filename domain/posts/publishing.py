@@ -1,14 +1,16 @@
 """Publishing: the one way a post or a reply comes to exist, whoever asks (the compose form,
 the comment form, the API's POST /api/v1/statuses, jobs), and deleting a post.
 
-A post keeps its text exactly as typed apart from surrounding whitespace; its jobs (fan-out,
-mention notifications, thumbnails) are recorded in the outbox in the post's transaction.
+A post keeps its text as typed apart from surrounding whitespace and line endings (made LF),
+and its tags in canonical form beside it; its jobs (fan-out, mention notifications,
+thumbnails) are recorded in the outbox in the post's transaction.
 Replies are comments on a post (domain.posts.comments); they carry no image.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import overload
 
@@ -20,9 +22,19 @@ from domain.core import outbox, redis_guard
 from domain.core.errors import Forbidden, NotFound, ValidationFailed
 from domain.posts import attachments, comments
 from domain.posts.tables import POST_MISSING, Comment, Post
-from domain.posts.text import MAX_POST_LENGTH, extract_mentions, text_problem
+from domain.posts.text import (
+    MAX_POST_LENGTH,
+    extract_mentions,
+    extract_tags,
+    normalize_text,
+    text_problem,
+)
 
 REPLY_WITH_IMAGE = "Agora replies cannot have images: only posts can."
+REPLY_SENSITIVE = "Agora replies have no images to mark sensitive: only posts can be."
+# Mastodon takes ISO 639 codes ("en", "fil"), some with a region ("zh-TW").
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+BAD_LANGUAGE = "language must be an ISO 639 language code, such as en or pt-BR."
 
 
 @dataclass(frozen=True)
@@ -51,45 +63,85 @@ class ReplyTarget:
 Image = AttachedImage | UploadedMedia
 
 
+@dataclass(frozen=True)
+class Marks:
+    """What the author says of a post besides its text: whether its image is sensitive, and
+    its language."""
+
+    sensitive: bool = False
+    language: str | None = None
+
+
+UNMARKED = Marks()
+
+
 @overload
 async def publish(
-    author: User, text: str, *, image: Image | None = None, in_reply_to: None = None
+    author: User,
+    text: str,
+    *,
+    image: Image | None = None,
+    in_reply_to: None = None,
+    sensitive: bool = False,
+    language: str | None = None,
 ) -> Post: ...
 
 
 @overload
 async def publish(
-    author: User, text: str, *, image: None = None, in_reply_to: ReplyTarget
+    author: User,
+    text: str,
+    *,
+    image: None = None,
+    in_reply_to: ReplyTarget,
+    sensitive: bool = False,
+    language: str | None = None,
 ) -> Comment: ...
 
 
 async def publish(
-    author: User, text: str, *, image: Image | None = None, in_reply_to: ReplyTarget | None = None
+    author: User,
+    text: str,
+    *,
+    image: Image | None = None,
+    in_reply_to: ReplyTarget | None = None,
+    sensitive: bool = False,
+    language: str | None = None,
 ) -> Post | Comment:
-    """Publish a post (with at most one described image) or, with `in_reply_to`, a reply.
+    """Publish a post (with at most one described image, hidden behind a warning when
+    `sensitive`) or, with `in_reply_to`, a reply; `language` is the ISO 639 code of the
+    language the author says it is in (empty or None: not said).
 
     Every problem is reported at once in one ValidationFailed, keyed by field: `text`, and
-    for an attached image `image` and `image_alt`, for uploads `media_ids` and `description`.
+    for an attached image `image` and `image_alt`, for uploads `media_ids` and `description`,
+    `sensitive` for a reply so marked, `language` for what is not a language code.
     Raises media.ImageTooLarge when an attached file is over the limit, NotFound when the
     post or comment answered does not exist, and Forbidden when a block stands between the
-    author and whoever wrote it.
+    author and whoever wrote it. The text is counted and stored with LF line endings.
     """
+    text = normalize_text(text)
+    language = (language or "").strip() or None
+    if language is not None and not LANGUAGE_CODE.fullmatch(language):
+        raise ValidationFailed({"language": BAD_LANGUAGE})
     if in_reply_to is not None:
         if image is not None:
             raise ValidationFailed({"media_ids": REPLY_WITH_IMAGE})
+        if sensitive:
+            raise ValidationFailed({"sensitive": REPLY_SENSITIVE})
         return await comments.create_comment(
-            author, in_reply_to.post_id, text, in_reply_to.comment_id
+            author, in_reply_to.post_id, text, in_reply_to.comment_id, language
         )
+    marks = Marks(sensitive, language)
     if isinstance(image, AttachedImage):
-        return await _publish_with_file(author, text, image)
+        return await _publish_with_file(author, text, image, marks)
     if isinstance(image, UploadedMedia) and image.ids:
-        return await _publish_with_upload(author, text, list(image.ids))
+        return await _publish_with_upload(author, text, list(image.ids), marks)
     if problem := text_problem(text):
         raise ValidationFailed({"text": problem})
-    return await _create_post(author, text)
+    return await _create_post(author, text, marks=marks)
 
 
-async def _publish_with_file(author: User, text: str, image: AttachedImage) -> Post:
+async def _publish_with_file(author: User, text: str, image: AttachedImage, marks: Marks) -> Post:
     errors: dict[str, str] = {}
     if problem := text_problem(text):
         errors["text"] = problem
@@ -97,7 +149,9 @@ async def _publish_with_file(author: User, text: str, image: AttachedImage) -> P
         errors["image_alt"] = problem
     clean = await media.verify_alongside(image.data, "image", errors)
     url = await asyncio.to_thread(media.save, clean)
-    return await _create_post(author, text, image=url, image_alt=image.description.strip())
+    return await _create_post(
+        author, text, image=url, image_alt=image.description.strip(), marks=marks
+    )
 
 
 def _text_with_image_problem(text: str) -> str | None:
@@ -111,7 +165,9 @@ def _text_with_image_problem(text: str) -> str | None:
     return problem
 
 
-async def _publish_with_upload(author: User, text: str, upload_ids: list[str]) -> Post:
+async def _publish_with_upload(
+    author: User, text: str, upload_ids: list[str], marks: Marks
+) -> Post:
     """The post and the upload's use commit together."""
     errors: dict[str, str] = {}
     async with outbox.transaction():
@@ -120,16 +176,31 @@ async def _publish_with_upload(author: User, text: str, upload_ids: list[str]) -
             errors["text"] = problem
         if errors or row is None:
             raise ValidationFailed(errors)
-        post = await _create_post(author, text, image=row.image, image_alt=row.description)
+        post = await _create_post(
+            author, text, image=row.image, image_alt=row.description, marks=marks
+        )
         await attachments.mark_posted(row, post.id)
     return post
 
 
 async def _create_post(
-    author: User, text: str, image: str | None = None, image_alt: str = ""
+    author: User,
+    text: str,
+    image: str | None = None,
+    image_alt: str = "",
+    marks: Marks = UNMARKED,
 ) -> Post:
-    """Write a checked post; `image` is an already stored image's URL."""
-    post = Post(author=author.id, text=text.strip(), image=image, image_alt=image_alt)
+    """Write a checked post (its text already through normalize_text); `image` is an
+    already stored image's URL."""
+    post = Post(
+        author=author.id,
+        text=text,
+        tags=extract_tags(text),
+        image=image,
+        image_alt=image_alt,
+        sensitive=marks.sensitive,
+        language=marks.language,
+    )
     async with outbox.transaction():
         await post.save()
         await User.update({User.posts_count: User.posts_count + 1}).where(User.id == author.id)

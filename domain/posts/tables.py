@@ -8,7 +8,10 @@ as the row they count, so feed pages never count. Indexes that Piccolo cannot ex
 from __future__ import annotations
 
 from piccolo.columns import (
+    Array,
     BigSerial,
+    Boolean,
+    DoublePrecision,
     ForeignKey,
     Integer,
     OnDelete,
@@ -31,8 +34,16 @@ class Post(Table, tablename="post"):
     id = BigSerial(primary_key=True)
     author = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
     text = Text(null=False)
+    # The canonical tags of the text (posts.normalize_tag), for the one tag test
+    # (feeds.has_tag) through a GIN index: how PostgreSQL would fold case or split CJK text
+    # depends on its locale, so the text rules are applied once, in Python, when publishing.
+    tags = Array(base_column=Text(), default=list)
     image = Varchar(length=255, null=True, default=None)
     image_alt = Text(default="")
+    # The author marked the image as sensitive: cards hide it until the reader opens it.
+    sensitive = Boolean(default=False)
+    # The language the author says the text is in (an ISO 639 code, as Mastodon's); None unsaid.
+    language = Varchar(length=16, null=True, default=None)
     like_count = Integer(default=0)
     comment_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -66,6 +77,7 @@ class Comment(Table, tablename="comment"):
         references="self", on_delete=OnDelete.cascade, null=True, default=None
     )
     text = Text(null=False)
+    language = Varchar(length=16, null=True, default=None)  # as Post.language
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -93,6 +105,9 @@ class MediaUpload(Table, tablename="media_upload"):
     owner = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
     image = Varchar(length=255, null=False)  # the stored image's URL path, like Post.image
     description = Text(default="")
+    # Mastodon's focal point (meta.focus): x and y from -1 to 1, the centre 0,0; None unset.
+    focus_x = DoublePrecision(null=True, default=None)
+    focus_y = DoublePrecision(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     # Indexed because deleting a post must find the upload it cascades to.
     post = ForeignKey(

@@ -123,7 +123,8 @@ async def test_bad_paging_parameters(client: AsyncClient) -> None:
         response = await client.get(f"/api/v1/timelines/public?{query}")
         assert response.status_code == 422, query
         assert "error" in response.json()
-    assert (await client.get("/api/v1/timelines/public?limit=many")).status_code == 400
+    # limit follows the same rule as the ids (domain.core.numbers): 422 with the reason.
+    assert (await client.get("/api/v1/timelines/public?limit=many")).status_code == 422
 
 
 async def test_home_needs_read_statuses(client: AsyncClient) -> None:

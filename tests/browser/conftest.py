@@ -50,6 +50,7 @@ def wait_until_live(base_url: str, process: subprocess.Popen[bytes]) -> None:
 def live_server(test_database: str) -> Iterator[str]:
     """The web process from the Procfile, on a free port, against the test database."""
     port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
     uvicorn = Path(sys.executable).parent / "uvicorn"
     process = subprocess.Popen(
         [
@@ -64,11 +65,11 @@ def live_server(test_database: str) -> Iterator[str]:
         cwd=ROOT,
         # The server shares the test database: its periodic outbox sweep would relay jobs that
         # in-process tests record and then inspect. It still relays its own at once.
-        env={**os.environ, "OUTBOX_SWEEP_SECONDS": "3600"},
+        # Its absolute URLs (OAuth metadata, Link headers) must be its own address.
+        env={**os.environ, "OUTBOX_SWEEP_SECONDS": "3600", "PUBLIC_URL": base_url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_live(base_url, process)
         yield base_url

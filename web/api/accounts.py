@@ -6,31 +6,120 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 
 from domain import accounts, feeds, social
 from domain.accounts import User
 from domain.core.errors import NotFound
+from domain.core.numbers import SERIAL, parse_number, path_id
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
+from web.api.errors import unprocessable
 from web.api.openapi import Field
 from web.api.paging import Window, id_range, link_header
-from web.api.params import read_params
+from web.api.params import OnlySetting, Params, as_flag, read_params
 from web.api.serializers import Presenter, account_list
+from web.forms import read_upload
 
 NOT_FOUND = "Record not found"
+BOOLEAN = OpenAPIType.BOOLEAN
 PROFILE_FIELDS = (
     Field("display_name", "Up to 50 characters"),
     Field("note", "The bio, up to 300 characters of plain text"),
+    Field("avatar", "A new avatar image, cropped square (a file: multipart/form-data)"),
+    Field("header", "A new header image (a file: multipart/form-data)"),
+    Field(
+        "fields_attributes",
+        "Up to 4 profile fields of plain text, replacing the ones there: "
+        "fields_attributes[0][name], fields_attributes[0][value], ... (JSON: an array of "
+        "{name, value}); an address as the value is shown as a link, not verified",
+    ),
+    Field("bot", "Whether the account is automated", BOOLEAN),
+    Field("locked", "Only false: Agora has no follow requests yet", BOOLEAN),
+    Field("discoverable", "Only true: every account is found by search", BOOLEAN),
+    Field("indexable", "Only true: every public post is found by search", BOOLEAN),
+    Field("hide_collections", "Only false: follow lists are public", BOOLEAN),
+    Field("source[privacy]", "Only public"),
+    Field("source[sensitive]", "Only false", BOOLEAN),
+    Field("source[language]", "Not supported: only empty"),
+    Field("attribution_domains", "Not supported: only empty", array=True),
 )
+# What Agora cannot do is refused rather than answered 200 and ignored.
+ACCOUNT_SETTINGS = (
+    OnlySetting("locked", False, "Agora does not support locked accounts yet"),
+    OnlySetting("discoverable", True, "Agora's search finds every account"),
+    OnlySetting("indexable", True, "Agora's search finds every public post"),
+    OnlySetting("hide_collections", False, "Agora shows everyone's followers and follows"),
+)
+SOURCE_SETTINGS = (
+    OnlySetting("source[privacy]", "public", "Agora only has public posts"),
+    OnlySetting("source[sensitive]", False, "Agora does not mark images sensitive by default"),
+    OnlySetting("source[language]", "", "Agora does not record the language of posts"),
+)
+FOLLOW_FIELDS = (
+    Field("reblogs", "Only true: Agora has no boosts to hide", BOOLEAN),
+    Field("notify", "Only false: Agora does not notify of new posts", BOOLEAN),
+    Field("languages", "Not supported: only empty", array=True),
+)
+FOLLOW_SETTINGS = (
+    OnlySetting("reblogs", True, "Agora has no boosts to show or hide"),
+    OnlySetting("notify", False, "Agora does not notify of the posts of people you follow"),
+)
+
+
+def _check_settings(params: Params) -> None:
+    """Refuse the account options Agora has only one setting of, in any other setting."""
+    for setting in ACCOUNT_SETTINGS:
+        setting.check(params.flag(setting.name))
+    source = params.nested("source")
+    if source is not None and not isinstance(source, dict):
+        raise unprocessable("source must be an object: source[privacy], source[language], ...")
+    for setting in SOURCE_SETTINGS:
+        key = setting.name.removeprefix("source[").removesuffix("]")
+        value = (source or {}).get(key)
+        setting.check(
+            as_flag(setting.name, value)
+            if isinstance(setting.agora, bool)
+            else (None if value is None else str(value))
+        )
+    if params.get_list("attribution_domains"):
+        raise unprocessable("Agora does not support attribution domains (attribution_domains)")
+
+
+def _profile_fields(params: Params) -> list[accounts.ProfileField] | None:
+    """Mastodon's `fields_attributes`, numbered in a form or an array (or numbered object)
+    in JSON, in order; None when not sent."""
+    raw = params.nested("fields_attributes")
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        if not all(key.isascii() and key.isdigit() for key in raw):
+            raise unprocessable(
+                "fields_attributes must be numbered: fields_attributes[0][name], ..."
+            )
+        raw = [raw[key] for key in sorted(raw, key=int)]
+    if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
+        raise unprocessable("fields_attributes must be a list of {name, value} pairs")
+    fields = [accounts.ProfileField(row.get("name", ""), row.get("value", "")) for row in raw]
+    if not all(isinstance(f.name, str) and isinstance(f.value, str) for f in fields):
+        raise unprocessable("fields_attributes names and values must be text")
+    return fields
+
+
+async def _image_file(request: Request[Any, Any, Any], params: Params, name: str) -> bytes | None:
+    """The bytes of the image file sent as `name`; None when none was sent."""
+    if params.get(name) is not None:
+        raise unprocessable(f"{name} must be an image file, sent as multipart/form-data")
+    if request.content_type[0] != "multipart/form-data":
+        return None
+    return await read_upload(await request.form(), name)
 
 
 async def _account(account_id: str) -> User:
     """A visible account by its API id; 404 for anything else, suspended ones included."""
-    if not account_id.isdigit() or len(account_id) > 9:
-        raise NotFound(NOT_FOUND)
-    user = await accounts.visible_user(int(account_id))
+    user = await accounts.visible_user(path_id(account_id, SERIAL, NOT_FOUND))
     if user is None:
         raise NotFound(NOT_FOUND)
     return user
@@ -51,13 +140,21 @@ class AccountsController(Controller):
     async def update_credentials(
         self, request: Request[Any, Any, Any]
     ) -> entities.CredentialAccount:
-        """Change `display_name` and/or `note` (the bio); fields left out stay as they are."""
+        """Change the profile: `display_name`, `note` (the bio), `avatar` and `header` images,
+        `fields_attributes` and `bot`; what is left out stays as it is. Options Agora has only
+        one setting of (`locked`, `discoverable`, `indexable`, `hide_collections`, `source`)
+        are accepted in that setting and refused with 422 in any other."""
         user = me(request)
         params = await read_params(request)
+        _check_settings(params)
         await accounts.save_profile(
             user,
             params.text("display_name", user.display_name),
             params.text("note", user.bio),
+            await _image_file(request, params, "avatar"),
+            header=await _image_file(request, params, "header"),
+            fields=_profile_fields(params),
+            bot=params.flag("bot"),
         )
         return await Presenter(request, user).credential_account(user)
 
@@ -65,9 +162,7 @@ class AccountsController(Controller):
     async def relationships(self, request: Request[Any, Any, Any]) -> list[entities.Relationship]:
         """How the caller and each account in `id[]` follow one another."""
         params = await read_params(request)
-        ids = list(
-            dict.fromkeys(int(i) for i in params.get_list("id") if i.isdigit() and len(i) < 10)
-        )
+        ids = list(dict.fromkeys(parse_number(i, "id", SERIAL) for i in params.get_list("id")))
         found = await social.relationships(me(request).id, ids)
         presenter = Presenter(request, me(request))
         return [presenter.relationship(other, found[other]) for other in ids]
@@ -78,7 +173,8 @@ class AccountsController(Controller):
     ) -> entities.Account:
         """An account by its username (`acct`, with or without `@` and this server's domain)."""
         username, _, domain = acct.removeprefix("@").partition("@")
-        if domain and domain.lower() not in (request.url.hostname or "", request.url.netloc):
+        settings = request.app.state.settings
+        if domain and domain.lower() not in (settings.public_host, settings.public_domain):
             raise NotFound(NOT_FOUND)
         user = await accounts.find_user(username)
         if user is None or user.is_suspended:
@@ -116,11 +212,11 @@ class AccountsController(Controller):
         request: Request[Any, Any, Any],
         account_id: str,
         max_id: str | None,
-        limit: int | None,
+        limit: str | None,
         followers: bool,
     ) -> Response[list[entities.Account]]:
         user = await _account(account_id)
-        window = id_range(max_id, None, None, limit)
+        window = id_range(max_id, None, None, limit, SERIAL)
         lister = social.followers_of if followers else social.followed_by
         page = await lister(user.id, window.limit, window.max_id)
         return await account_list(request, page, window.limit)
@@ -131,7 +227,7 @@ class AccountsController(Controller):
         request: Request[Any, Any, Any],
         account_id: FromPath[str],
         max_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[str | None] = None,
     ) -> Response[list[entities.Account]]:
         """Who follows the account, most recent first; paged with `max_id` and `Link`."""
         return await self._follow_list(request, account_id, max_id, limit, followers=True)
@@ -142,16 +238,27 @@ class AccountsController(Controller):
         request: Request[Any, Any, Any],
         account_id: FromPath[str],
         max_id: FromQuery[str | None] = None,
-        limit: FromQuery[int | None] = None,
+        limit: FromQuery[str | None] = None,
     ) -> Response[list[entities.Account]]:
         """Whom the account follows, most recent first; paged with `max_id` and `Link`."""
         return await self._follow_list(request, account_id, max_id, limit, followers=False)
 
-    @post("/{account_id:str}/follow", status_code=HTTP_200_OK, **needs("write:follows"))
+    @post(
+        "/{account_id:str}/follow",
+        status_code=HTTP_200_OK,
+        **needs("write:follows", body=FOLLOW_FIELDS),
+    )
     async def follow(
         self, request: Request[Any, Any, Any], account_id: FromPath[str]
     ) -> entities.Relationship:
-        """Follow the account (doing it twice is harmless); 422 for oneself."""
+        """Follow the account (doing it twice is harmless); 422 for oneself. Mastodon's
+        options are accepted only in Agora's setting: `reblogs` true, `notify` false, no
+        `languages`."""
+        params = await read_params(request)
+        for setting in FOLLOW_SETTINGS:
+            setting.check(params.flag(setting.name))
+        if params.get_list("languages"):
+            raise unprocessable("Agora does not filter posts by language (languages)")
         user = await _account(account_id)
         await social.follow(me(request), user.id)
         return await self._relationship(request, user.id)

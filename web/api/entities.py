@@ -13,12 +13,6 @@ from typing import Any
 
 
 @dataclass(kw_only=True)
-class ApiError:
-    error: str
-    error_description: str | None = None
-
-
-@dataclass(kw_only=True)
 class AccountField:
     name: str
     value: str

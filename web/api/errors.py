@@ -19,6 +19,7 @@ from litestar.status_codes import (
 )
 
 from domain.core.errors import ValidationFailed
+from domain.core.numbers import MalformedNumber
 from domain.media import ImageTooLarge
 from domain.oauth import InvalidToken, OAuthError
 
@@ -32,6 +33,11 @@ def _json(
     body: dict[str, Any], status_code: int, headers: dict[str, str] | None = None
 ) -> Response[Any]:
     return Response(body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
+
+
+def handle_malformed_number(_: Request[Any, Any, Any], exc: MalformedNumber) -> Response[Any]:
+    """A number breaking domain.core.numbers' rule: 422 naming the parameter."""
+    return _json({"error": str(exc)}, HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 def handle_validation_failed(_: Request[Any, Any, Any], exc: ValidationFailed) -> Response[Any]:
@@ -63,6 +69,7 @@ def handle_invalid_token(_: Request[Any, Any, Any], exc: InvalidToken) -> Respon
 
 API_EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationFailed: handle_validation_failed,
+    MalformedNumber: handle_malformed_number,
     ImageTooLarge: handle_image_too_large,
     OAuthError: handle_oauth_error,
     InvalidToken: handle_invalid_token,

@@ -22,7 +22,7 @@ def _limits() -> dict[str, Any]:
         "statuses": {
             "max_characters": min(posts.MAX_POST_LENGTH, posts.MAX_COMMENT_LENGTH),
             "max_media_attachments": posts.MAX_IMAGES_PER_POST,
-            "characters_reserved_per_url": 0,
+            "characters_reserved_per_url": posts.URL_LENGTH,
         },
         "media_attachments": {
             "supported_mime_types": sorted(media.MIME_TYPES.values()),
@@ -51,7 +51,7 @@ class InstanceController(Controller):
         """The server, Mastodon v1 shape (toot reads it to log in)."""
         users, posts = await accounts.instance_counts()
         return entities.InstanceV1(
-            uri=request.url.netloc,
+            uri=request.app.state.settings.public_domain,
             title=TITLE,
             short_description=DESCRIPTION,
             description=DESCRIPTION,
@@ -76,7 +76,7 @@ class InstanceController(Controller):
         users, _ = await accounts.instance_counts()
         base = base_url(request)
         return entities.InstanceV2(
-            domain=request.url.netloc,
+            domain=request.app.state.settings.public_domain,
             title=TITLE,
             version=compatible_version(),
             source_url=base,

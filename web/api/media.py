@@ -14,10 +14,12 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from domain import posts
+from domain.core.numbers import SERIAL, path_id
 from web.api import entities
 from web.api.auth import me, needs
+from web.api.errors import unprocessable
 from web.api.openapi import Field
-from web.api.params import read_params
+from web.api.params import Params, read_params
 from web.api.serializers import Presenter
 from web.forms import read_upload
 
@@ -25,10 +27,31 @@ MEDIA_PATH = "/v1/media/{media_id:str}"
 DESCRIPTION_FIELD = Field(
     "description", "Alt text for people who cannot see the image (required before posting it)"
 )
+FOCUS_FIELD = Field(
+    "focus", "The focal point as x,y, each from -1 to 1 (Mastodon's meta.focus); 0,0 centres"
+)
+THUMBNAIL_FIELD = Field("thumbnail", "Not supported: Agora makes its own thumbnails")
 UPLOAD_FIELDS = (
     Field("file", "The image: JPEG, PNG, WebP or GIF (multipart/form-data)", required=True),
     DESCRIPTION_FIELD,
+    FOCUS_FIELD,
+    THUMBNAIL_FIELD,
 )
+
+
+def _upload_id(raw: str) -> str:
+    """The upload id of a path, by domain.core.numbers' rule (a serial); 404 for any other."""
+    return str(path_id(raw, SERIAL, "Record not found"))
+
+
+async def _focus(request: Request[Any, Any, Any], params: Params) -> posts.Focus | None:
+    """The `focus` sent, None when left out; a `thumbnail` (Mastodon's custom preview, for
+    audio and video) is refused rather than ignored."""
+    form = await request.form() if request.content_type[0] == "multipart/form-data" else {}
+    if params.has("thumbnail") or "thumbnail" in form:
+        raise unprocessable("Agora makes its own thumbnails of images (thumbnail)")
+    raw = params.get("focus")
+    return None if raw is None else posts.Focus.parse(raw)
 
 
 class MediaController(Controller):
@@ -45,8 +68,9 @@ class MediaController(Controller):
         checked like the web form's: not an image 422, over the size limit 413. Uploads no
         status takes are removed after a day."""
         params = await read_params(request)
+        focus = await _focus(request, params)
         data = await read_upload(await request.form(), "file")
-        created = await posts.upload(me(request), data, params.text("description"))
+        created = await posts.upload(me(request), data, params.text("description"), focus)
         return Presenter(request, me(request)).upload(created)
 
     @get(MEDIA_PATH, **needs("write:media"))
@@ -54,14 +78,21 @@ class MediaController(Controller):
         self, request: Request[Any, Any, Any], media_id: FromPath[str]
     ) -> entities.MediaAttachment:
         """One of one's own uploads (anyone else's: 404)."""
-        found = await posts.get_upload(me(request), media_id)
+        found = await posts.get_upload(me(request), _upload_id(media_id))
         return Presenter(request, me(request)).upload(found)
 
-    @put(MEDIA_PATH, **needs("write:media", body=(DESCRIPTION_FIELD,)))
+    @put(
+        MEDIA_PATH,
+        **needs("write:media", body=(DESCRIPTION_FIELD, FOCUS_FIELD, THUMBNAIL_FIELD)),
+    )
     async def update(
         self, request: Request[Any, Any, Any], media_id: FromPath[str]
     ) -> entities.MediaAttachment:
-        """Set the description of an upload not yet in a status (once posted: 422)."""
+        """Set the description and/or the focal point of an upload not yet in a status (once
+        posted: 422); what is left out stays as it is."""
         params = await read_params(request)
-        changed = await posts.describe(me(request), media_id, params.text("description"))
+        focus = await _focus(request, params)
+        changed = await posts.update_upload(
+            me(request), _upload_id(media_id), params.get("description"), focus
+        )
         return Presenter(request, me(request)).upload(changed)

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from domain import notifications
 from domain.core.errors import NotFound
+from domain.core.numbers import BIGSERIAL, path_id
 from domain.notifications import NotificationItem
 from web.api import entities
 from web.api.auth import me, needs
@@ -30,6 +31,7 @@ MASTODON_TYPES = {
     "mention": "mention",
 }
 NOTIFICATION_PATH = "/{notification_id:str}"
+NOT_FOUND = "Record not found"
 
 
 def kinds_for(types: list[str], exclude_types: list[str]) -> list[str]:
@@ -40,12 +42,6 @@ def kinds_for(types: list[str], exclude_types: list[str]) -> list[str]:
         for kind, shown in MASTODON_TYPES.items()
         if (not types or shown in types) and shown not in exclude_types
     ]
-
-
-def _id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound("Record not found")
-    return int(raw)
 
 
 async def _status(presenter: Presenter, item: NotificationItem) -> entities.Status | None:
@@ -112,11 +108,11 @@ class NotificationsController(Controller):
     ) -> entities.Notification:
         """One of the caller's notifications."""
         user = me(request)
-        wanted = _id(notification_id)
+        wanted = path_id(notification_id, BIGSERIAL, NOT_FOUND)
         item = (await notifications.by_ids(user.id, [wanted])).get(wanted)
         found = await present(Presenter(request, user), [item] if item else [])
         if not found:
-            raise NotFound("Record not found")
+            raise NotFound(NOT_FOUND)
         return found[0]
 
     @post("/clear", status_code=HTTP_200_OK, **needs("write:notifications"))
@@ -130,6 +126,7 @@ class NotificationsController(Controller):
         self, request: Request[Any, Any, Any], notification_id: FromPath[str]
     ) -> dict[str, Any]:
         """Delete one of the caller's notifications (404 if it is not theirs)."""
-        if not await notifications.dismiss(me(request).id, _id(notification_id)):
-            raise NotFound("Record not found")
+        wanted = path_id(notification_id, BIGSERIAL, NOT_FOUND)
+        if not await notifications.dismiss(me(request).id, wanted):
+            raise NotFound(NOT_FOUND)
         return {}

@@ -16,6 +16,7 @@ from litestar.openapi.spec import (
     Components,
     OAuthFlow,
     OAuthFlows,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     Operation,
@@ -38,13 +39,23 @@ ERROR_SCHEMA = Schema(
     required=["error"],
 )
 ERRORS = {
-    "400": "Malformed parameters (OAuth endpoints: an RFC 6749 error code in `error`)",
+    "400": "Malformed parameters, e.g. a required one missing",
     "401": "Missing, malformed, expired or revoked access token",
     "403": "The token lacks the scope this method needs",
-    "404": "No such record, or not visible",
-    "422": "Invalid input, e.g. an empty or too long status",
+    "404": "No such record, or not visible (a malformed id in the path too)",
+    "413": "The body or the uploaded image is too large",
+    "422": "Invalid input: an empty or too long status, a number that is not ASCII digits "
+    "within its id's range, a JSON body that is not valid Unicode JSON",
     "429": "Rate limited; see the X-RateLimit-* and Retry-After headers",
+    "503": "The database cannot be reached for now; retry after Retry-After seconds",
 }
+RETRY_AFTER = OpenAPIHeader(
+    description="Seconds to wait before trying again",
+    schema=Schema(type=OpenAPIType.INTEGER),
+)
+# What any operation may answer: a token, if sent, may be invalid; parameters may be
+# malformed; the rate limit and the database apply to all.
+ALWAYS = ("400", "401", "404", "422", "429", "503")
 
 
 @dataclass(frozen=True)
@@ -73,17 +84,19 @@ def _body(fields: tuple[Field, ...]) -> RequestBody:
     return RequestBody(content={kind: OpenAPIMediaType(schema=schema) for kind in BODY_TYPES})
 
 
-def operation_class(
-    body: tuple[Field, ...] = (), errors: tuple[str, ...] = ("401", "404", "422", "429")
-) -> type[Operation]:
-    """An Operation that also documents the request body and the error responses."""
+def operation_class(body: tuple[Field, ...] = (), errors: tuple[str, ...] = ()) -> type[Operation]:
+    """An Operation that also documents the request body and the error responses: those of
+    ALWAYS, 413 with a body, and `errors` (keys of ERRORS), each as Mastodon's
+    `{"error": ..., "error_description"?: ...}`."""
     request_body = _body(body) if body else None
+    codes = sorted({*ALWAYS, *errors, *(("413",) if body else ())})
     error_responses = {
         code: OpenAPIResponse(
             description=ERRORS[code],
             content={"application/json": OpenAPIMediaType(schema=ERROR_SCHEMA)},
+            headers={"Retry-After": RETRY_AFTER} if code in ("429", "503") else None,
         )
-        for code in errors
+        for code in codes
     }
 
     @dataclass
@@ -91,7 +104,9 @@ def operation_class(
         def __post_init__(self) -> None:
             if request_body is not None:
                 self.request_body = request_body
-            self.responses = {**error_responses, **(self.responses or {})}
+            # Ours replace Litestar's generated 400, which describes its own error shape
+            # ({"detail": ...}) rather than the JSON the API answers (web/errors.py).
+            self.responses = {**(self.responses or {}), **error_responses}
 
     return ApiOperation
 
@@ -106,7 +121,9 @@ def openapi_config(version: str) -> OpenAPIConfig:
         version=version,
         description=(
             "Agora's Mastodon-compatible client API. Status ids are strings: a post is "
-            '"123", a comment "c45". Authenticate with an OAuth 2 bearer token (a JWT).'
+            '"123", a comment "c45". Authenticate with an OAuth 2 bearer token (a JWT). '
+            'Errors are Mastodon\'s: `{"error": "...", "error_description": "..."}`, the '
+            "description only on some."
         ),
         use_handler_docstrings=True,
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],

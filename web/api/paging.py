@@ -2,47 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery
+from litestar.params import ParameterKwarg, QueryParameter
 
+from domain.core.numbers import BIGSERIAL, COUNT, NumberRange, optional_number
 from domain.core.paging import DEFAULT_LIMIT, MAX_LIMIT, IdRange, KeyedItem, KeyedPage
-from web.api.errors import unprocessable
 
 PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")
 
 
-def _id(name: str, value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    if not value.isdigit() or len(value) > 18:
-        raise unprocessable(f"{name} must be a numeric id")
-    return int(value)
+def page_limit(raw: str | None) -> int:
+    """The `limit` parameter: DEFAULT_LIMIT when absent and, like Mastodon, clamped to 1 to
+    MAX_LIMIT rather than refused; raises MalformedNumber (422) when it is not a number."""
+    wanted = optional_number(raw, "limit", COUNT)
+    return DEFAULT_LIMIT if wanted is None else max(1, min(wanted, MAX_LIMIT))
 
 
 def id_range(
-    max_id: str | None, since_id: str | None, min_id: str | None, limit: int | None
+    max_id: str | None,
+    since_id: str | None,
+    min_id: str | None,
+    limit: str | None,
+    column: NumberRange = BIGSERIAL,
 ) -> IdRange:
-    # Like Mastodon, an out-of-range limit is clamped rather than refused.
-    clamped = DEFAULT_LIMIT if limit is None else max(1, min(limit, MAX_LIMIT))
+    """The paging parameters as an IdRange over ids of `column`'s range; raises
+    MalformedNumber (422) for one breaking domain.core.numbers' rule."""
     return IdRange(
-        max_id=_id("max_id", max_id),
-        since_id=_id("since_id", since_id),
-        min_id=_id("min_id", min_id),
-        limit=clamped,
+        max_id=optional_number(max_id, "max_id", column),
+        since_id=optional_number(since_id, "since_id", column),
+        min_id=optional_number(min_id, "min_id", column),
+        limit=page_limit(limit),
     )
 
 
+def _id_parameter(meaning: str) -> ParameterKwarg:
+    return QueryParameter(description=f"{meaning}; ASCII digits, at most 2^63-1 (else 422)")
+
+
 def provide_window(
-    max_id: FromQuery[str | None] = None,
-    since_id: FromQuery[str | None] = None,
-    min_id: FromQuery[str | None] = None,
-    limit: FromQuery[int | None] = None,
+    max_id: Annotated[str | None, _id_parameter("Older than this id")] = None,
+    since_id: Annotated[str | None, _id_parameter("Newer than this id")] = None,
+    min_id: Annotated[str | None, _id_parameter("Just after this id, oldest first")] = None,
+    limit: Annotated[
+        str | None,
+        QueryParameter(description="Items a page: 20 by default, clamped to 1 to 40; digits"),
+    ] = None,
 ) -> IdRange:
-    """The paging parameters of a list, as the `window` dependency of the API's routes."""
+    """The paging parameters of a list keyed by a bigserial id, as the `window` dependency
+    of the API's routes."""
     return id_range(max_id, since_id, min_id, limit)
 
 
@@ -59,7 +70,9 @@ def link_header(request: Request[Any, Any, Any], page: KeyedPage, limit: int) ->
         for name, value in request.query_params.multi_items()
         if name not in PAGING_PARAMS
     ]
-    base = str(request.base_url).rstrip("/") + request.url.path
+    # The configured PUBLIC_URL, never the request's Host header.
+    # The path percent-encoded: a header is ASCII, and a tag's path may not be (/tags/日本語).
+    base = request.app.state.settings.public_url + quote(request.url.path)
 
     def url(**bound: int) -> str:
         return f"{base}?{urlencode([*kept, *bound.items(), ('limit', limit)])}"

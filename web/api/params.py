@@ -7,9 +7,10 @@ Arrays come as `name[]=a&name[]=b` in forms and as JSON arrays.
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar import Request
 
 from web.api.errors import unprocessable
@@ -47,6 +48,64 @@ class Params:
     def has(self, name: str) -> bool:
         return name in self._values or f"{name}[]" in self._values
 
+    def flag(self, name: str) -> bool | None:
+        """The parameter as a boolean (see `as_flag`); None when absent."""
+        values = self._values.get(name)
+        return as_flag(name, values[0]) if values else None
+
+    def nested(self, name: str) -> Any:
+        """A structured parameter: as JSON sends it (`"source": {"privacy": "public"}`), or
+        built from a form's bracketed names (`source[privacy]=public`,
+        `fields_attributes[0][name]=...`) into objects keyed by what is in the brackets;
+        None when absent."""
+        if name in self._values:
+            return self._values[name][0]
+        found: dict[str, Any] = {}
+        prefix = f"{name}["
+        for key, values in self._values.items():
+            if not (key.startswith(prefix) and key.endswith("]")):
+                continue
+            *path, last = key[len(prefix) : -1].split("][")
+            node = found
+            for part in path:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    raise unprocessable(f"{key} clashes with another {name} parameter")
+            node[last] = values[0]
+        return found or None
+
+
+TRUE_WORDS = frozenset({"true", "1", "t", "on", "yes"})
+FALSE_WORDS = frozenset({"false", "0", "f", "off", "no"})
+
+
+def as_flag(name: str, value: Any) -> bool | None:
+    """A boolean as Mastodon takes one: JSON true/false, or in forms true/false, 1/0 (what
+    Mastodon.py sends), on/off; None for null. Anything else is refused with 422 naming it."""
+    if value is None or isinstance(value, bool):
+        return value
+    word = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise unprocessable(f"{name} must be true or false")
+
+
+@dataclass(frozen=True)
+class OnlySetting:
+    """A Mastodon option of which Agora has one setting: that value is accepted (it is what
+    Agora does anyway), any other is refused with 422 naming the option, never ignored."""
+
+    name: str
+    agora: bool | str
+    refusal: str
+
+    def check(self, value: bool | str | None) -> None:
+        """Refuse `value` (None: not sent) unless it is Agora's setting."""
+        if value is not None and value != self.agora:
+            raise unprocessable(f"{self.refusal} ({self.name})")
+
 
 def _add(values: dict[str, list[Any]], name: str, value: Any) -> None:
     values.setdefault(name, []).append(value)
@@ -63,9 +122,13 @@ async def read_params(request: Request[Any, Any, Any]) -> Params:
         raw = await request.body()
         if raw.strip():
             try:
-                decoded = json.loads(raw)
-            except ValueError as error:
-                raise unprocessable("The JSON body is malformed") from error
+                # msgspec, unlike the json module, refuses what PostgreSQL cannot store or
+                # compare: a lone surrogate ("\ud800"), NaN, and numbers beyond a double.
+                decoded = msgspec.json.decode(raw)
+            except msgspec.MsgspecError as error:
+                raise unprocessable(
+                    "The JSON body is malformed: it must be JSON of valid Unicode text"
+                ) from error
             if not isinstance(decoded, dict):
                 raise unprocessable("The JSON body must be an object")
             for name, value in decoded.items():

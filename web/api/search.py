@@ -8,11 +8,12 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery, QueryParameter
 
 from domain import oauth, search
-from domain.core.paging import DEFAULT_LIMIT, MAX_LIMIT
+from domain.core.numbers import COUNT, optional_number
 from domain.posts import normalize_tag
 from web.api import entities
 from web.api.auth import public_access, token_grant, viewer
 from web.api.errors import unprocessable
+from web.api.paging import page_limit
 from web.api.serializers import Presenter
 
 KINDS = ("accounts", "statuses", "hashtags")
@@ -28,8 +29,8 @@ class SearchController(Controller):
         request: Request[Any, Any, Any],
         q: FromQuery[str],
         kind: Annotated[str | None, QueryParameter(name="type")] = None,
-        limit: FromQuery[int | None] = None,
-        offset: FromQuery[int] = 0,
+        limit: FromQuery[str | None] = None,
+        offset: FromQuery[str | None] = None,
         resolve: FromQuery[bool] = False,
     ) -> entities.SearchResults:
         """Search accounts (username prefix or display name), hashtags (an exact tag in use)
@@ -41,16 +42,15 @@ class SearchController(Controller):
         del resolve
         if kind is not None and kind not in KINDS:
             raise unprocessable(f"type must be one of {', '.join(KINDS)}")
-        if offset < 0:
-            raise unprocessable("offset must not be negative")
-        count = DEFAULT_LIMIT if limit is None else max(1, min(limit, MAX_LIMIT))
+        skip = optional_number(offset, "offset", COUNT) or 0
+        count = page_limit(limit)
         wanted = (kind,) if kind else KINDS
         caller = viewer(request)
         caller_id = caller.id if caller else None
         presenter = Presenter(request, caller)
         results = entities.SearchResults(accounts=[], statuses=[], hashtags=[])
         if "accounts" in wanted:
-            ids = await search.search_account_ids(q, count, offset, caller_id)
+            ids = await search.search_account_ids(q, count, skip, caller_id)
             results.accounts = await presenter.accounts_by_ids(ids)
         grant = token_grant(request)
         # As in Mastodon, only a user with read:search may search what people wrote.
@@ -61,9 +61,9 @@ class SearchController(Controller):
             and oauth.allows(grant.scopes, ["read:search"])
         ):
             results.statuses = await presenter.posts(
-                await search.search_post_ids(q, count, offset, caller_id)
+                await search.search_post_ids(q, count, skip, caller_id)
             )
         tag = normalize_tag(q.strip())
-        if "hashtags" in wanted and tag and offset == 0 and await search.tag_in_use(tag):
+        if "hashtags" in wanted and tag and skip == 0 and await search.tag_in_use(tag):
             results.hashtags = [presenter.tag(tag)]
         return results

@@ -20,9 +20,10 @@ from litestar import Request, Response
 from domain import accounts, feeds, media, posts, social
 from domain.accounts import User
 from domain.core.errors import NotFound
+from domain.core.numbers import BIGSERIAL, SERIAL, path_id
 from domain.core.paging import IdRange, KeyedPage
 from domain.feeds import PostCard
-from domain.posts import CommentNode, MediaUpload, extract_tags, render_html
+from domain.posts import CommentNode, MediaUpload, extract_tags, render_html, tag_path
 from domain.social import Relationship as SocialRelationship
 from web.api import entities
 from web.api.auth import viewer
@@ -54,7 +55,10 @@ def iso(moment: datetime) -> str:
 
 
 def base_url(request: Request[Any, Any, Any]) -> str:
-    return str(request.base_url).rstrip("/")
+    """The configured public URL (`PUBLIC_URL`), without a trailing slash: every absolute URL
+    starts with it, whatever Host header the request came with."""
+    public_url: str = request.app.state.settings.public_url
+    return public_url
 
 
 @dataclass(frozen=True)
@@ -66,13 +70,11 @@ class StatusRef:
 
     @classmethod
     def parse(cls, raw: str) -> StatusRef:
-        """Unknown shapes are simply statuses that do not exist (404), as in Mastodon."""
-        digits = raw[len(COMMENT_PREFIX) :] if raw.startswith(COMMENT_PREFIX) else raw
-        if not digits.isdigit() or len(digits) > 18:
-            raise NotFound("Record not found")
+        """Unknown shapes are simply statuses that do not exist (404), as in Mastodon: a
+        comment's id is a serial, a post's a bigserial (domain.core.numbers' rule)."""
         if raw.startswith(COMMENT_PREFIX):
-            return cls(comment_id=int(digits))
-        return cls(post_id=int(digits))
+            return cls(comment_id=path_id(raw[len(COMMENT_PREFIX) :], SERIAL, "Record not found"))
+        return cls(post_id=path_id(raw, BIGSERIAL, "Record not found"))
 
 
 def comment_status_id(comment_id: int) -> str:
@@ -106,7 +108,7 @@ class Presenter:
     def account(self, user: User, last_status_at: datetime | None = None) -> entities.Account:
         url = f"{self.base}/@{user.username}"
         avatar = self._media_url(user.avatar, "/avatars/original/missing.svg")
-        header = f"{self.base}/headers/original/missing.svg"
+        header = self._media_url(user.header, "/headers/original/missing.svg")
         return entities.Account(
             id=str(user.id),
             username=user.username,
@@ -124,6 +126,11 @@ class Presenter:
             following_count=user.following_count,
             statuses_count=user.posts_count,
             last_status_at=_day(last_status_at),
+            bot=user.bot,
+            fields=[
+                entities.AccountField(name=f.name, value=f.value_html)
+                for f in accounts.profile_fields(user)
+            ],
         )
 
     async def accounts(self, users: list[User]) -> list[entities.Account]:
@@ -137,7 +144,13 @@ class Presenter:
         plain = await self.one_account(user)
         return entities.CredentialAccount(
             **vars(plain),
-            source=entities.AccountSource(note=user.bio),
+            source=entities.AccountSource(
+                note=user.bio,
+                fields=[
+                    entities.AccountField(name=f.name, value=f.value)
+                    for f in accounts.profile_fields(user)
+                ],
+            ),
             role=entities.Role(
                 id={"member": "-99", "moderator": "2", "admin": "3"}.get(user.role, "-99"),
                 name="" if user.role == "member" else user.role.title(),
@@ -183,7 +196,7 @@ class Presenter:
             ]
 
     def tag(self, name: str) -> entities.Tag:
-        return entities.Tag(name=name, url=f"{self.base}/tags/{name}")
+        return entities.Tag(name=name, url=f"{self.base}{tag_path(name)}")
 
     def _tags(self, text: str) -> list[entities.Tag]:
         return [self.tag(name) for name in extract_tags(text)]
@@ -191,12 +204,18 @@ class Presenter:
     # ------------------------------------------------------------ media
 
     def media_attachment(
-        self, attachment_id: str, image: str, description: str
+        self,
+        attachment_id: str,
+        image: str,
+        description: str,
+        focus: tuple[float, float] | None = None,
     ) -> entities.MediaAttachment:
         """An image as Mastodon describes one; the preview is the feed thumbnail once the job
         has made it, the original until then."""
         preview = media.shown(image, "feed")
         meta: dict[str, Any] = {}
+        if focus is not None:
+            meta["focus"] = {"x": focus[0], "y": focus[1]}
         if size := media.original_size(image):  # unknown for an image not stored by Agora
             meta["original"] = _dimensions(*size)
             if preview and preview.url != image:
@@ -210,12 +229,21 @@ class Presenter:
         )
 
     def upload(self, upload: MediaUpload) -> entities.MediaAttachment:
-        return self.media_attachment(str(upload.id), upload.image, upload.description)
+        focus = (
+            None
+            if upload.focus_x is None or upload.focus_y is None
+            else (upload.focus_x, upload.focus_y)
+        )
+        return self.media_attachment(str(upload.id), upload.image, upload.description, focus)
 
     def _post_media(self, card: PostCard) -> list[entities.MediaAttachment]:
         if not card.image:
             return []
-        return [self.media_attachment(f"{POST_IMAGE_PREFIX}{card.id}", card.image, card.image_alt)]
+        return [
+            self.media_attachment(
+                f"{POST_IMAGE_PREFIX}{card.id}", card.image, card.image_alt, card.image_focus
+            )
+        ]
 
     def post_status(self, card: PostCard, author: entities.Account) -> entities.Status:
         url = f"{self.base}{card.permalink}"
@@ -232,6 +260,8 @@ class Presenter:
             favourites_count=card.like_count,
             favourited=card.liked,
             bookmarked=card.bookmarked,
+            sensitive=card.sensitive,
+            language=card.language,
             media_attachments=self._post_media(card),
             tags=self._tags(card.text),
         )
@@ -255,6 +285,7 @@ class Presenter:
             text=node.text,
             in_reply_to_id=comment_status_id(parent.id) if parent else str(card.id),
             in_reply_to_account_id=str(parent.author_id if parent else card.author_id),
+            language=node.language,
             replies_count=len(node.replies),
             tags=self._tags(node.text),
         )

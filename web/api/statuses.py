@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, HeaderParameter
 from litestar.status_codes import HTTP_200_OK
 
 from domain import posts
 from domain.accounts import User
+from domain.core.numbers import SERIAL, parse_number
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
@@ -29,8 +31,13 @@ STATUS_FIELDS = (
     Field("status", "The text, 1 to 500 characters", required=True),
     Field("in_reply_to_id", 'Reply to this status (a post "123" or a comment "c45")'),
     Field("media_ids", "One uploaded image, described (posts only)", array=True),
+    Field(
+        "sensitive",
+        "Hide the image behind a warning until the reader opens it (posts only)",
+        OpenAPIType.BOOLEAN,
+    ),
     Field("visibility", "Only `public` is supported"),
-    Field("language", "Accepted and ignored"),
+    Field("language", "The ISO 639 code of the text's language (en, pt-BR), kept and shown"),
 )
 
 
@@ -50,12 +57,21 @@ def _refuse_unsupported(params: Params) -> None:
 
 
 async def _publish(
-    author: User, text: str, in_reply_to_id: str | None, media_ids: list[str]
+    author: User,
+    text: str,
+    in_reply_to_id: str | None,
+    media_ids: list[str],
+    *,
+    sensitive: bool,
+    language: str | None,
 ) -> str:
     """Create the post or comment; returns its status id."""
     if not in_reply_to_id:
         image = posts.UploadedMedia(tuple(media_ids))
-        return str((await posts.publish(author, text, image=image)).id)
+        post = await posts.publish(
+            author, text, image=image, sensitive=sensitive, language=language
+        )
+        return str(post.id)
     target = StatusRef.parse(in_reply_to_id)
     if target.comment_id is not None:
         parent = await posts.get_comment(target.comment_id)
@@ -63,7 +79,9 @@ async def _publish(
     else:
         assert target.post_id is not None
         answered = posts.ReplyTarget(target.post_id)
-    comment = await posts.publish(author, text, in_reply_to=answered)
+    comment = await posts.publish(
+        author, text, in_reply_to=answered, sensitive=sensitive, language=language
+    )
     return comment_status_id(comment.id)
 
 
@@ -98,15 +116,22 @@ class StatusesController(Controller):
         params = await read_params(request)
         _refuse_unsupported(params)
         text = params.text("status")
+        sensitive = params.flag("sensitive") or False
+        language = params.get("language")
         reply_to = params.get("in_reply_to_id")
-        media_ids = params.get_list("media_ids")
+        # Upload ids are serials; checked here so that a malformed one is a 422 naming it.
+        media_ids = [
+            str(parse_number(raw, "media_ids", SERIAL)) for raw in params.get_list("media_ids")
+        ]
         presenter = Presenter(request, author)
         if reply_to:
             # Only what the author can see can be answered (a suspended author's post: 404).
             await presenter.status(StatusRef.parse(reply_to))
 
         async def publish() -> str:
-            return await _publish(author, text, reply_to, media_ids)
+            return await _publish(
+                author, text, reply_to, media_ids, sensitive=sensitive, language=language
+            )
 
         status_id = (
             (await posts.run_once(author, idempotency_key, publish))[0]

@@ -19,9 +19,9 @@ from domain import accounts
 from domain.accounts import User
 from domain.core.errors import Conflict, ValidationFailed
 from domain.core.settings import Settings
-from web.auth import SESSION_COOKIE, clear_session_cookie, safe_next, set_session_cookie
+from web.auth import clear_session_cookie, safe_next, session_token, set_session_cookie
 from web.forms import Form
-from web.rate_limit import RateLimiter
+from web.rate_limit import RateLimiter, count_login_attempt
 
 WRONG_CREDENTIALS = "Wrong username or password."
 
@@ -49,7 +49,7 @@ async def _logged_in_redirect(
     request: Request[Any, Any, Any], user: User, next_url: str
 ) -> Response[Any]:
     """Start a fresh session (rotating any old one) and go where the user was heading."""
-    if old_token := request.cookies.get(SESSION_COOKIE):
+    if old_token := session_token(request):
         await accounts.end_session(old_token)
     token = await accounts.start_session(user, request.headers.get("user-agent", ""))
     response = Redirect(safe_next(next_url), status_code=303)
@@ -104,9 +104,7 @@ class AccountController(Controller):
         rate_limiter: NamedDependency[RateLimiter],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        limit = settings.login_attempts_per_minute
-        await rate_limiter.hit(f"login-ip:{_client_ip(request)}", limit, 60)
-        await rate_limiter.hit(f"login-user:{data.username.strip().lower()}", limit, 60)
+        await count_login_attempt(rate_limiter, settings, data.username, _client_ip(request))
         user = await accounts.authenticate(data.username, data.password)
         if user is None:
             return Template(
@@ -121,8 +119,8 @@ class AccountController(Controller):
 
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
-        if token := request.cookies.get(SESSION_COOKIE):
+        if token := session_token(request):
             await accounts.end_session(token)
         response = Redirect("/", status_code=303)
-        clear_session_cookie(response)
+        clear_session_cookie(response, request)
         return response

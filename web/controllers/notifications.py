@@ -9,6 +9,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from domain import notifications
+from domain.core.numbers import BIGSERIAL, optional_number
 from web.auth import current_user, logged_in_user, requires_login
 from web.htmx import is_htmx
 
@@ -50,13 +51,13 @@ class NotificationController(Controller):
     guards = [requires_login]
 
     @get("/")
-    async def index(
-        self, request: Request[Any, Any, Any], before: FromQuery[int | None] = None
-    ) -> Template:
-        """Newest first; htmx's "Older notifications" gets only the next page, in place."""
-        if before is not None and is_htmx(request):
-            return await _render(request, "notifications/more.html", before)
-        return await _render(request, "notifications/index.html", before)
+    async def index(self, request: Request[Any, Any, Any], before: FromQuery[str] = "") -> Template:
+        """Newest first, older than the notification id `before` (a bigserial) when given;
+        htmx's "Older notifications" gets only the next page, in place."""
+        older_than = optional_number(before, "before", BIGSERIAL)
+        if older_than is not None and is_htmx(request):
+            return await _render(request, "notifications/more.html", older_than)
+        return await _render(request, "notifications/index.html", older_than)
 
     @post("/read")
     async def mark_all_read(self, request: Request[Any, Any, Any]) -> Response[Any]:

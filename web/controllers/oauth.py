@@ -20,12 +20,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
 
 from domain import oauth
 from domain.core.settings import Settings
+from web.access_log import SECRET_PARAMETERS
 from web.api import entities
 from web.api.openapi import Field, operation_class
 from web.api.params import Params, read_params
 from web.api.serializers import base_url
 from web.auth import current_user, login_url_for
-from web.rate_limit import RateLimiter
+from web.rate_limit import RateLimiter, count_login_attempt
 
 SCOPE_DESCRIPTIONS = {
     "read": "Read your account, posts, timelines, bookmarks, likes and follows",
@@ -55,7 +56,7 @@ TOKEN_DOC = operation_class(
 )
 REVOKE_DOC = operation_class(
     body=(*CLIENT_FIELDS, Field("token", "The access token to revoke", required=True)),
-    errors=("401",),
+    errors=("400", "401"),
 )
 AUTHORIZE_FIELDS = (
     Field("client_id", "The app's client id", required=True),
@@ -118,6 +119,21 @@ async def _authorization(
     except oauth.OAuthError as error:
         checked = error
     return app, redirect_uri, checked
+
+
+async def _body_params(request: Request[Any, Any, Any]) -> Params:
+    """The parameters of /oauth/token or /oauth/revoke. OAuthError `invalid_request` (400)
+    when a credential is in the query string (RFC 6749 2.3.1, 3.2): URLs end up in logs,
+    proxies and browser histories, so secrets belong in the body or the Authorization header.
+    """
+    misplaced = sorted({name for name in request.query_params if name.lower() in SECRET_PARAMETERS})
+    if misplaced:
+        raise oauth.OAuthError(
+            "invalid_request",
+            f"Send {', '.join(misplaced)} in the request body (or client credentials in the "
+            "Authorization header), never in the URL.",
+        )
+    return await read_params(request)
 
 
 def _client_credentials(request: Request[Any, Any, Any], params: Params) -> tuple[str, str]:
@@ -239,7 +255,7 @@ class OAuthController(Controller):
         every grant needs `client_id` and `client_secret` (in the body or HTTP Basic), and
         may narrow `scope` within the app's scopes.
         """
-        params = await read_params(request)
+        params = await _body_params(request)
         grant_type = params.text("grant_type")
         if grant_type not in GRANT_TYPES:
             raise oauth.OAuthError(
@@ -253,11 +269,11 @@ class OAuthController(Controller):
             )
         elif grant_type == "password":
             # The same limits as the log-in form: guessing passwords here is no cheaper.
-            limit = settings.login_attempts_per_minute
-            ip = request.client.host if request.client else "unknown"
-            await rate_limiter.hit(f"login-ip:{ip}", limit, 60)
-            await rate_limiter.hit(
-                f"login-user:{params.text('username').strip().lower()}", limit, 60
+            await count_login_attempt(
+                rate_limiter,
+                settings,
+                params.text("username"),
+                request.client.host if request.client else "unknown",
             )
             issued = await oauth.password_grant(
                 app, params.text("username"), params.text("password"), params.get("scope")
@@ -277,7 +293,7 @@ class OAuthController(Controller):
     async def revoke(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
         """Revoke one of the client's tokens (`token`, `client_id`, `client_secret`); it is
         refused from the next request on. Unknown tokens are ignored (RFC 7009)."""
-        params = await read_params(request)
+        params = await _body_params(request)
         client_id, client_secret = _client_credentials(request, params)
         app = await oauth.authenticate_client(client_id, client_secret)
         await oauth.revoke_token(app, params.text("token"))

@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from domain import feeds, posts
 from domain.accounts import User
 from domain.core.errors import Forbidden, ValidationFailed
+from domain.core.numbers import BIGSERIAL, SERIAL, optional_number, path_id
 from web.auth import logged_in_user, requires_login, safe_next
 from web.forms import Form, back_to, failure_status, read_upload, text_field
 from web.htmx import htmx_page_location, is_htmx
@@ -24,9 +25,10 @@ from web.post_pages import post_page
 @dataclass
 class TextForm:
     text: str = ""
-    parent_id: int | None = None
+    parent_id: str = ""  # a comment id, parsed by domain.core.numbers' rule
 
 
+COMMENT_MISSING = "That comment does not exist."
 ToggleAction = Callable[[User, int], Awaitable[object]]
 ANNOUNCEMENTS = {
     "like": "Liked.",
@@ -36,10 +38,21 @@ ANNOUNCEMENTS = {
 }
 
 
+def _post_id(raw: str) -> int:
+    """A post id from the path (a bigserial); any other segment names no post (404)."""
+    return path_id(raw, BIGSERIAL, posts.POST_MISSING)
+
+
+def _comment_id(raw: str) -> int:
+    """A comment id from the path (a serial); any other segment names no comment (404)."""
+    return path_id(raw, SERIAL, COMMENT_MISSING)
+
+
 async def toggle(
-    request: Request[Any, Any, Any], post_id: int, action: str, change: ToggleAction, next_url: str
+    request: Request[Any, Any, Any], raw_id: str, action: str, change: ToggleAction, next_url: str
 ) -> Response[Any]:
     """Apply a like or bookmark change; htmx gets the post's new controls, a form a redirect."""
+    post_id = _post_id(raw_id)
     viewer = logged_in_user(request)
     await change(viewer, post_id)
     if not is_htmx(request):
@@ -89,67 +102,68 @@ class PostController(Controller):
             )
         return Redirect(f"/#post-{created.id}", status_code=303)
 
-    @post("/posts/{post_id:int}/like")
+    @post("/posts/{post_id:str}/like")
     async def like(
-        self, request: Request[Any, Any, Any], post_id: FromPath[int], next: FromQuery[str] = ""
+        self, request: Request[Any, Any, Any], post_id: FromPath[str], next: FromQuery[str] = ""
     ) -> Response[Any]:
         return await toggle(request, post_id, "like", posts.favourite, next)
 
-    @post("/posts/{post_id:int}/unlike")
+    @post("/posts/{post_id:str}/unlike")
     async def unlike(
-        self, request: Request[Any, Any, Any], post_id: FromPath[int], next: FromQuery[str] = ""
+        self, request: Request[Any, Any, Any], post_id: FromPath[str], next: FromQuery[str] = ""
     ) -> Response[Any]:
         return await toggle(request, post_id, "unlike", posts.unfavourite, next)
 
-    @post("/posts/{post_id:int}/bookmark")
+    @post("/posts/{post_id:str}/bookmark")
     async def bookmark(
-        self, request: Request[Any, Any, Any], post_id: FromPath[int], next: FromQuery[str] = ""
+        self, request: Request[Any, Any, Any], post_id: FromPath[str], next: FromQuery[str] = ""
     ) -> Response[Any]:
         return await toggle(request, post_id, "bookmark", posts.bookmark, next)
 
-    @post("/posts/{post_id:int}/unbookmark")
+    @post("/posts/{post_id:str}/unbookmark")
     async def unbookmark(
-        self, request: Request[Any, Any, Any], post_id: FromPath[int], next: FromQuery[str] = ""
+        self, request: Request[Any, Any, Any], post_id: FromPath[str], next: FromQuery[str] = ""
     ) -> Response[Any]:
         return await toggle(request, post_id, "unbookmark", posts.unbookmark, next)
 
-    @get("/posts/{post_id:int}/delete")
+    @get("/posts/{post_id:str}/delete")
     async def confirm_delete(
-        self, request: Request[Any, Any, Any], post_id: FromPath[int]
+        self, request: Request[Any, Any, Any], post_id: FromPath[str]
     ) -> Template:
         viewer = logged_in_user(request)
-        card = await feeds.card(post_id, viewer.id)
+        card = await feeds.card(_post_id(post_id), viewer.id)
         if not posts.may_delete_post(viewer, card.author_id):
             raise Forbidden("Only the author can delete this post.")
         return Template("posts/confirm_delete.html", context={"card": card, "viewer": viewer})
 
-    @post("/posts/{post_id:int}/delete")
-    async def delete(self, request: Request[Any, Any, Any], post_id: FromPath[int]) -> Redirect:
+    @post("/posts/{post_id:str}/delete")
+    async def delete(self, request: Request[Any, Any, Any], post_id: FromPath[str]) -> Redirect:
         viewer = logged_in_user(request)
-        await posts.delete_post(viewer, post_id)
+        await posts.delete_post(viewer, _post_id(post_id))
         return Redirect(f"/@{viewer.username}", status_code=303)
 
-    @post("/posts/{post_id:int}/comments")
+    @post("/posts/{post_id:str}/comments")
     async def comment(
         self,
         request: Request[Any, Any, Any],
-        post_id: FromPath[int],
+        post_id: FromPath[str],
         data: Annotated[TextForm, Form],
     ) -> Response[Any]:
         viewer = logged_in_user(request)
-        username = await posts.author_username(post_id)
+        answered = posts.ReplyTarget(
+            _post_id(post_id), optional_number(data.parent_id, "parent_id", SERIAL)
+        )
+        username = await posts.author_username(answered.post_id)
         try:
-            created = await posts.publish(
-                viewer, data.text, in_reply_to=posts.ReplyTarget(post_id, data.parent_id)
-            )
+            created = await posts.publish(viewer, data.text, in_reply_to=answered)
         except ValidationFailed as failure:
             return await post_page(
                 request,
                 username,
-                post_id,
+                answered.post_id,
                 values={"reply": data.text},
                 errors={"reply": failure.errors["text"]},
-                reply_to=data.parent_id,
+                reply_to=answered.comment_id,
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY,
                 fragment=is_htmx(request),
             )
@@ -157,32 +171,34 @@ class PostController(Controller):
             return await post_page(
                 request,
                 username,
-                post_id,
+                answered.post_id,
                 fragment=True,
                 announcement="Reply posted.",
                 containing=created.id,
             )
         # The page of a long thread that holds the new comment, scrolled to it.
         return Redirect(
-            f"/@{username}/{post_id}?comment={created.id}#comment-{created.id}", status_code=303
+            f"/@{username}/{answered.post_id}?comment={created.id}#comment-{created.id}",
+            status_code=303,
         )
 
-    @get("/comments/{comment_id:int}/delete")
+    @get("/comments/{comment_id:str}/delete")
     async def confirm_delete_comment(
-        self, request: Request[Any, Any, Any], comment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], comment_id: FromPath[str]
     ) -> Template:
-        comment = await posts.comment_to_delete(logged_in_user(request), comment_id)
+        comment = await posts.comment_to_delete(logged_in_user(request), _comment_id(comment_id))
         username = await posts.author_username(comment.post)
         return Template(
             "posts/confirm_delete_comment.html",
             context={"comment": comment, "post_url": f"/@{username}/{comment.post}"},
         )
 
-    @post("/comments/{comment_id:int}/delete")
+    @post("/comments/{comment_id:str}/delete")
     async def delete_comment(
-        self, request: Request[Any, Any, Any], comment_id: FromPath[int]
+        self, request: Request[Any, Any, Any], comment_id: FromPath[str]
     ) -> Redirect:
-        comment = await posts.get_comment(comment_id)
-        await posts.delete_comment(logged_in_user(request), comment_id)
+        wanted = _comment_id(comment_id)
+        comment = await posts.get_comment(wanted)
+        await posts.delete_comment(logged_in_user(request), wanted)
         username = await posts.author_username(comment.post)
         return Redirect(f"/@{username}/{comment.post}#comments", status_code=303)

@@ -16,8 +16,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from domain import accounts, feeds, social
+from domain import accounts, feeds, posts, social
 from domain.accounts import User
+from domain.core.numbers import BIGSERIAL, SERIAL, optional_number, path_id
 from web.auth import current_user, logged_in_user, requires_login, safe_next
 from web.feed_pages import parse_cursor, render_feed
 from web.forms import back_to
@@ -52,9 +53,12 @@ async def relationship_context(viewer: User | None, profile: User) -> dict[str, 
     }
 
 
-async def follow_list(profile: User, which: str, before: int) -> Template:
-    """Who follows the person, or whom they follow, 40 at a time, most recent first."""
-    page = await FOLLOW_LISTS[which](profile.id, 40, before or None)
+async def follow_list(profile: User, which: str, before: str) -> Template:
+    """Who follows the person, or whom they follow, 40 at a time, most recent first, older
+    than the follow id `before` (a serial; empty for the first page)."""
+    page = await FOLLOW_LISTS[which](
+        profile.id, 40, optional_number(before, "before", SERIAL) or None
+    )
     title = (
         f"People following {profile.display_name}"
         if which == "followers"
@@ -95,41 +99,42 @@ class ProfileController(Controller):
             page,
             f"/@{profile.username}",
             profile=profile,
+            profile_fields=accounts.profile_fields(profile),
             **relationship,
             feed_heading=f"Posts by {profile.display_name}",
             empty_message=f"{profile.display_name} has not posted yet.",
         )
 
-    @get("/{handle:str}/{post_id:int}")
+    @get("/{handle:str}/{post_id:str}")
     async def permalink(
         self,
         request: Request[Any, Any, Any],
         username: NamedDependency[str],
-        post_id: FromPath[int],
-        reply_to: FromQuery[int] = 0,
-        after: FromQuery[int] = 0,
-        comment: FromQuery[int] = 0,
+        post_id: FromPath[str],
+        reply_to: FromQuery[str] = "",
+        after: FromQuery[str] = "",
+        comment: FromQuery[str] = "",
     ) -> Template:
         """The post and a page of its comments: from the start, after top-level comment
         `after`, or the page holding `comment` (or the comment answered with `reply_to`)."""
         return await post_page(
             request,
             username,
-            post_id,
-            reply_to=reply_to or None,
-            after=after or None,
-            containing=comment or None,
+            path_id(post_id, BIGSERIAL, posts.POST_MISSING),
+            reply_to=optional_number(reply_to, "reply_to", SERIAL) or None,
+            after=optional_number(after, "after", SERIAL) or None,
+            containing=optional_number(comment, "comment", SERIAL) or None,
         )
 
     @get("/{handle:str}/followers")
     async def followers(
-        self, profile: NamedDependency[User], before: FromQuery[int] = 0
+        self, profile: NamedDependency[User], before: FromQuery[str] = ""
     ) -> Template:
         return await follow_list(profile, "followers", before)
 
     @get("/{handle:str}/following")
     async def following(
-        self, profile: NamedDependency[User], before: FromQuery[int] = 0
+        self, profile: NamedDependency[User], before: FromQuery[str] = ""
     ) -> Template:
         return await follow_list(profile, "following", before)
 

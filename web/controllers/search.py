@@ -10,6 +10,7 @@ from litestar.response import Template
 
 from domain import feeds, search
 from domain.core import redis_guard
+from domain.core.numbers import COUNT, parse_number
 from web.auth import current_user
 from web.htmx import current_location
 
@@ -17,10 +18,11 @@ from web.htmx import current_location
 class SearchController(Controller):
     @get("/search")
     async def search(
-        self, request: Request[Any, Any, Any], q: FromQuery[str] = "", page: FromQuery[int] = 1
+        self, request: Request[Any, Any, Any], q: FromQuery[str] = "", page: FromQuery[str] = "1"
     ) -> Template:
         viewer = current_user(request)
-        results = await search.search(q, viewer.id if viewer else None, page)
+        number = parse_number(page, "page", COUNT)
+        results = await search.search(q, viewer.id if viewer else None, number)
         return Template(
             "search.html",
             context={

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from domain import accounts, social
+from domain import accounts, oauth, social
 from domain.core.errors import ValidationFailed
 from web.auth import clear_session_cookie, logged_in_user, requires_login
 from web.forms import failure_status, read_upload, text_field
@@ -38,36 +38,65 @@ class SettingsController(Controller):
 
     @post("/sessions/end-all")
     async def end_all_sessions(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Log out every browser; with the `apps` box ticked, revoke every app's token too."""
         user = logged_in_user(request)
+        form = await request.form()
         await accounts.end_all_sessions(user.id)
+        if text_field(form, "apps") == "revoke":
+            await oauth.revoke_all_tokens(user.id)
         response = Redirect("/login", status_code=303)
-        clear_session_cookie(response)
+        clear_session_cookie(response, request)
         return response
 
     @get("/profile")
     async def edit_profile(self, request: Request[Any, Any, Any]) -> Template:
         viewer = logged_in_user(request)
-        values = {"display_name": viewer.display_name, "bio": viewer.bio}
-        return Template("profiles/edit.html", context={"values": values, "errors": {}})
+        values = {
+            "display_name": viewer.display_name,
+            "bio": viewer.bio,
+            "fields": accounts.profile_fields(viewer),
+            "bot": viewer.bot,
+        }
+        return Template("profiles/edit.html", context=_profile_form(values, {}))
 
     @post("/profile")
     async def save_profile(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        """Display name, bio and an optional new avatar; the form is multipart, since it may
-        carry the avatar."""
+        """Display name, bio, profile fields, the bot flag and optional new avatar and header
+        images; the form is multipart, since it may carry images."""
         viewer = logged_in_user(request)
         form = await request.form()
         display_name, bio = text_field(form, "display_name"), text_field(form, "bio")
+        fields = [
+            accounts.ProfileField(
+                text_field(form, f"field_name_{i}"), text_field(form, f"field_value_{i}")
+            )
+            for i in range(accounts.MAX_PROFILE_FIELDS)
+        ]
+        # The box is always on the form, so its absence means "not automated".
+        bot = text_field(form, "bot") == "on"
         try:
             await accounts.save_profile(
-                viewer, display_name, bio, await read_upload(form, "avatar")
+                viewer,
+                display_name,
+                bio,
+                await read_upload(form, "avatar"),
+                header=await read_upload(form, "header"),
+                fields=fields,
+                bot=bot,
             )
         except ValidationFailed as failure:
+            values = {"display_name": display_name, "bio": bio, "fields": fields, "bot": bot}
             return Template(
                 "profiles/edit.html",
-                context={
-                    "values": {"display_name": display_name, "bio": bio, "avatar": viewer.avatar},
-                    "errors": failure.errors,
-                },
+                context=_profile_form(values, failure.errors),
                 status_code=failure_status(failure),
             )
         return Redirect(f"/@{viewer.username}", status_code=303)
+
+
+def _profile_form(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The profile form's context: every field row, filled ones first, then empty ones."""
+    filled: list[accounts.ProfileField] = values["fields"]
+    blank = accounts.ProfileField("", "")
+    rows = [*filled, *[blank] * (accounts.MAX_PROFILE_FIELDS - len(filled))]
+    return {"values": {**values, "fields": rows}, "errors": errors}

@@ -1,0 +1,58 @@
+"""Keep secrets out of the logs: uvicorn's access log writes each request's path with its
+query string, so the values of parameters that carry credentials are masked first."""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import unquote_plus
+
+# Names that carry a secret in OAuth 2 and the Mastodon API. Such values are refused in a
+# query string where it matters (/oauth/token, /oauth/revoke), but a client may still send
+# one, and the line is written whatever the answer.
+SECRET_PARAMETERS = frozenset(
+    {
+        "access_token",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "password",
+        "refresh_token",
+        "token",
+    }
+)
+REDACTED = "[redacted]"
+_PARAMETER = re.compile(r"(?P<name>[^?&=\s]+)=(?P<value>[^&\s#]*)")
+
+
+def redact_query(path: str) -> str:
+    """`path` with the values of secret-carrying query parameters replaced by `[redacted]`
+    (names compared percent-decoded and case-insensitively, `[]` suffix ignored)."""
+    route, mark, query = path.partition("?")
+    if not mark:
+        return path
+
+    def mask(match: re.Match[str]) -> str:
+        name = match.group("name")
+        plain = unquote_plus(name).strip().lower().removesuffix("[]")
+        return f"{name}={REDACTED}" if plain in SECRET_PARAMETERS else match.group(0)
+
+    return f"{route}?{_PARAMETER.sub(mask, query)}"
+
+
+class RedactSecrets(logging.Filter):
+    """A filter for the `uvicorn.access` logger, whose arguments are (client, method, path,
+    HTTP version, status): it rewrites the path with `redact_query`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_query(args[2]), *args[3:])
+        return True
+
+
+def redact_access_log() -> None:
+    """Install the filter on uvicorn's access logger (idempotent)."""
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, RedactSecrets) for existing in logger.filters):
+        logger.addFilter(RedactSecrets())
