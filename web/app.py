@@ -100,17 +100,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
     redact_access_log()
     return Litestar(
         route_handlers=[
-            FeedController,
-            PostController,
-            NotificationController,
-            ProfileController,
-            AccountController,
-            SettingsController,
-            AdminUsersController,
-            AdminJobsController,
-            SearchController,
-            HealthController,
-            MetricsController,
+            # The pages: HTML for people, so not in the API's OpenAPI document.
+            Router(
+                path="/",
+                route_handlers=[
+                    FeedController,
+                    PostController,
+                    NotificationController,
+                    ProfileController,
+                    AccountController,
+                    SettingsController,
+                    AdminUsersController,
+                    AdminJobsController,
+                    SearchController,
+                    HealthController,
+                    MetricsController,
+                ],
+                include_in_schema=False,
+            ),
             static_files_router(),
             media_files_router(settings),
             # Only for bench/load.py's ceiling; off unless AGORA_BENCH_ROUTES is set.
