@@ -11,6 +11,7 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import AppConfig
 
 from domain.accounts.tables import ACCOUNT_TABLES
+from domain.core.dead_letters import DeadLetter
 from domain.core.outbox import OutboxMessage
 from domain.notifications.tables import NOTIFICATION_TABLES
 from domain.oauth.tables import OAUTH_TABLES
@@ -24,6 +25,7 @@ ALL_TABLES = (
     *NOTIFICATION_TABLES,
     *OAUTH_TABLES,
     OutboxMessage,
+    DeadLetter,
 )
 
 APP_CONFIG = AppConfig(

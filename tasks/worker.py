@@ -7,6 +7,7 @@ without a handler for a job that the web process may record.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from saq import CronJob
@@ -21,6 +22,7 @@ from tasks.housekeeping import (
     remove_expired_sessions,
     remove_unused_uploads,
 )
+from tasks.job_outcomes import QuietConnectionErrors, after_process, before_process
 from tasks.media_jobs import MEDIA_JOBS
 from tasks.notification_jobs import NOTIFICATION_JOBS
 from tasks.outbox_relay import relay_job
@@ -48,6 +50,10 @@ check_outbox_jobs(OUTBOX_JOBS)
 
 async def startup(ctx: WorkerContext) -> None:
     settings = get_settings()
+    # `saq` configures logging at WARNING unless run with -v; the worker's own lines (one per
+    # job, one per outage) are INFO and should show without SAQ's per-job chatter.
+    logging.getLogger("tasks").setLevel(logging.INFO)
+    logging.getLogger("saq").addFilter(QuietConnectionErrors())
     await database.open_pool(min_size=0, max_size=5)
     ctx["redis"] = create_redis(settings)
     # Jobs get more time than page requests: a batch of fan-out may touch thousands of keys.
@@ -81,4 +87,6 @@ settings = {
     "concurrency": 10,
     "startup": startup,
     "shutdown": shutdown,
+    "before_process": before_process,
+    "after_process": after_process,
 }

@@ -91,6 +91,41 @@ async def test_metrics_count_requests_by_route(client: AsyncClient) -> None:
     assert "agora_request_duration_seconds_bucket" in metrics
 
 
+@pytest.mark.parametrize(
+    ("environment", "token", "authorization", "status"),
+    [
+        ("production", "s3cret-token", "Bearer s3cret-token", 200),
+        ("development", "s3cret-token", "bearer s3cret-token", 200),
+        ("production", "s3cret-token", "", 401),
+        ("production", "s3cret-token", "Bearer wrong", 401),
+        ("production", "s3cret-token", "Bearer s3cret-token-and-more", 401),
+        ("production", "s3cret-token", "Basic czNjcmV0LXRva2Vu", 401),
+        ("development", "s3cret-token", "Bearer", 401),
+        ("production", "", "Bearer anything", 403),
+        ("production", "", "", 403),
+        ("development", "", "", 200),
+    ],
+)
+async def test_metrics_need_the_token_when_one_is_set_and_one_in_production(
+    environment: str, token: str, authorization: str, status: int
+) -> None:
+    settings = dataclasses.replace(get_settings(), environment=environment, metrics_token=token)
+    async with serve_app(settings) as application, http_client(application) as client:
+        headers = {"Authorization": authorization} if authorization else {}
+        response = await client.get("/metrics", headers=headers)
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert "agora_dead_letters" in response.text
+        assert "agora_outbox_backlog" in response.text
+        return
+    assert "agora_" not in response.text  # a refusal shows no metric
+    if status == 401:
+        assert response.headers["www-authenticate"] == 'Bearer realm="metrics"'
+        assert "Authorization: Bearer <METRICS_TOKEN>" in response.text
+    else:
+        assert "set METRICS_TOKEN" in response.text
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import re
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from saq import Queue, Worker
@@ -11,6 +18,7 @@ from saq import Queue, Worker
 from domain import accounts
 from domain.accounts import Session
 from domain.core.outbox import Job
+from domain.core.settings import get_settings
 from tasks import worker
 from tasks.cache_warming import warm_cache
 from tasks.housekeeping import (
@@ -18,9 +26,11 @@ from tasks.housekeeping import (
     remove_expired_sessions,
     remove_unused_uploads,
 )
+from tasks.job_outcomes import after_process, before_process
 from tasks.outbox_relay import relay_job
+from tasks.queue import create_queue
 from tasks.timeline_jobs import fan_out_post, refresh_timeline, retract_post
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import ROOT, TEST_REDIS_URL, run_async
 from tests.helpers import PASSWORD
 
 
@@ -90,3 +100,70 @@ def test_a_job_without_a_worker_function_stops_the_worker_from_starting() -> Non
 
     with pytest.raises(RuntimeError, match="another name: notify"):
         worker.check_outbox_jobs({**handlers, Job.NOTIFY: not_notify})
+
+
+async def test_the_worker_logs_one_line_per_job_with_its_outcome_and_duration(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert worker.settings["before_process"] is before_process
+    assert worker.settings["after_process"] is after_process
+    caplog.set_level(logging.INFO, logger="tasks.job_outcomes")
+    queue = Queue.from_url(TEST_REDIS_URL, name="agora-test-job-log")
+    running = Worker(
+        queue=queue,
+        functions=worker.settings["functions"],
+        before_process=before_process,
+        after_process=after_process,
+    )
+    task = asyncio.create_task(running.start())
+    try:
+        assert await queue.apply("remove_expired_sessions", key="log-1", timeout=10) == 0
+        # An outbox job whose last attempt (here its only one) fails is dead-lettered.
+        with pytest.raises(Exception, match="not a notification event"):
+            await queue.apply("notify", key="log-2", timeout=10, kind="nothing")
+    finally:
+        await running.stop()
+        task.cancel()
+        await queue.disconnect()
+    lines = [r.getMessage() for r in caplog.records if r.name == "tasks.job_outcomes"]
+    assert len(lines) == 2, lines
+    assert re.fullmatch(
+        r"job remove_expired_sessions log-1 complete in \d+ ms \(attempt 1 of 1\)", lines[0]
+    )
+    assert re.fullmatch(
+        r"job notify log-2 dead-lettered in \d+ ms \(attempt 1 of 1\): "
+        r"ValueError\('not a notification event: nothing'\)",
+        lines[1],
+    )
+
+
+async def _run_through_the_agora_queue(key: str) -> None:
+    queue = create_queue(get_settings())
+    try:
+        job = await queue.enqueue("remove_expired_sessions", key=key, timeout=10)
+        assert job is not None
+        await job.refresh(until_complete=20)
+    finally:
+        await queue.disconnect()
+
+
+def test_the_worker_process_logs_each_job_at_its_default_log_level(tmp_path: Path) -> None:
+    # `saq` sets up logging at WARNING unless given -v; the job lines must show regardless.
+    log_path = tmp_path / "worker.log"
+    saq = Path(sys.executable).parent / "saq"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(saq), "tasks.worker.settings"], cwd=ROOT, env=dict(os.environ), stderr=log
+        )
+    try:
+        run_async(lambda: _run_through_the_agora_queue("process-log-1"))
+        deadline = time.monotonic() + 5
+        while "process-log-1" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert re.search(
+        r"INFO:tasks.job_outcomes:job remove_expired_sessions process-log-1 complete in \d+ ms",
+        log_path.read_text(),
+    ), log_path.read_text()

@@ -35,6 +35,8 @@ REDIS_SKIPPED = Counter("agora_redis_skipped", "Redis calls skipped while the br
 
 
 class GuardedRedis:
+    """A Redis client whose calls fail fast and return None while Redis is unavailable."""
+
     def __init__(self, client: Redis, timeout_seconds: float, retry_seconds: float) -> None:
         self.client = client
         self.timeout_seconds = timeout_seconds
@@ -46,6 +48,17 @@ class GuardedRedis:
     def is_open(self) -> bool:
         """True while Redis is being skipped after a recent failure."""
         return time.monotonic() < self._open_until
+
+    @property
+    def seconds_until_retry(self) -> float:
+        """How long Redis will still be skipped, in seconds (0.0 when the breaker is closed)."""
+        return max(0.0, self._open_until - time.monotonic())
+
+    async def wait_until_closed(self) -> None:
+        """Sleep until the breaker lets calls through again (at once when it is closed), so
+        that work which needs Redis, a background job, is not attempted and failed for
+        nothing while Redis is being skipped."""
+        await asyncio.sleep(self.seconds_until_retry)
 
     async def call(self, operation: Callable[[Redis], Awaitable[T]]) -> T | None:
         """The operation's result, or None if Redis is skipped, fails or is too slow."""

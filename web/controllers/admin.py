@@ -1,4 +1,5 @@
-"""/admin/users: moderators suspend and reinstate accounts, admins also change roles."""
+"""/admin/users: moderators suspend and reinstate accounts, admins also change roles.
+/admin/jobs: staff see the background jobs that failed every attempt and run them again."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from litestar.response import Redirect, Template
 
 from domain import moderation
 from domain.accounts import ROLES
+from domain.core import dead_letters
+from domain.core.numbers import BIGSERIAL, optional_number, path_id
+from domain.core.outbox import Job
 from web.auth import logged_in_user, requires_staff
 from web.forms import Form
 
@@ -87,3 +91,31 @@ class AdminUsersController(Controller):
     ) -> Redirect:
         await moderation.set_role(logged_in_user(request), username, data.role)
         return back_to_list(data.q)
+
+
+class AdminJobsController(Controller):
+    path = "/admin/jobs"
+    guards = [requires_staff]
+
+    @get("/")
+    async def failed_jobs(
+        self, before: FromQuery[str | None] = None, ran: FromQuery[str | None] = None
+    ) -> Template:
+        """The dead-letter record, newest first, PAGE_SIZE a page (`before`: an id); `ran`
+        names the job just sent back to the queue, for the confirmation line."""
+        letters = await dead_letters.page(optional_number(before, "before", BIGSERIAL))
+        return Template(
+            "moderation/jobs.html",
+            context={
+                "letters": letters,
+                "total": await dead_letters.count(),
+                "ran": ran if ran in {job.value for job in Job} else "",
+                "next_before": letters[-1].id if len(letters) == dead_letters.PAGE_SIZE else None,
+            },
+        )
+
+    @post("/{letter_id:str}/run-again")
+    async def run_again(self, letter_id: FromPath[str]) -> Redirect:
+        """Send one failed job back through the outbox, then show the list (303)."""
+        job = await dead_letters.run_again(path_id(letter_id, BIGSERIAL, dead_letters.GONE))
+        return Redirect(f"/admin/jobs?{urlencode({'ran': job.value})}", status_code=303)

@@ -1,0 +1,89 @@
+"""What happens after each attempt of a job: one log line, and the dead-letter record for an
+outbox job that failed its last attempt.
+
+SAQ retries a failed job with the back-off of tasks.queue and logs each failure with its
+traceback. A lost connection is expected during an outage and says nothing a traceback could
+add, so those failures are logged as one line here, and SAQ's own lines about them (one per
+failed attempt or upkeep poll) are cut down to one a minute by `QuietConnectionErrors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from saq.job import Status
+
+from domain.core import dead_letters
+from domain.core.outbox import Job
+from tasks.queue import CONNECTION_ERRORS, WorkerContext
+
+logger = logging.getLogger(__name__)
+
+OUTCOMES = {
+    Status.COMPLETE: "complete",
+    Status.QUEUED: "retrying",
+    Status.FAILED: "failed",
+    Status.ABORTED: "aborted",
+}
+OUTBOX_JOBS = frozenset(job.value for job in Job)
+
+
+async def before_process(ctx: WorkerContext) -> None:
+    """SAQ's `before_process` hook: note when the attempt started."""
+    ctx["started_at"] = time.monotonic()
+
+
+async def after_process(ctx: WorkerContext) -> None:
+    """SAQ's `after_process` hook: dead-letter an outbox job that failed for good, then log
+    one INFO line: `job <name> <key> <outcome> in <ms> ms (attempt <n> of <m>)[: <error>]`."""
+    job = ctx["job"]
+    elapsed_ms = (time.monotonic() - ctx.get("started_at", time.monotonic())) * 1000
+    outcome = OUTCOMES.get(job.status, job.status.value)
+    if job.status == Status.FAILED and job.function in OUTBOX_JOBS:
+        try:
+            await dead_letters.record(
+                Job(job.function), job.key, job.kwargs or {}, job.error or "", job.attempts
+            )
+            outcome = "dead-lettered"
+        except CONNECTION_ERRORS as lost:
+            # PostgreSQL is away too: the log line below is then the only record of the job.
+            outcome = f"failed, not dead-lettered ({lost!r}), kwargs {job.kwargs!r}"
+    error = ctx.get("exception")
+    logger.info(
+        "job %s %s %s in %.0f ms (attempt %d of %d)%s",
+        job.function,
+        job.key,
+        outcome,
+        elapsed_ms,
+        job.attempts,
+        job.retries,
+        f": {error!r}" if error is not None else "",
+    )
+
+
+class QuietConnectionErrors(logging.Filter):
+    """A filter for SAQ's logger: a record about a lost connection passes as one line without
+    its traceback, and only if no such record passed in the last `interval_seconds`; every
+    other record passes unchanged. During an outage SAQ would otherwise log a traceback for
+    every failed attempt and every upkeep poll (several a second)."""
+
+    def __init__(self, interval_seconds: float = 60.0) -> None:
+        super().__init__()
+        self.interval_seconds = interval_seconds
+        self.last_passed = -interval_seconds
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, CONNECTION_ERRORS):
+            return True
+        now = time.monotonic()
+        if now - self.last_passed < self.interval_seconds:
+            return False
+        self.last_passed = now
+        record.msg = f"{record.getMessage()}: {error!r} (such errors: one line a minute)"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
