@@ -3,6 +3,7 @@ blocks (Mastodon's Account and Relationship entities)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -259,18 +260,14 @@ class AccountsController(Controller):
             setting.check(params.flag(setting.name))
         if params.get_list("languages"):
             raise unprocessable("Agora does not filter posts by language (languages)")
-        user = await _account(account_id)
-        await social.follow(me(request), user.id)
-        return await self._relationship(request, user.id)
+        return await self._change(request, account_id, social.follow)
 
     @post("/{account_id:str}/unfollow", status_code=HTTP_200_OK, **needs("write:follows"))
     async def unfollow(
         self, request: Request[Any, Any, Any], account_id: FromPath[str]
     ) -> entities.Relationship:
         """Stop following the account."""
-        user = await _account(account_id)
-        await social.unfollow(me(request), user.id)
-        return await self._relationship(request, user.id)
+        return await self._change(request, account_id, social.unfollow)
 
     @post("/{account_id:str}/block", status_code=HTTP_200_OK, **needs("write:blocks"))
     async def block(
@@ -278,17 +275,24 @@ class AccountsController(Controller):
     ) -> entities.Relationship:
         """Block the account, ending the follows both ways (doing it twice is harmless);
         422 for oneself."""
-        user = await _account(account_id)
-        await social.block(me(request), user.id)
-        return await self._relationship(request, user.id)
+        return await self._change(request, account_id, social.block)
 
     @post("/{account_id:str}/unblock", status_code=HTTP_200_OK, **needs("write:blocks"))
     async def unblock(
         self, request: Request[Any, Any, Any], account_id: FromPath[str]
     ) -> entities.Relationship:
         """Lift a block of the account; follows it ended are not restored."""
+        return await self._change(request, account_id, social.unblock)
+
+    async def _change(
+        self,
+        request: Request[Any, Any, Any],
+        account_id: str,
+        change: Callable[[User, int], Awaitable[None]],
+    ) -> entities.Relationship:
+        """Follow, unfollow, block or unblock the account; the relationship afterwards."""
         user = await _account(account_id)
-        await social.unblock(me(request), user.id)
+        await change(me(request), user.id)
         return await self._relationship(request, user.id)
 
     async def _relationship(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -12,7 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from domain import moderation
-from domain.accounts import ROLES
+from domain.accounts import ROLES, User
 from domain.core import dead_letters
 from domain.core.numbers import BIGSERIAL, optional_number, path_id
 from domain.core.outbox import Job
@@ -29,6 +30,17 @@ class RoleForm:
 @dataclass
 class SearchForm:
     q: str = ""
+
+
+async def _moderate(
+    request: Request[Any, Any, Any],
+    username: str,
+    query: str,
+    action: Callable[[User, str], Awaitable[User]],
+) -> Redirect:
+    """Suspend or reinstate the account, then back to the list as it was searched."""
+    await action(logged_in_user(request), username)
+    return back_to_list(query)
 
 
 def back_to_list(query: str) -> Redirect:
@@ -69,8 +81,7 @@ class AdminUsersController(Controller):
         username: FromPath[str],
         data: Annotated[SearchForm, Form],
     ) -> Redirect:
-        await moderation.suspend(logged_in_user(request), username)
-        return back_to_list(data.q)
+        return await _moderate(request, username, data.q, moderation.suspend)
 
     @post("/{username:str}/reinstate")
     async def reinstate(
@@ -79,8 +90,7 @@ class AdminUsersController(Controller):
         username: FromPath[str],
         data: Annotated[SearchForm, Form],
     ) -> Redirect:
-        await moderation.reinstate(logged_in_user(request), username)
-        return back_to_list(data.q)
+        return await _moderate(request, username, data.q, moderation.reinstate)
 
     @post("/{username:str}/role")
     async def role(
