@@ -42,6 +42,7 @@ from litestar import Litestar  # noqa: E402
 
 from domain.core.settings import Settings  # noqa: E402
 from domain.piccolo_app import ALL_TABLES  # noqa: E402
+from tests.helpers import as_asgi  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +112,7 @@ def clean_state(test_database: str) -> Iterator[None]:
 
 def http_client(app: Litestar) -> AsyncClient:
     """A client for the in-process app; it shows each redirect rather than following it."""
-    return AsyncClient(transport=ASGITransport(app=app), base_url="http://agora.test")
+    return AsyncClient(transport=ASGITransport(app=as_asgi(app)), base_url="http://agora.test")
 
 
 @asynccontextmanager

@@ -1,11 +1,38 @@
-"""Helpers for driving the app through HTTP the way a browser with JavaScript off would."""
+"""Helpers for driving the app through HTTP the way a browser with JavaScript off would, and for
+running the worker's jobs from a test."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from typing import cast
+
 from httpx import AsyncClient, Response
+from litestar import Litestar
+from saq.types import FunctionsType
+
+from tasks.queue import WorkerContext
 
 CSRF_COOKIE = "agora_csrf"
 PASSWORD = "a long enough passphrase"
+
+# Tests call job functions directly, as the worker would but without starting one. Those jobs
+# read nothing from their context (of the worker's jobs only relay_job does, ctx["worker"]; it
+# is not called this way), so an empty one stands in for what SAQ builds. WorkerContext requires
+# the `worker` key, hence the cast. Nothing may write to it: it is shared.
+NO_CONTEXT = cast(WorkerContext, {})
+
+
+def worker_functions(settings: Mapping[str, object]) -> FunctionsType[WorkerContext]:
+    """The job functions of the worker's settings (tasks.worker.settings). SAQ reads that dict
+    by key and it is a plain dict, so mypy sees its values only as `object`."""
+    return cast("FunctionsType[WorkerContext]", settings["functions"])
+
+
+def as_asgi(app: Litestar) -> Callable[..., Awaitable[None]]:
+    """The app as httpx's ASGITransport takes it. Litestar's `__call__` names its precise ASGI
+    scope and event TypedDicts, httpx types an app with plain mappings, and mypy does not count
+    the one as the other (parameters are contravariant), though they are the same protocol."""
+    return cast("Callable[..., Awaitable[None]]", app)
 
 
 async def csrf_token(client: AsyncClient) -> str:

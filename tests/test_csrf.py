@@ -15,7 +15,15 @@ from litestar import Litestar
 from domain.core.settings import get_settings
 from domain.posts import Post
 from tests.conftest import http_client, serve_app
-from tests.helpers import CSRF_COOKIE, PASSWORD, log_in, log_out, rendered_form, sign_up
+from tests.helpers import (
+    CSRF_COOKIE,
+    PASSWORD,
+    as_asgi,
+    log_in,
+    log_out,
+    rendered_form,
+    sign_up,
+)
 from web.auth import session_csrf_token
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
@@ -132,7 +140,9 @@ async def test_visitors_keep_the_double_submit_cookie(app: Litestar, client: Asy
 
 
 def https_client(application: Litestar) -> AsyncClient:
-    return AsyncClient(transport=ASGITransport(app=application), base_url="https://agora.test")
+    return AsyncClient(
+        transport=ASGITransport(app=as_asgi(application)), base_url="https://agora.test"
+    )
 
 
 def set_cookie_headers(response: Any) -> list[str]:

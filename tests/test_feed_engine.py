@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis.asyncio
@@ -28,7 +28,7 @@ from tasks.cache_warming import warm_cache
 from tasks.outbox_relay import relay_outbox
 from tasks.timeline_jobs import fan_out_post, retract_post
 from tests.conftest import TEST_REDIS_URL, http_client, serve_app
-from tests.helpers import PASSWORD, log_in, write_post
+from tests.helpers import NO_CONTEXT, PASSWORD, log_in, worker_functions, write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -47,7 +47,11 @@ async def user(username: str) -> User:
 
 
 async def timeline(user_id: int) -> list[int]:
-    members = await guard().client.zrevrange(timelines.timeline_key(user_id), 0, -1)
+    # Members only (no scores), undecoded: bytes. redis-py types any ZRANGE reply as a union
+    # that covers member-score pairs and decoded strings too.
+    members = cast(
+        list[bytes], await guard().client.zrevrange(timelines.timeline_key(user_id), 0, -1)
+    )
     return [int(member) for member in members if member != b"0"]
 
 
@@ -60,7 +64,7 @@ async def test_a_new_post_reaches_warm_timelines_only(app: Litestar, members: Me
     await warm_reader.get("/")  # the warm reader visits: their timeline is built
     post_id = await write_post(author, "fresh news")
     # Only the warm reader's: the author and the cold reader have no timeline in Redis.
-    assert await fan_out_post({}, post_id=post_id) == 1
+    assert await fan_out_post(NO_CONTEXT, post_id=post_id) == 1
     assert await timeline((await user("warm")).id) == [post_id]
     assert not await guard().client.exists(timelines.timeline_key((await user("cold")).id))
     assert "fresh news" in (await warm_reader.get("/")).text
@@ -96,7 +100,7 @@ async def test_an_author_with_very_many_followers_is_merged_at_read_time(
         await first_fan.get("/")
         post_id = await write_post(star, "hello fans")
         # Not fanned out: fan1's warm timeline is left alone (the star's own is cold).
-        assert await fan_out_post({}, post_id=post_id) == 0
+        assert await fan_out_post(NO_CONTEXT, post_id=post_id) == 0
         assert await timeline((await user("fan1")).id) == []
         assert "hello fans" in (await first_fan.get("/")).text
     finally:
@@ -124,8 +128,8 @@ async def test_retract_removes_a_post_from_every_timeline(app: Litestar, members
     await social.follow(await user("reader"), (await user("author")).id)
     await reader.get("/")
     post_id = await write_post(author, "oops")
-    await fan_out_post({}, post_id=post_id)
-    await retract_post({}, post_id=post_id, author_id=(await user("author")).id)
+    await fan_out_post(NO_CONTEXT, post_id=post_id)
+    await retract_post(NO_CONTEXT, post_id=post_id, author_id=(await user("author")).id)
     assert await timeline((await user("reader")).id) == []
 
 
@@ -177,7 +181,7 @@ async def test_a_real_worker_fans_out_what_the_outbox_relays(
     await social.follow(await user("reader"), (await user("author")).id)
     await reader.get("/")
     # A worker on the app's own queue: the app relays its outbox there as it writes.
-    running = Worker(queue=app.state.queue, functions=worker.settings["functions"])
+    running = Worker(queue=app.state.queue, functions=worker_functions(worker.settings))
     task = asyncio.create_task(running.start())
     try:
         post_id = await write_post(author, "through the worker")
@@ -218,7 +222,7 @@ async def test_fragments_are_cached_and_never_stale(app: Litestar, members: Memb
 async def test_the_warming_job_caches_busy_posts(app: Litestar, members: Members) -> None:
     author = await members("author")
     await write_post(author, "busy post")
-    assert await warm_cache({}) == 1
+    assert await warm_cache(NO_CONTEXT) == 1
     misses = FRAGMENT_MISSES._value.get()
     await author.get("/explore")
     assert FRAGMENT_MISSES._value.get() == misses

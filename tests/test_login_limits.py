@@ -16,7 +16,7 @@ from domain import accounts
 from domain.core.settings import get_settings
 from tests.api.helpers import make_app
 from tests.conftest import serve_app
-from tests.helpers import PASSWORD, log_in
+from tests.helpers import PASSWORD, as_asgi, log_in
 from web.rate_limit import address_key
 
 WRONG = "not the password at all"
@@ -25,7 +25,7 @@ WRONG = "not the password at all"
 @asynccontextmanager
 async def from_address(app: Litestar, address: str) -> AsyncIterator[AsyncClient]:
     """A browser at `address`, as the server sees its peer."""
-    transport = ASGITransport(app=app, client=(address, 40000))
+    transport = ASGITransport(app=as_asgi(app), client=(address, 40000))
     async with AsyncClient(transport=transport, base_url="http://agora.test") as browser:
         yield browser
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from httpx import AsyncClient, Response
-from PIL import Image
+from PIL import GifImagePlugin, Image
 
 from domain import accounts, media, posts
 from domain.accounts import User
@@ -21,7 +21,7 @@ from domain.core.outbox import OutboxMessage
 from domain.core.settings import get_settings
 from domain.posts import Post
 from tasks.media_jobs import make_thumbnails
-from tests.helpers import csrf_token
+from tests.helpers import NO_CONTEXT, csrf_token
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 IMG_SRC = re.compile(
@@ -177,13 +177,13 @@ async def test_the_thumbnail_job_makes_files_and_pages_switch_to_them(members: M
     assert (await compose(alice, "Wide", png(1280, 960), "A wide red field")).status_code == 303
     [(original, *_)] = IMG_SRC.findall((await alice.get("/")).text)  # cached as a fragment now
 
-    made = await make_thumbnails({}, url=original, kinds=["feed"])
+    made = await make_thumbnails(NO_CONTEXT, url=original, kinds=["feed"])
     thumbnail = original.replace("/media/", "/media/feed/")
     assert made == [thumbnail]
     with Image.open(stored(thumbnail)) as small:
         assert small.size == (640, 480)
     first_write = stored(thumbnail).stat().st_mtime_ns
-    assert await make_thumbnails({}, url=original, kinds=["feed"]) == [thumbnail]  # a retry
+    assert await make_thumbnails(NO_CONTEXT, url=original, kinds=["feed"]) == [thumbnail]  # a retry
     assert stored(thumbnail).stat().st_mtime_ns == first_write
 
     for path in ("/", "/explore", "/@alice"):
@@ -208,7 +208,7 @@ async def test_avatar_upload_crops_square_and_shows_on_profile_and_posts(members
     edit_page = (await alice.get("/settings/profile")).text
     assert f'src="{user.avatar}" alt="Your current avatar"' in edit_page
 
-    assert await make_thumbnails({}, url=user.avatar, kinds=["avatar"]) == [
+    assert await make_thumbnails(NO_CONTEXT, url=user.avatar, kinds=["avatar"]) == [
         user.avatar.replace("/media/", "/media/avatar/")
     ]
     with Image.open(stored(user.avatar.replace("/media/", "/media/avatar/"))) as small:
@@ -286,13 +286,13 @@ async def test_an_animated_gif_stays_animated_and_its_thumbnail_is_a_still(
     post = await Post.objects().first()
     assert post is not None and post.image is not None and post.image.endswith("-40x30.gif")
     with Image.open(stored(post.image)) as saved:
-        assert saved.n_frames == 3
-    [thumbnail] = await make_thumbnails({}, url=post.image, kinds=["feed"])
+        assert isinstance(saved, GifImagePlugin.GifImageFile) and saved.n_frames == 3
+    [thumbnail] = await make_thumbnails(NO_CONTEXT, url=post.image, kinds=["feed"])
     with Image.open(stored(thumbnail)) as still:
         assert (still.format, still.size, getattr(still, "n_frames", 1)) == ("GIF", (40, 30), 1)
 
 
 async def test_the_thumbnail_job_does_nothing_for_a_missing_or_foreign_image() -> None:
     missing = f"/media/{'0' * 64}-10x10.png"
-    assert await make_thumbnails({}, url=missing, kinds=["feed", "avatar"]) == []
-    assert await make_thumbnails({}, url="https://example.org/a.png", kinds=["feed"]) == []
+    assert await make_thumbnails(NO_CONTEXT, url=missing, kinds=["feed", "avatar"]) == []
+    assert await make_thumbnails(NO_CONTEXT, url="https://example.org/a.png", kinds=["feed"]) == []

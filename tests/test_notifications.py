@@ -21,16 +21,17 @@ from domain.core import outbox
 from domain.notifications import Notification
 from tasks import worker as worker_settings
 from tasks.notification_jobs import notify
+from tasks.queue import WorkerContext
 from tests.conftest import TEST_DATABASE_URL
-from tests.helpers import htmx_headers, post_form, write_post
+from tests.helpers import NO_CONTEXT, htmx_headers, post_form, worker_functions, write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 
 
 @pytest.fixture
-async def worker(app: Litestar) -> AsyncIterator[Worker]:
+async def worker(app: Litestar) -> AsyncIterator[Worker[WorkerContext]]:
     """A real worker on the app's own queue, with the worker process's functions."""
-    running = Worker(queue=app.state.queue, functions=worker_settings.settings["functions"])
+    running = Worker(queue=app.state.queue, functions=worker_functions(worker_settings.settings))
     task = asyncio.create_task(running.start())
     yield running
     await running.stop()
@@ -70,7 +71,7 @@ def nav_link(page: str) -> str:
 
 
 async def test_every_kind_is_created_in_the_background_and_shown(
-    app: Litestar, members: Members, worker: Worker
+    app: Litestar, members: Members, worker: Worker[WorkerContext]
 ) -> None:
     alice, bob, carol = await members("alice"), await members("bob"), await members("carol")
     post_id = await write_post(alice, "What do you think?")
@@ -109,7 +110,7 @@ async def test_every_kind_is_created_in_the_background_and_shown(
 
 
 async def test_repeated_events_and_retried_jobs_notify_once(
-    app: Litestar, members: Members, worker: Worker
+    app: Litestar, members: Members, worker: Worker[WorkerContext]
 ) -> None:
     alice, bob = await members("alice"), await members("bob")
     post_id = await write_post(alice, "Like me")
@@ -121,8 +122,8 @@ async def test_repeated_events_and_retried_jobs_notify_once(
     assert await kinds_for("alice") == [("follow", "bob"), ("like", "bob")]
     # A retried or re-relayed job adds nothing.
     bob_id, alice_id = (await user("bob")).id, (await user("alice")).id
-    assert await notify({}, kind="like", actor_id=bob_id, post_id=post_id) == 0
-    assert await notify({}, kind="follow", actor_id=bob_id, user_id=alice_id) == 0
+    assert await notify(NO_CONTEXT, kind="like", actor_id=bob_id, post_id=post_id) == 0
+    assert await notify(NO_CONTEXT, kind="follow", actor_id=bob_id, user_id=alice_id) == 0
     assert await Notification.count() == 2
 
 
@@ -146,7 +147,7 @@ async def test_the_database_refuses_duplicates_and_self_notifications(members: M
 
 
 async def test_nobody_is_notified_of_their_own_actions(
-    app: Litestar, members: Members, worker: Worker
+    app: Litestar, members: Members, worker: Worker[WorkerContext]
 ) -> None:
     alice = await members("alice")
     post_id = await write_post(alice, "Talking to myself, @alice")
@@ -162,7 +163,7 @@ async def test_nobody_is_notified_of_their_own_actions(
 
 
 async def test_a_reply_to_the_authors_own_comment_notifies_them_once(
-    app: Litestar, members: Members, worker: Worker
+    app: Litestar, members: Members, worker: Worker[WorkerContext]
 ) -> None:
     alice, bob = await members("alice"), await members("bob")
     post_id = await write_post(alice, "Thread")
@@ -174,7 +175,7 @@ async def test_a_reply_to_the_authors_own_comment_notifies_them_once(
 
 
 async def test_deleting_the_post_removes_its_notifications(
-    app: Litestar, members: Members, worker: Worker
+    app: Litestar, members: Members, worker: Worker[WorkerContext]
 ) -> None:
     alice, bob = await members("alice"), await members("bob")
     post_id = await write_post(alice, "Soon gone")
@@ -197,7 +198,7 @@ async def _two_unread(app: Litestar, members: Members) -> AsyncClient:
 
 
 async def test_mark_all_as_read_without_javascript(
-    app: Litestar, members: Members, worker: Worker
+    app: Litestar, members: Members, worker: Worker[WorkerContext]
 ) -> None:
     alice = await _two_unread(app, members)
     page = (await alice.get("/notifications")).text
@@ -215,7 +216,7 @@ async def test_mark_all_as_read_without_javascript(
 
 
 async def test_mark_all_as_read_with_htmx_swaps_the_list_and_the_nav(
-    app: Litestar, members: Members, worker: Worker
+    app: Litestar, members: Members, worker: Worker[WorkerContext]
 ) -> None:
     alice = await _two_unread(app, members)
     await alice.get("/notifications")
@@ -236,7 +237,7 @@ async def test_notifications_are_keyset_paged_newest_first(app: Litestar, member
     post_ids = [(await posts.publish(author, f"Post {n}")).id for n in range(25)]
     for post_id in post_ids:
         await posts.favourite(bob, post_id)
-        await notify({}, kind="like", actor_id=bob.id, post_id=post_id)
+        await notify(NO_CONTEXT, kind="like", actor_id=bob.id, post_id=post_id)
 
     first = (await alice.get("/notifications")).text
     shown = [int(n) for n in re.findall(r'href="/@alice/(\d+)"', first)]
@@ -265,7 +266,7 @@ async def test_notifications_need_a_login(client: AsyncClient) -> None:
 
 
 async def test_mark_all_as_read_needs_the_csrf_token(
-    app: Litestar, members: Members, worker: Worker
+    app: Litestar, members: Members, worker: Worker[WorkerContext]
 ) -> None:
     alice = await _two_unread(app, members)
     assert (await alice.post("/notifications/read")).status_code == 403
@@ -273,7 +274,7 @@ async def test_mark_all_as_read_needs_the_csrf_token(
 
 
 def test_the_worker_runs_the_notify_job() -> None:
-    assert notify in worker_settings.settings["functions"]
+    assert notify in worker_functions(worker_settings.settings)
 
 
 async def test_the_nav_count_is_one_query_on_full_pages_only(
@@ -299,7 +300,7 @@ async def test_the_nav_count_is_one_query_on_full_pages_only(
 
 
 async def test_the_count_leaves_out_suspended_accounts(
-    app: Litestar, members: Members, worker: Worker
+    app: Litestar, members: Members, worker: Worker[WorkerContext]
 ) -> None:
     alice = await _two_unread(app, members)
     await User.update({User.is_suspended: True}).where(User.username == "carol")

@@ -18,7 +18,7 @@ from PIL import Image
 
 from domain import oauth
 from domain.posts import Comment, Post
-from tests.api.helpers import caller, make_user
+from tests.api.helpers import Caller, caller, make_user
 from tests.conftest import http_client
 from tests.helpers import csrf_token, sign_up
 
@@ -40,7 +40,7 @@ def png() -> bytes:
 class World:
     member: AsyncClient  # logged in through the pages, with a CSRF cookie
     visitor: AsyncClient
-    api: Any  # tests.api.helpers.Caller: a bearer token
+    api: Caller  # a bearer token
     post_id: int
     media_id: str
     client_id: str
@@ -58,7 +58,7 @@ def encoded(fields: dict[str, bytes | str]) -> bytes:
 
 def form(url: str, field: str, who: str = "member", **others: str) -> Send:
     async def send(world: World, bad: bytes) -> Response:
-        client = getattr(world, who)
+        client: AsyncClient = getattr(world, who)
         body = encoded({field: bad, **others, "_csrf_token": await csrf_token(client)})
         headers = {"content-type": "application/x-www-form-urlencoded"}
         return await client.post(url.format(w=world), content=body, headers=headers)
@@ -89,7 +89,8 @@ def query(url: str, field: str, who: str = "member") -> Send:
         target = f"{url.format(w=world)}?{field}={quote_from_bytes(bad)}"
         if who == "api":
             return await world.api.get(target)
-        return await getattr(world, who).get(target)
+        client: AsyncClient = getattr(world, who)
+        return await client.get(target)
 
     return send
 
@@ -122,7 +123,7 @@ def api_form(url: str, field: str, method: str = "POST", **others: str) -> Send:
 
 def oauth_form(url: str, field: str, **others: str) -> Send:
     async def send(world: World, bad: bytes) -> Response:
-        fields = {"client_id": world.client_id, **others, field: bad}
+        fields: dict[str, bytes | str] = {"client_id": world.client_id, **others, field: bad}
         headers = {"content-type": "application/x-www-form-urlencoded"}
         return await world.visitor.post(url, content=encoded(fields), headers=headers)
 

@@ -26,7 +26,7 @@ from domain.posts import (
 )
 from tasks.notification_jobs import notify
 from tests.api.helpers import token_for
-from tests.helpers import post_form, rendered_form, sign_up, write_post
+from tests.helpers import NO_CONTEXT, post_form, rendered_form, sign_up, write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦
@@ -422,6 +422,6 @@ async def test_user_supplied_spans_are_isolated(members: Members) -> None:
     assert "Logged in as <bdi>עליס</bdi>" in home
     search = (await bob.get("/search", params={"q": "alice"})).text
     assert '<bdi class="display-name">עליס</bdi>' in search
-    await notify({}, kind="mention", post_id=post_id)  # as the worker would
+    await notify(NO_CONTEXT, kind="mention", post_id=post_id)  # as the worker would
     notifications = (await bob.get("/notifications")).text
     assert '<bdi>עליס</bdi> <span class="username">@alice</span>' in notifications

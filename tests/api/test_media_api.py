@@ -22,6 +22,7 @@ from domain.posts import Comment, MediaUpload, Post
 from tasks.housekeeping import remove_unused_uploads
 from tasks.media_jobs import make_thumbnails
 from tests.api.helpers import Caller, caller, token_for
+from tests.helpers import NO_CONTEXT
 from tests.test_media import compose
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
@@ -150,7 +151,7 @@ async def test_the_thumbnail_becomes_the_preview(client: AsyncClient) -> None:
         await post_with(alice, [await uploaded(alice, picture(1280, 960, "purple"), "Wide")])
     ).json()
     [before] = status["media_attachments"]
-    made = await make_thumbnails({}, url=before["url"].removeprefix(BASE), kinds=["feed"])
+    made = await make_thumbnails(NO_CONTEXT, url=before["url"].removeprefix(BASE), kinds=["feed"])
     assert made == [before["url"].removeprefix(BASE).replace("/media/", "/media/feed/")]
 
     [after] = (await client.get(f"/api/v1/statuses/{status['id']}")).json()["media_attachments"]
@@ -310,7 +311,7 @@ async def test_unused_uploads_are_removed_after_a_day(client: AsyncClient) -> No
     alice = await caller(client, "alice")
     abandoned = await uploaded(alice, picture(color="orange"), "Orange")
     abandoned_url = (await alice.get(f"/api/v1/media/{abandoned}")).json()["url"]
-    await make_thumbnails({}, url=abandoned_url.removeprefix(BASE), kinds=["feed"])
+    await make_thumbnails(NO_CONTEXT, url=abandoned_url.removeprefix(BASE), kinds=["feed"])
     shared = await uploaded(alice, picture(color="blue"), "Blue")
     shared_url = (await alice.get(f"/api/v1/media/{shared}")).json()["url"]
     # The same picture posted from the web form: stored under the same name.
@@ -324,13 +325,13 @@ async def test_unused_uploads_are_removed_after_a_day(client: AsyncClient) -> No
     for old in (abandoned, shared, posted):
         await _age(old)
 
-    assert await remove_unused_uploads({}) == 2
+    assert await remove_unused_uploads(NO_CONTEXT) == 2
     remaining = {str(row["id"]) for row in await MediaUpload.select(MediaUpload.id)}
     assert remaining == {posted, fresh}
     assert not stored(abandoned_url).exists()
     assert not stored(abandoned_url.replace("/media/", "/media/feed/")).exists()
     assert stored(shared_url).exists()  # a post shows the same picture
-    assert await remove_unused_uploads({}) == 0  # nothing left to do: a rerun is harmless
+    assert await remove_unused_uploads(NO_CONTEXT) == 0  # nothing left to do: a rerun is harmless
 
 
 async def test_a_picture_saved_again_meanwhile_keeps_its_file(client: AsyncClient) -> None:

@@ -16,29 +16,30 @@ from tests.api.helpers import Caller, caller
 from tests.api.test_real_clients import logged_in, make_user
 from tests.api.test_timelines import ids, links
 from tests.conftest import run_async
+from tests.helpers import NO_CONTEXT
 
 
 async def like(fan: Caller, post_id: str) -> None:
     response = await fan.post(f"/api/v1/statuses/{post_id}/favourite")
     assert response.status_code == 200, response.text
-    await notify({}, kind="like", actor_id=fan.user.id, post_id=int(post_id))
+    await notify(NO_CONTEXT, kind="like", actor_id=fan.user.id, post_id=int(post_id))
 
 
 async def follow(fan: Caller, followed: Caller) -> None:
     response = await fan.post(f"/api/v1/accounts/{followed.user.id}/follow")
     assert response.status_code == 200, response.text
-    await notify({}, kind="follow", actor_id=fan.user.id, user_id=followed.user.id)
+    await notify(NO_CONTEXT, kind="follow", actor_id=fan.user.id, user_id=followed.user.id)
 
 
 async def reply(author: Caller, to: str, text: str) -> dict[str, Any]:
     status = await author.status(text, in_reply_to_id=to)
-    await notify({}, kind="comment", comment_id=int(status["id"].removeprefix("c")))
+    await notify(NO_CONTEXT, kind="comment", comment_id=int(status["id"].removeprefix("c")))
     return status
 
 
 async def mention(author: Caller, text: str) -> dict[str, Any]:
     status = await author.status(text)
-    await notify({}, kind="mention", post_id=int(status["id"]))
+    await notify(NO_CONTEXT, kind="mention", post_id=int(status["id"]))
     return status
 
 
@@ -174,10 +175,10 @@ def test_mastodon_py_reads_dismisses_and_clears_notifications(live_server: str) 
         await social.follow(bob, alice.id)
         await posts.favourite(bob, post.id)
         await posts.publish(bob, "Hi Alice", in_reply_to=posts.ReplyTarget(post.id))
-        await notify({}, kind="follow", actor_id=bob.id, user_id=alice.id)
-        await notify({}, kind="like", actor_id=bob.id, post_id=post.id)
+        await notify(NO_CONTEXT, kind="follow", actor_id=bob.id, user_id=alice.id)
+        await notify(NO_CONTEXT, kind="like", actor_id=bob.id, post_id=post.id)
         comment = (await posts.comment_thread(post.id))[0]
-        await notify({}, kind="comment", comment_id=comment.id)
+        await notify(NO_CONTEXT, kind="comment", comment_id=comment.id)
         return post.id
 
     post_id = run_async(bob_follows_and_likes)

@@ -128,7 +128,9 @@ async def test_replies_are_comments_with_prefixed_ids(client: AsyncClient) -> No
     bob = await caller(client, "bob")
     post = await alice.status("A post")
     reply = await bob.status("A reply", in_reply_to_id=post["id"])
-    assert reply["id"] == f"c{(await Comment.select(Comment.id).first())['id']}"
+    comment = await Comment.select(Comment.id).first()
+    assert comment is not None
+    assert reply["id"] == f"c{comment['id']}"
     assert reply["in_reply_to_id"] == post["id"]
     assert reply["in_reply_to_account_id"] == str(alice.user.id)
     assert reply["url"].endswith(f"/@alice/{post['id']}#comment-{reply['id'][1:]}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -103,7 +103,11 @@ async def test_home_is_read_from_the_redis_timeline_with_big_authors_merged(
         # Read through Redis: the fan's timeline holds the friend's posts, not the star's.
         guard = redis_guard.active()
         assert guard is not None
-        kept = await guard.client.zrevrange(timelines.timeline_key(fan.user.id), 0, -1)
+        # Members only (no scores), undecoded: bytes. redis-py types any ZRANGE reply as a
+        # union that covers member-score pairs and decoded strings too.
+        kept = cast(
+            list[bytes], await guard.client.zrevrange(timelines.timeline_key(fan.user.id), 0, -1)
+        )
         assert {int(member) for member in kept} >= {int(i) for i in written[0::2]}
         assert not {int(member) for member in kept} & {int(i) for i in written[1::2]}
     finally:

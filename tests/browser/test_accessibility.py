@@ -14,6 +14,7 @@ from domain.accounts import User
 from tasks.notification_jobs import notify
 from tests.browser.conftest import open_page
 from tests.browser.test_accounts_browser import PASSWORD, sign_up
+from tests.helpers import NO_CONTEXT
 
 AXE = Axe()
 BLOCKING_IMPACTS = {"serious", "critical"}
@@ -85,8 +86,8 @@ async def fill_with_content() -> None:
     bea = await accounts.sign_up("bea", "Bea", PASSWORD)
     await social.follow(bea, axel.id)
     await posts.favourite(bea, post.id)
-    await notify({}, kind="follow", actor_id=bea.id, user_id=axel.id)
-    await notify({}, kind="like", actor_id=bea.id, post_id=post.id)
+    await notify(NO_CONTEXT, kind="follow", actor_id=bea.id, user_id=axel.id)
+    await notify(NO_CONTEXT, kind="like", actor_id=bea.id, post_id=post.id)
     await accounts.sign_up("member", "A Member", "a long enough passphrase")
     await User.update({User.role: "admin"}).where(User.id == axel.id)  # to see moderation
 

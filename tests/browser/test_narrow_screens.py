@@ -8,15 +8,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, ViewportSize
 
 from domain import accounts, posts, social
 from domain.accounts import User
 from tasks.notification_jobs import notify
 from tests.browser.conftest import open_page
 from tests.browser.test_accounts_browser import PASSWORD, sign_up
+from tests.helpers import NO_CONTEXT
 
-NARROW = {"width": 320, "height": 640}
+NARROW: ViewportSize = {"width": 320, "height": 640}
 WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 4  # 180 letters, no break
 URL = "https://example.org/" + "path" * 40 + "?query=" + "x" * 40
 TAG = "t" * 60
@@ -50,10 +51,10 @@ async def fill_with_long_words() -> dict[str, int]:
     await posts.favourite(other, post.id)
     reply = await posts.publish(other, WORD, in_reply_to=posts.ReplyTarget(post.id))
     mention = await posts.publish(other, f"@{USERNAME} {WORD}")
-    await notify({}, kind="follow", actor_id=other.id, user_id=author.id)
-    await notify({}, kind="like", actor_id=other.id, post_id=post.id)
-    await notify({}, kind="comment", comment_id=reply.id)
-    await notify({}, kind="mention", post_id=mention.id)
+    await notify(NO_CONTEXT, kind="follow", actor_id=other.id, user_id=author.id)
+    await notify(NO_CONTEXT, kind="like", actor_id=other.id, post_id=post.id)
+    await notify(NO_CONTEXT, kind="comment", comment_id=reply.id)
+    await notify(NO_CONTEXT, kind="mention", post_id=mention.id)
     blocked = await accounts.sign_up("b" * 30, "B" * 50, PASSWORD)
     await social.block(author, blocked.id)
     await User.update({User.role: "admin"}).where(User.id == author.id)  # to see moderation
