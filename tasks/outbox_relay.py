@@ -18,6 +18,7 @@ from domain.core import outbox
 from tasks.queue import (
     CONNECTION_ERRORS,
     JOB_ATTEMPTS,
+    JOB_HEARTBEAT_SECONDS,
     JOB_TIMEOUT_SECONDS,
     RETRY_BASE_SECONDS,
     RETRY_CAP_SECONDS,
@@ -39,6 +40,7 @@ async def relay_outbox(queue: Queue) -> int:
             job,
             key=f"outbox-{message_id}",
             timeout=JOB_TIMEOUT_SECONDS,
+            heartbeat=JOB_HEARTBEAT_SECONDS,
             retries=JOB_ATTEMPTS,
             retry_delay=RETRY_BASE_SECONDS,
             retry_backoff=RETRY_CAP_SECONDS,

@@ -8,6 +8,8 @@ from typing import Any
 
 from asyncpg.exceptions import InterfaceError, OperatorInterventionError, PostgresConnectionError
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ConstantBackoff
 from redis.exceptions import RedisError
 from saq.queue.redis import RedisQueue
 from saq.types import Context
@@ -25,6 +27,22 @@ JOB_ATTEMPTS = 12
 RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 300.0
 JOB_TIMEOUT_SECONDS = 60
+# A running job is touched every HEARTBEAT / 4 s (tasks.worker.kept_alive); one not touched
+# for this long is taken as lost (its worker was killed, or Redis came back from a snapshot
+# taken while it ran) and SAQ's sweep runs it again, instead of waiting for the 60 s timeout.
+# Jobs are idempotent, so a run twice by a late touch is harmless.
+JOB_HEARTBEAT_SECONDS = 3
+# How often the worker's sweep looks for such jobs (SAQ passes it as the sweep's lock too).
+SWEEP_SECONDS = 1
+# How long the sweep waits for a lost job to acknowledge its abort before re-queueing it.
+# SAQ's default, 5 s per job in turn, is spent in full on a job nobody runs any more.
+SWEEP_ABORT_WAIT_SECONDS = 0.1
+# The worker's BLMOVE blocks this long at most, then polls again, so that it is never left
+# blocked on a connection to a Redis that has gone away.
+DEQUEUE_TIMEOUT_SECONDS = 1.0
+# The queue's client: a blocking dequeue must fit within the socket timeout.
+QUEUE_SOCKET_TIMEOUT_SECONDS = DEQUEUE_TIMEOUT_SECONDS + 4.0
+QUEUE_CONNECT_TIMEOUT_SECONDS = 1.0
 
 # What a lost or refused connection raises, from PostgreSQL (asyncpg: refused, dropped, shut
 # down by an administrator, or a connection the pool already took back), from Redis, or as a
@@ -40,10 +58,31 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+class AgoraQueue(RedisQueue):
+    """SAQ's Redis queue whose sweep does not wait seconds on each lost job."""
+
+    async def sweep(self, lock: int = 60, abort: float = SWEEP_ABORT_WAIT_SECONDS) -> list[str]:
+        return await super().sweep(lock, abort=min(abort, SWEEP_ABORT_WAIT_SECONDS))
+
+
 def create_queue(settings: Settings) -> RedisQueue:
     # Built from a client rather than Queue.from_url, which rejects unix:// socket URLs
     # (the bundled Redis of the embedded default listens on a socket).
-    return RedisQueue(Redis.from_url(settings.redis_url), name=QUEUE_NAME)
+    # redis-py's default retries a failed command 10 times with a back-off of up to 1 s each,
+    # so every one of the worker's dequeues sat in seconds of back-off while Redis was down,
+    # and went on sleeping after it was back. Here a command is retried twice, 0.2 s apart:
+    # the worker's loop and the relay retry on their own anyway.
+    return AgoraQueue(
+        Redis.from_url(
+            settings.redis_url,
+            socket_timeout=QUEUE_SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=QUEUE_CONNECT_TIMEOUT_SECONDS,
+            socket_keepalive=True,
+            health_check_interval=5,
+            retry=Retry(ConstantBackoff(0.2), 2),
+        ),
+        name=QUEUE_NAME,
+    )
 
 
 class WorkerContext(Context, total=False):

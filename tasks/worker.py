@@ -7,8 +7,12 @@ without a handler for a job that the web process may record.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Mapping
+from contextlib import suppress
+from typing import Any
 
 from saq import CronJob
 
@@ -26,13 +30,53 @@ from tasks.job_outcomes import QuietConnectionErrors, after_process, before_proc
 from tasks.media_jobs import MEDIA_JOBS
 from tasks.notification_jobs import NOTIFICATION_JOBS
 from tasks.outbox_relay import relay_job
-from tasks.queue import JobFunction, WorkerContext, create_queue
+from tasks.queue import (
+    CONNECTION_ERRORS,
+    DEQUEUE_TIMEOUT_SECONDS,
+    SWEEP_SECONDS,
+    JobFunction,
+    WorkerContext,
+    create_queue,
+)
 from tasks.timeline_jobs import TIMELINE_JOBS
 
+
+async def touch_while_running(ctx: WorkerContext) -> None:
+    """Touch the running job every quarter of its heartbeat until cancelled: SAQ does not,
+    and its sweep takes a job untouched for longer than its heartbeat as lost."""
+    job = ctx["job"]
+    while True:
+        await asyncio.sleep(job.heartbeat / 4)
+        # Redis away: the job is touched again once it is back (if it is still running then).
+        with suppress(*CONNECTION_ERRORS):
+            await job.update()
+
+
+def kept_alive(run: JobFunction) -> JobFunction:
+    """`run`, touching its job while it runs if the job has a heartbeat. The touching stops
+    before the function returns, so it never races SAQ's finishing of the job."""
+
+    @functools.wraps(run)
+    async def run_kept_alive(ctx: WorkerContext, **kwargs: Any) -> Any:
+        if not ctx["job"].heartbeat:
+            return await run(ctx, **kwargs)
+        toucher = asyncio.create_task(touch_while_running(ctx))
+        try:
+            return await run(ctx, **kwargs)
+        finally:
+            toucher.cancel()
+            with suppress(asyncio.CancelledError):
+                await toucher
+
+    return run_kept_alive
+
+
+# How long the worker skips Redis after it failed (the web process: settings, 5 s).
+WORKER_REDIS_RETRY_SECONDS = 1.0
+
 OUTBOX_JOBS: Mapping[Job, JobFunction] = {
-    **TIMELINE_JOBS,
-    **NOTIFICATION_JOBS,
-    **MEDIA_JOBS,
+    job: kept_alive(run)
+    for job, run in {**TIMELINE_JOBS, **NOTIFICATION_JOBS, **MEDIA_JOBS}.items()
 }
 
 
@@ -57,7 +101,14 @@ async def startup(ctx: WorkerContext) -> None:
     await database.open_pool(min_size=0, max_size=5)
     ctx["redis"] = create_redis(settings)
     # Jobs get more time than page requests: a batch of fan-out may touch thousands of keys.
-    redis_guard.use(GuardedRedis(ctx["redis"], 5.0, settings.redis_retry_seconds))
+    # It also looks again for Redis after an outage sooner than the web process does: a job
+    # waits for the breaker (tasks.timeline_jobs), so the breaker's period is time the whole
+    # backlog waits after Redis is back, and one call a second costs the worker nothing.
+    redis_guard.use(
+        GuardedRedis(
+            ctx["redis"], 5.0, min(WORKER_REDIS_RETRY_SECONDS, settings.redis_retry_seconds)
+        )
+    )
 
 
 async def shutdown(ctx: WorkerContext) -> None:
@@ -85,6 +136,9 @@ settings = {
         CronJob(warm_cache, cron="*/5 * * * *"),
     ],
     "concurrency": 10,
+    # Lost jobs (past their heartbeat) are found within a second or two, not a minute.
+    "timers": {"sweep": SWEEP_SECONDS},
+    "dequeue_timeout": DEQUEUE_TIMEOUT_SECONDS,
     "startup": startup,
     "shutdown": shutdown,
     "before_process": before_process,

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from glob import glob
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -30,6 +30,8 @@ from litestar import Litestar
 from saq import Queue, Worker
 from saq.job import Status
 from saq.queue.redis import RedisQueue
+from saq.types import PartialTimersDict
+from saq.utils import now as saq_now
 
 from domain import accounts, posts, social, timelines
 from domain.accounts import User
@@ -43,7 +45,15 @@ from piccolo_conf import DB
 from tasks import worker
 from tasks.job_outcomes import QuietConnectionErrors, after_process, before_process
 from tasks.outbox_relay import relay_outbox, relay_when_recorded
-from tasks.queue import JOB_ATTEMPTS, RETRY_BASE_SECONDS, RETRY_CAP_SECONDS
+from tasks.queue import (
+    JOB_ATTEMPTS,
+    JOB_HEARTBEAT_SECONDS,
+    JOB_TIMEOUT_SECONDS,
+    RETRY_BASE_SECONDS,
+    RETRY_CAP_SECONDS,
+    SWEEP_SECONDS,
+    AgoraQueue,
+)
 from tests.conftest import (
     ROOT,
     TEST_DATABASE_URL,
@@ -665,3 +675,104 @@ async def test_posts_written_around_a_redis_restart_reach_every_follower(
 
 async def _queue_drained(queue: RedisQueue) -> bool:
     return await outbox.backlog() == 0 and await queue.count("incomplete") == 0
+
+
+# Lost jobs and lost connections
+
+# SAQ types the timers as all four keys, but takes any of them (the rest keep their defaults).
+SWEEPING = cast(PartialTimersDict, {"sweep": SWEEP_SECONDS})
+
+
+async def test_a_job_left_running_by_a_killed_worker_runs_again_within_seconds() -> None:
+    """A job SAQ marked active for a worker that then died (SIGKILL, or a Redis snapshot
+    taken while it ran) is run again once its heartbeat lapses, not after its 60 s timeout."""
+    author, post_id = await a_post("orphan")
+    queue = AgoraQueue(create_redis(get_settings()), name="agora-lost-job-test")
+    await queue.enqueue(
+        "fan_out_post",
+        key="outbox-lost",
+        # As the relay enqueues it: the sweep re-runs a lost job only if it has attempts left.
+        timeout=JOB_TIMEOUT_SECONDS,
+        heartbeat=JOB_HEARTBEAT_SECONDS,
+        retries=JOB_ATTEMPTS,
+        retry_delay=RETRY_BASE_SECONDS,
+        retry_backoff=RETRY_CAP_SECONDS,
+        post_id=post_id,
+    )
+    # What a worker does when it takes a job, before it is killed without running it.
+    taken = await queue.dequeue(timeout=1)
+    assert taken is not None
+    taken.started = saq_now()
+    taken.attempts += 1
+    await taken.update(status=Status.ACTIVE)
+    started = time.monotonic()
+    async with redis_guard_in_use(live_guard(1.0)):
+        running: Worker[Any] = Worker(
+            queue=queue,
+            functions=list(worker.OUTBOX_JOBS.values()),
+            timers=SWEEPING,
+            dequeue_timeout=1.0,
+        )
+        task = asyncio.create_task(running.start())
+        try:
+            await eventually(lambda: in_timeline(author.id, post_id), JOB_TIMEOUT_SECONDS / 4)
+        finally:
+            await running.stop()
+            task.cancel()
+    assert time.monotonic() - started < JOB_HEARTBEAT_SECONDS + 5
+
+
+SLOW_JOB_RUNS: list[float] = []
+
+
+async def slow_job(ctx: Any) -> None:
+    """Runs for two heartbeats (SAQ finds a job's function by its qualified name, so it
+    lives at module level)."""
+    SLOW_JOB_RUNS.append(time.monotonic())
+    await asyncio.sleep(JOB_HEARTBEAT_SECONDS * 2)
+
+
+async def test_a_running_job_is_touched_so_it_is_not_taken_as_lost() -> None:
+    """A job running longer than its heartbeat is kept alive by the worker, not swept and
+    run a second time meanwhile."""
+    queue = AgoraQueue(create_redis(get_settings()), name="agora-touch-test")
+    running: Worker[Any] = Worker(
+        queue=queue,
+        functions=[worker.kept_alive(slow_job)],
+        timers=SWEEPING,
+        dequeue_timeout=1.0,
+    )
+    task = asyncio.create_task(running.start())
+    try:
+        SLOW_JOB_RUNS.clear()
+        job = await queue.enqueue("slow_job", heartbeat=JOB_HEARTBEAT_SECONDS, timeout=60)
+        assert job is not None
+        await job.refresh(until_complete=JOB_HEARTBEAT_SECONDS * 4)
+        assert job.status == Status.COMPLETE
+    finally:
+        await running.stop()
+        task.cancel()
+    assert len(SLOW_JOB_RUNS) == 1
+
+
+async def test_the_breaker_lets_redis_back_in_one_period_after_a_restart(
+    private_redis: PrivateRedis,
+) -> None:
+    """The pool's connections to the killed Redis are closed when the breaker opens, so the
+    one call let through after the period connects afresh and succeeds."""
+    settings = dataclasses.replace(get_settings(), redis_url=private_redis.url)
+    guard = GuardedRedis(create_redis(settings), 1.0, 0.2)
+    try:
+        # Several idle connections in the pool, as under load.
+        assert (
+            await asyncio.gather(*[guard.call(lambda c: c.ping()) for _ in range(5)]) == [True] * 5
+        )
+        private_redis.kill_after_snapshot()
+        assert await guard.call(lambda c: c.ping()) is None
+        assert guard.is_open
+        private_redis.start()
+        await guard.wait_until_closed()
+        assert await guard.call(lambda c: c.ping()) is True
+        assert not guard.is_open
+    finally:
+        await guard.client.aclose()
