@@ -53,6 +53,7 @@ from tasks.queue import (
     RETRY_CAP_SECONDS,
     SWEEP_SECONDS,
     AgoraQueue,
+    WorkerContext,
 )
 from tests.conftest import (
     ROOT,
@@ -62,7 +63,7 @@ from tests.conftest import (
     run_release,
     serve_app,
 )
-from tests.helpers import PASSWORD, post_form
+from tests.helpers import PASSWORD, post_form, worker_functions
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -76,11 +77,11 @@ async def eventually(check: Callable[[], Coroutine[Any, Any, bool]], seconds: fl
 
 
 @asynccontextmanager
-async def running_worker(queue: Queue) -> AsyncIterator[Worker]:
+async def running_worker(queue: Queue) -> AsyncIterator[Worker[WorkerContext]]:
     """A real SAQ worker on `queue` with the production job hooks."""
     running = Worker(
         queue=queue,
-        functions=worker.settings["functions"],
+        functions=worker_functions(worker.settings),
         before_process=before_process,
         after_process=after_process,
     )
@@ -175,7 +176,7 @@ async def test_a_job_waits_for_an_open_breaker_rather_than_failing_an_attempt() 
     queue = Queue.from_url(TEST_REDIS_URL, name="agora-breaker-test")
     async with redis_guard_in_use(live_guard(retry_seconds=1.0)) as guard:
         # A failed call opens the breaker, as when Redis has just come back from an outage.
-        await guard.call(lambda client: client.execute_command("NO-SUCH-COMMAND"))
+        await guard.call(lambda client: client.execute_command("NO-SUCH-COMMAND"))  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
         assert guard.is_open
         async with running_worker(queue):
             job = await queue.enqueue(
@@ -431,9 +432,11 @@ async def test_the_relay_recovers_from_connections_killed_inside_its_transaction
         assert await queue.count("queued") == outages + 1
         # No connection leaked from the pool: all five can still be had at once.
         async with asyncio.timeout(2):
-            held = [await DB.pool.acquire() for _ in range(5)]
+            pool = DB.pool
+            assert pool is not None  # the app's lifespan opened it
+            held = [await pool.acquire() for _ in range(5)]
         for connection in held:
-            await DB.pool.release(connection)
+            await pool.release(connection)
     finally:
         stop.set()
         outbox.pending_work.set()
@@ -573,10 +576,10 @@ def test_a_web_process_keeps_relaying_across_postgres_restarts(
     finally:
         process.terminate()
         process.wait(timeout=10)
-    log = log_path.read_text()
-    assert log.count("outbox relay failed") == 2, log
-    assert log.count("outbox relay works again") == 2, log
-    assert "Traceback" not in log and "InterfaceError" not in log, log
+    written = log_path.read_text()
+    assert written.count("outbox relay failed") == 2, written
+    assert written.count("outbox relay works again") == 2, written
+    assert "Traceback" not in written and "InterfaceError" not in written, written
 
 
 # The issue's outage, scaled down: Redis killed and restarted from its snapshot

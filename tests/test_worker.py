@@ -11,9 +11,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
-from saq import Queue, Worker
+from saq import CronJob, Queue, Worker
 
 from domain import accounts
 from domain.accounts import Session
@@ -28,15 +29,16 @@ from tasks.housekeeping import (
 )
 from tasks.job_outcomes import after_process, before_process
 from tasks.outbox_relay import relay_job
-from tasks.queue import create_queue
+from tasks.queue import WorkerContext, create_queue
 from tasks.timeline_jobs import fan_out_post, refresh_timeline, retract_post
 from tests.conftest import ROOT, TEST_REDIS_URL, run_async
-from tests.helpers import PASSWORD
+from tests.helpers import NO_CONTEXT, PASSWORD, worker_functions
 
 
 async def test_worker_settings_register_the_job_and_its_schedule() -> None:
-    assert remove_expired_sessions in worker.settings["functions"]
-    assert [job.function for job in worker.settings["cron_jobs"]] == [
+    assert remove_expired_sessions in worker_functions(worker.settings)
+    cron_jobs = cast("list[CronJob[WorkerContext]]", worker.settings["cron_jobs"])
+    assert [job.function for job in cron_jobs] == [
         remove_expired_sessions,
         remove_expired_grants,
         remove_unused_uploads,
@@ -44,7 +46,7 @@ async def test_worker_settings_register_the_job_and_its_schedule() -> None:
         warm_cache,
     ]
     # Outbox jobs are registered wrapped (tasks.worker.kept_alive), under their own names.
-    registered = {getattr(run, "__wrapped__", run) for run in worker.settings["functions"]}
+    registered = {getattr(run, "__wrapped__", run) for run in worker_functions(worker.settings)}
     assert {fan_out_post, retract_post, refresh_timeline} <= registered
     assert isinstance(worker.settings["queue"], Queue)
 
@@ -61,8 +63,8 @@ async def test_remove_expired_sessions_keeps_live_ones_and_is_idempotent() -> No
     live = await accounts.start_session(user)
     await accounts.start_session(user)
     await _expire_newest_session()
-    assert await remove_expired_sessions({}) == 1
-    assert await remove_expired_sessions({}) == 0
+    assert await remove_expired_sessions(NO_CONTEXT) == 1
+    assert await remove_expired_sessions(NO_CONTEXT) == 0
     assert await Session.count() == 1
     assert await accounts.user_for_session(live) is not None
 
@@ -72,7 +74,7 @@ async def test_a_real_worker_runs_the_job_from_the_queue() -> None:
     await accounts.start_session(user)
     await _expire_newest_session()
     queue = Queue.from_url(TEST_REDIS_URL, name="agora-test-worker")
-    running = Worker(queue=queue, functions=worker.settings["functions"])
+    running = Worker(queue=queue, functions=worker_functions(worker.settings))
     task = asyncio.create_task(running.start())
     try:
         removed = await queue.apply("remove_expired_sessions", timeout=10)
@@ -86,7 +88,9 @@ async def test_a_real_worker_runs_the_job_from_the_queue() -> None:
 
 def test_every_outbox_job_has_a_worker_function_of_its_name() -> None:
     # What the worker registers with SAQ is what the domain may record, by the same names.
-    registered = {function.__name__ for function in worker.settings["functions"]}
+    registered = {
+        getattr(function, "__name__", "") for function in worker_functions(worker.settings)
+    }
     assert {job.value for job in Job} <= registered
     assert set(worker.OUTBOX_JOBS) == set(Job)
 
@@ -113,7 +117,7 @@ async def test_the_worker_logs_one_line_per_job_with_its_outcome_and_duration(
     queue = Queue.from_url(TEST_REDIS_URL, name="agora-test-job-log")
     running = Worker(
         queue=queue,
-        functions=worker.settings["functions"],
+        functions=worker_functions(worker.settings),
         before_process=before_process,
         after_process=after_process,
     )
