@@ -134,10 +134,11 @@ def handle_validation_failed(
     return error_response(request, status, str(exc))
 
 
-def _raised_by_asyncpg(exc: BaseException) -> bool:
+def _raised_in(exc: BaseException, module_prefix: str) -> bool:
+    """Whether any frame of the exception's traceback is in a module named so."""
     traceback = exc.__traceback__
     while traceback is not None:
-        if traceback.tb_frame.f_globals.get("__name__", "").startswith("asyncpg."):
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith(module_prefix):
             return True
         traceback = traceback.tb_next
     return False
@@ -155,7 +156,7 @@ def database_away(exc: BaseException) -> bool:
         return True
     # A DNS failure, a connect timeout, or asyncio's "Multiple exceptions" (::1 and
     # 127.0.0.1 both refused) while asyncpg connects; a full disk is no database outage.
-    return isinstance(exc, OSError) and _raised_by_asyncpg(exc)
+    return isinstance(exc, OSError) and _raised_in(exc, "asyncpg.")
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -177,7 +178,10 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 def handle_not_utf8(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
     """Text that is not UTF-8 where the edge's text guard cannot look (multipart text parts,
-    which Litestar decodes as it parses the form): a 400 saying so."""
+    which Litestar decodes as it parses the form, wherever the form is first read): a 400
+    saying so. Raised anywhere else it is a bug of ours, handled as one."""
+    if not _raised_in(exc, "litestar."):
+        return handle_unexpected(request, exc)
     return error_response(request, HTTP_400_BAD_REQUEST, "The request's text is not valid UTF-8.")
 
 
