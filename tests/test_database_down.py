@@ -10,7 +10,6 @@ import glob
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -20,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser.conftest import free_port, wait_until_live
-from tests.conftest import ROOT, TEST_REDIS_URL, run_release
+from tests.browser.conftest import free_port, start_web, wait_until_live
+from tests.conftest import TEST_REDIS_URL, run_release
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 pytestmark = pytest.mark.skipif(not PG_BIN, reason="PostgreSQL's server binaries are not here")
@@ -103,15 +102,8 @@ def cluster() -> Iterator[Cluster]:
 def server(cluster: Cluster) -> Iterator[str]:
     """The web process as the Procfile runs it, against the cluster."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            *(str(Path(sys.executable).parent / "uvicorn"), "--factory", "web.app:create_app"),
-            *("--host", "127.0.0.1", "--port", str(port)),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": cluster.url, "REDIS_URL": TEST_REDIS_URL},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process = start_web(
+        port, {**os.environ, "DATABASE_URL": cluster.url, "REDIS_URL": TEST_REDIS_URL}
     )
     base_url = f"http://127.0.0.1:{port}"
     try:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +14,8 @@ from litestar import Litestar
 
 from domain.accounts import Session
 from domain.core.settings import get_settings
-from tests.conftest import ROOT, http_client, serve_app
+from tests.browser.conftest import free_port, start_web
+from tests.conftest import http_client, serve_app
 from tests.helpers import log_in, log_out, sign_up
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -128,24 +125,10 @@ async def test_metrics_need_the_token_when_one_is_set_and_one_in_production(
         assert "set METRICS_TOKEN" in response.text
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server_without_postgres() -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": UNREACHABLE_POSTGRES}
-    uvicorn = Path(sys.executable).parent / "uvicorn"
-    process = subprocess.Popen(
-        [str(uvicorn), "--factory", "web.app:create_app", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
+    process = start_web(port, {**os.environ, "DATABASE_URL": UNREACHABLE_POSTGRES})
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

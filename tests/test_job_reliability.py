@@ -11,7 +11,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,8 +54,8 @@ from tasks.queue import (
     AgoraQueue,
     WorkerContext,
 )
+from tests.browser.conftest import free_port, start_web
 from tests.conftest import (
-    ROOT,
     TEST_DATABASE_URL,
     TEST_REDIS_URL,
     run_async,
@@ -454,12 +453,6 @@ async def _backlog_is(count: int) -> bool:
     return await outbox.backlog() == count
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class PrivatePostgres:
     """A PostgreSQL server of the test's own, on a free port, to stop and start at will."""
 
@@ -470,7 +463,7 @@ class PrivatePostgres:
         self.bin = Path(binaries[-1]).parent
         self.data = directory / "data"
         self.log = directory / "server.log"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/agora"
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_postgres:
@@ -548,16 +541,9 @@ def test_a_web_process_keeps_relaying_across_postgres_restarts(
     migrated = run_release(env)
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     log_path = tmp_path / "web.log"
-    port = _free_port()
-    uvicorn = Path(sys.executable).parent / "uvicorn"
+    port = free_port()
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(uvicorn), "--factory", "web.app:create_app", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_web(port, env, log)
     try:
         for _ in range(100):
             try:
@@ -592,7 +578,7 @@ class PrivateRedis:
         if shutil.which("redis-server") is None:
             pytest.skip("redis-server is not installed")
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 

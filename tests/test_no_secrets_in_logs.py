@@ -9,8 +9,6 @@ import hashlib
 import os
 import re
 import secrets
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +18,7 @@ import pytest
 from httpx import AsyncClient
 
 from tests.api.helpers import make_app
-from tests.browser.conftest import free_port, wait_until_live
-from tests.conftest import ROOT
+from tests.browser.conftest import free_port, start_web, wait_until_live
 from tests.helpers import rendered_form
 from web.access_log import redact_query
 
@@ -89,22 +86,8 @@ def logged_server(test_database: str) -> Iterator[tuple[str, Path]]:
     base_url = f"http://127.0.0.1:{port}"
     log_path = Path(tempfile.mkstemp(prefix="agora-log-", suffix=".txt")[1])
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "uvicorn"),
-                "--factory",
-                "web.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-server-header",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "OUTBOX_SWEEP_SECONDS": "3600", "PUBLIC_URL": base_url},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        environment = {**os.environ, "OUTBOX_SWEEP_SECONDS": "3600", "PUBLIC_URL": base_url}
+        process = start_web(port, environment, log, "--no-server-header")
     try:
         wait_until_live(base_url, process)
         yield base_url, log_path

@@ -16,8 +16,6 @@ import io
 import json
 import os
 import struct
-import subprocess
-import sys
 import threading
 import time
 import zlib
@@ -34,8 +32,7 @@ from domain import media
 from domain.core.errors import ValidationFailed
 from domain.media import isolation
 from tests.api.helpers import caller
-from tests.browser.conftest import free_port, wait_until_live
-from tests.conftest import ROOT
+from tests.browser.conftest import free_port, start_web, wait_until_live
 from tests.helpers import csrf_token, sign_up
 
 RSS_LIMIT_MB = 300
@@ -286,16 +283,8 @@ def web_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess
     """uvicorn serving the app as the Procfile does; its pid is the web process's."""
     port = free_port()
     log = tmp_path_factory.mktemp("web") / "uvicorn.log"
-    uvicorn = Path(sys.executable).parent / "uvicorn"
-    command = [str(uvicorn), "--factory", "web.app:create_app", "--port", str(port)]
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, "OUTBOX_SWEEP_SECONDS": "3600"},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_web(port, {**os.environ, "OUTBOX_SWEEP_SECONDS": "3600"}, output)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_live(url, process)

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -34,6 +35,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def start_web(
+    port: int, env: dict[str, str], output: int | IO[Any] = subprocess.DEVNULL, *extra: str
+) -> subprocess.Popen[bytes]:
+    """The Procfile's web line (uvicorn serving web.app:create_app) on 127.0.0.1:`port`, with
+    this environment, its stdout and stderr going to `output`."""
+    uvicorn = Path(sys.executable).parent / "uvicorn"
+    command = [str(uvicorn), "--factory", "web.app:create_app", "--host", "127.0.0.1"]
+    return subprocess.Popen(
+        [*command, "--port", str(port), *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
+    )
+
+
 def wait_until_live(base_url: str, process: subprocess.Popen[bytes]) -> None:
     for _ in range(200):
         if process.poll() is not None:
@@ -51,24 +68,11 @@ def live_server(test_database: str) -> Iterator[str]:
     """The web process from the Procfile, on a free port, against the test database."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    uvicorn = Path(sys.executable).parent / "uvicorn"
-    process = subprocess.Popen(
-        [
-            str(uvicorn),
-            "--factory",
-            "web.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        # The server shares the test database: its periodic outbox sweep would relay jobs that
-        # in-process tests record and then inspect. It still relays its own at once.
-        # Its absolute URLs (OAuth metadata, Link headers) must be its own address.
-        env={**os.environ, "OUTBOX_SWEEP_SECONDS": "3600", "PUBLIC_URL": base_url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    # The server shares the test database: its periodic outbox sweep would relay jobs that
+    # in-process tests record and then inspect. It still relays its own at once.
+    # Its absolute URLs (OAuth metadata, Link headers) must be its own address.
+    process = start_web(
+        port, {**os.environ, "OUTBOX_SWEEP_SECONDS": "3600", "PUBLIC_URL": base_url}
     )
     try:
         wait_until_live(base_url, process)
