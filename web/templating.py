@@ -10,6 +10,7 @@ from litestar.template.config import TemplateConfig
 from domain.media import shown as shown_image
 from domain.media import upload_limit
 from web.auth import current_user
+from web.avatars import avatar_hue, initials
 from web.static_assets import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -22,6 +23,7 @@ def _add_globals(engine: JinjaTemplateEngine) -> None:
         shown_image=shown_image,
         upload_limit=upload_limit,
     )
+    engine.engine.filters.update(avatar_hue=avatar_hue, initials=initials)
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
