@@ -13,7 +13,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from domain.core.settings import Settings
 
 UNKNOWN_HOST = "This server does not answer for that host name; check the address."
-JSON_PATHS = ("/api/", "/oauth/", "/.well-known/")
+JSON_PATHS = ("/api/", "/oauth/", "/.well-known/", "/nodeinfo/")
 
 
 def host_name(host_header: str) -> str:

@@ -30,6 +30,7 @@ from web.auth import SessionBoundCSRFMiddleware, csrf_config, session_authentica
 from web.controllers.accounts import AccountController
 from web.controllers.admin import AdminJobsController, AdminUsersController
 from web.controllers.bench import BenchController
+from web.controllers.discovery import WellKnownController
 from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
 from web.controllers.metrics import MetricsController
@@ -123,10 +124,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Only for bench/load.py's ceiling; off unless AGORA_BENCH_ROUTES is set.
             *([BenchController] if settings.bench_routes else []),
             api_router(),
-            # OAuth answers errors as JSON, as the API does (RFC 6749 section 5.2).
+            # OAuth answers errors as JSON, as the API does (RFC 6749 section 5.2), and so do
+            # the documents programs discover the server and its accounts by.
             Router(
                 path="/",
-                route_handlers=[OAuthController, AuthorizedAppsController, DiscoveryController],
+                route_handlers=[
+                    OAuthController,
+                    AuthorizedAppsController,
+                    DiscoveryController,
+                    WellKnownController,
+                ],
                 exception_handlers=API_EXCEPTION_HANDLERS,
             ),
         ],

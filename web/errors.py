@@ -65,7 +65,9 @@ DATABASE_AWAY = (
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith(("/api/", "/oauth/", "/health/"))
+    return request.url.path.startswith(
+        ("/api/", "/oauth/", "/health/", "/.well-known/", "/nodeinfo/")
+    )
 
 
 def error_response(

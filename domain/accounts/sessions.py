@@ -7,6 +7,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from domain.accounts.tables import Session, User
+from domain.accounts.users import mark_signed_in
 from domain.core.settings import get_settings
 from domain.core.sql import fetch, sql
 
@@ -25,6 +26,7 @@ async def start_session(user: User, user_agent: str = "") -> str:
         expires_at=datetime.now(UTC) + timedelta(days=get_settings().session_days),
         user_agent=user_agent[:255],
     ).save()
+    await mark_signed_in(user.id)
     return token
 
 

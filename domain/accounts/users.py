@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
@@ -160,6 +162,38 @@ async def last_post_times(user_ids: list[int]) -> dict[int, Any]:
         )
     )
     return {row["author"]: row["last"] for row in rows}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The server's usage as NodeInfo counts it: accounts (suspended ones left out), those
+    that signed in within the last 30 and 180 days, and posts."""
+
+    total: int
+    active_month: int
+    active_halfyear: int
+    local_posts: int
+
+
+_USAGE = (
+    "SELECT count(*) AS total,"
+    " count(*) FILTER (WHERE last_active_at > now() - interval '30 days') AS active_month,"
+    " count(*) FILTER (WHERE last_active_at > now() - interval '180 days') AS active_halfyear,"
+    " (SELECT count(*) FROM post) AS local_posts"
+    " FROM agora_user WHERE NOT is_suspended"
+)
+
+
+async def usage() -> Usage:
+    """One statement over the accounts (a sequential scan: NodeInfo is read rarely)."""
+    row = (await fetch(sql(_USAGE)))[0]
+    return Usage(**{name: int(row[name]) for name in Usage.__dataclass_fields__})
+
+
+async def mark_signed_in(user_id: int) -> None:
+    """Record a sign-in (a web log-in or an API token issued) as the account's last activity,
+    which `usage` counts."""
+    await User.update({User.last_active_at: datetime.now(UTC)}).where(User.id == user_id)
 
 
 async def instance_counts() -> tuple[int, int]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import jwt
 
+from domain import accounts
 from domain.accounts import User
 from domain.core.settings import get_settings
 from domain.core.sql import fetch, sql
@@ -70,6 +71,8 @@ async def issue_token(app: OAuthApp, user: User | None, scopes: frozenset[str]) 
         created_at=now,
         expires_at=now + lifetime,
     ).save()
+    if user is not None:
+        await accounts.mark_signed_in(user.id)
     claims = {
         "iss": ISSUER,
         "sub": str(user.id) if user else f"app:{app.client_id}",

@@ -1,8 +1,13 @@
-"""Browser-based Mastodon clients on other origins may call the API, and only the API."""
+"""Browser-based Mastodon clients on other origins may call the API and load its pictures;
+the pages stay same-origin."""
 
 from __future__ import annotations
 
+import io
+from urllib.parse import urlsplit
+
 from httpx import AsyncClient
+from PIL import Image
 
 from tests.api.helpers import caller
 
@@ -52,3 +57,23 @@ async def test_the_token_endpoint_is_reachable_but_pages_stay_same_origin(
     for page in ("/", "/login", "/oauth/authorize"):
         response = await client.get(page, headers={"Origin": ELSEWHERE})
         assert "access-control-allow-origin" not in response.headers, page
+
+
+async def test_pictures_are_readable_from_any_origin(client: AsyncClient) -> None:
+    """Web clients load avatars, headers and media with CORS (to cache them or draw them on a
+    canvas); they are public files, so any origin may read them."""
+    alice = await caller(client, "alice")
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "teal").save(image, "PNG")
+    uploaded = await alice.post(
+        "/api/v2/media", files={"file": ("teal.png", image.getvalue(), "image/png")}
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    account = (await alice.get("/api/v1/accounts/verify_credentials")).json()
+    for url in (account["avatar"], account["header"], uploaded.json()["url"]):
+        path = urlsplit(url).path
+        assert path.startswith(("/avatars/", "/headers/", "/media/")), url
+        response = await client.get(path, headers={"Origin": ELSEWHERE})
+        assert response.status_code == 200, url
+        assert response.headers["access-control-allow-origin"] == "*", url
+        assert "access-control-allow-credentials" not in response.headers

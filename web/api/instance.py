@@ -11,10 +11,13 @@ from domain import accounts, media, posts
 from domain.core.settings import get_settings
 from web.api import entities
 from web.api.auth import public_access
-from web.api.serializers import MASTODON_API_VERSION, base_url, compatible_version
-
-TITLE = "Agora"
-DESCRIPTION = "A social network that works in any web browser."
+from web.api.serializers import (
+    INSTANCE_DESCRIPTION,
+    INSTANCE_TITLE,
+    MASTODON_API_VERSION,
+    base_url,
+    compatible_version,
+)
 
 
 def _limits() -> dict[str, Any]:
@@ -52,9 +55,9 @@ class InstanceController(Controller):
         users, posts = await accounts.instance_counts()
         return entities.InstanceV1(
             uri=request.app.state.settings.public_domain,
-            title=TITLE,
-            short_description=DESCRIPTION,
-            description=DESCRIPTION,
+            title=INSTANCE_TITLE,
+            short_description=INSTANCE_DESCRIPTION,
+            description=INSTANCE_DESCRIPTION,
             email="",
             version=compatible_version(),
             urls={"streaming_api": ""},
@@ -73,15 +76,15 @@ class InstanceController(Controller):
     async def instance_v2(self, request: Request[Any, Any, Any]) -> entities.InstanceV2:
         """The server, Mastodon v2 shape: the version string starts `4.3.0 (compatible;`
         so that clients turn on the features Agora has."""
-        users, _ = await accounts.instance_counts()
+        usage = await accounts.usage()
         base = base_url(request)
         return entities.InstanceV2(
             domain=request.app.state.settings.public_domain,
-            title=TITLE,
+            title=INSTANCE_TITLE,
             version=compatible_version(),
             source_url=base,
-            description=DESCRIPTION,
-            usage={"users": {"active_month": users}},
+            description=INSTANCE_DESCRIPTION,
+            usage={"users": {"active_month": usage.active_month}},
             thumbnail={"url": f"{base}/avatars/original/missing.svg"},
             icon=[],
             languages=["en"],

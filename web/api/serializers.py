@@ -33,7 +33,12 @@ COMMENT_PREFIX = "c"
 # A post's image has the id "p" and the post's id: one image a post, and never the id of an
 # upload (those are plain numbers, for /api/v1/media/:id).
 POST_IMAGE_PREFIX = "p"
+# The Mastodon release whose API Agora serves: 4.3.0 added grouped notifications, the unread
+# count and several statuses in one call, which Agora has (README, "Which Mastodon").
+MASTODON_VERSION = "4.3.0"
 MASTODON_API_VERSION = 2
+INSTANCE_TITLE = "Agora"
+INSTANCE_DESCRIPTION = "A social network that works in any web browser."
 
 
 def agora_version() -> str:
@@ -45,7 +50,7 @@ def agora_version() -> str:
 
 def compatible_version() -> str:
     # Clients switch features on by the Mastodon version they see first in this string.
-    return f"4.3.0 (compatible; Agora {agora_version()})"
+    return f"{MASTODON_VERSION} (compatible; Agora {agora_version()})"
 
 
 def iso(moment: datetime) -> str:
