@@ -168,17 +168,41 @@ async def clear(recipient_id: int) -> int:
     return len(gone)
 
 
-async def notification_ids(recipient_id: int, window: IdRange, kinds: list[str]) -> KeyedPage:
-    """The recipient's notifications of these kinds, newest first (the API's paging);
-    suspended actors' hidden."""
+async def notification_ids(
+    recipient_id: int, window: IdRange, kinds: list[str], actor_id: int | None = None
+) -> KeyedPage:
+    """The recipient's notifications of these kinds (from one actor, if given), newest first
+    (the API's paging); suspended actors' hidden."""
     source = KeyedSource(
         key=QueryString("n.id"),
         item=QueryString("n.id"),
         rows=sql(
             "FROM notification n JOIN agora_user u ON u.id = n.actor"
-            " WHERE n.recipient = {recipient} AND n.kind = ANY({kinds}) AND NOT u.is_suspended",
+            " WHERE n.recipient = {recipient} AND n.kind = ANY({kinds}) AND NOT u.is_suspended"
+            " AND ({actor}::int IS NULL OR n.actor = {actor})",
             recipient=recipient_id,
             kinds=kinds,
+            actor=actor_id,
         ),
     )
     return await keyed_page(source, window)
+
+
+async def count_unread(recipient_id: int, kinds: list[str], actor_id: int | None, cap: int) -> int:
+    """How many of the recipient's unread notifications are of these kinds (and from this
+    actor, if given), counting no further than `cap`; hidden ones as in `unread_count`."""
+    which = sql(
+        "AND n.read_at IS NULL AND n.kind = ANY({kinds})"
+        " AND ({actor}::int IS NULL OR n.actor = {actor}) LIMIT {cap}",
+        kinds=kinds,
+        actor=actor_id,
+        cap=cap,
+    )
+    rows = await fetch(
+        sql(
+            "SELECT count(*) AS unread FROM ({visible}) capped",
+            visible=_visible(recipient_id, which),
+        )
+    )
+    count: int = rows[0]["unread"]
+    return count

@@ -15,7 +15,7 @@ from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.favourites import FavouritesController
 from web.api.instance import InstanceController
 from web.api.media import MediaController
-from web.api.notifications import NotificationsController
+from web.api.notifications import GroupedNotificationsController, NotificationsController
 from web.api.paging import PAGING_DEPENDENCIES
 from web.api.search import SearchController
 from web.api.statuses import StatusesController
@@ -38,6 +38,7 @@ def api_router() -> Router:
             FavouritesController,
             SearchController,
             NotificationsController,
+            GroupedNotificationsController,
             AbsentFeaturesController,
         ],
         guards=[api_guard],

@@ -238,3 +238,45 @@ class SearchResults:
     accounts: list[Account]
     statuses: list[Status]
     hashtags: list[Tag]
+
+
+@dataclass(kw_only=True)
+class NotificationGroup:
+    """Mastodon's NotificationGroup (docs.joinmastodon.org/methods/grouped_notifications):
+    Agora does not group yet, so every group holds one notification and is keyed
+    `ungrouped-<notification id>`, as Mastodon keys the notifications it leaves ungrouped."""
+
+    group_key: str
+    notifications_count: int
+    type: str
+    most_recent_notification_id: str
+    page_min_id: str | None = None
+    page_max_id: str | None = None
+    latest_page_notification_at: str | None = None
+    sample_account_ids: list[str]
+    status_id: str | None = None
+
+
+@dataclass(kw_only=True)
+class GroupedNotificationsResults:
+    """Mastodon's GroupedNotificationsResults: the groups, and each account and status they
+    name, once."""
+
+    accounts: list[Account]
+    statuses: list[Status]
+    notification_groups: list[NotificationGroup]
+
+
+@dataclass(kw_only=True)
+class NotificationPolicy:
+    """Mastodon's NotificationPolicy (v2): Agora filters no notifications, so every kind of
+    sender is `accept` and nothing is pending."""
+
+    for_not_following: str = "accept"
+    for_not_followers: str = "accept"
+    for_new_accounts: str = "accept"
+    for_private_mentions: str = "accept"
+    for_limited_accounts: str = "accept"
+    summary: dict[str, int] = field(
+        default_factory=lambda: {"pending_requests_count": 0, "pending_notifications_count": 0}
+    )
