@@ -156,3 +156,21 @@ async def followers_of(user_id: int, limit: int = 40, before_id: int | None = No
 async def followed_by(user_id: int, limit: int = 40, before_id: int | None = None) -> AccountPage:
     """Whom the user follows, most recent first."""
     return await accounts_page("following", user_id, limit, before_id)
+
+
+_FAMILIAR = """
+SELECT theirs.followed AS account, theirs.follower AS familiar
+FROM follow mine JOIN follow theirs ON theirs.follower = mine.followed
+WHERE mine.follower = {viewer} AND theirs.followed = ANY({account_ids})
+ORDER BY theirs.created_at DESC, theirs.id DESC
+"""
+
+
+async def familiar_followers(viewer_id: int, account_ids: list[int]) -> dict[int, list[int]]:
+    """For each account, the ids of its followers whom the viewer follows, most recent
+    follow first (Mastodon's familiar followers); an account with none maps to []."""
+    found: dict[int, list[int]] = {account_id: [] for account_id in account_ids}
+    rows = await fetch(sql(_FAMILIAR, viewer=viewer_id, account_ids=account_ids))
+    for row in rows:
+        found[row["account"]].append(row["familiar"])
+    return found

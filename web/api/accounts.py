@@ -11,15 +11,16 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 
-from domain import accounts, feeds, social
+from domain import accounts, feeds, search, social
 from domain.accounts import User
 from domain.core.errors import NotFound
-from domain.core.numbers import SERIAL, parse_number, path_id
+from domain.core.numbers import COUNT, SERIAL, optional_number, parse_number, path_id
+from domain.core.paging import MAX_LIMIT
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
 from web.api.openapi import Field
-from web.api.paging import Window, id_range, link_header
+from web.api.paging import Window, id_range, link_header, page_limit
 from web.api.params import OnlySetting, Params, as_flag, read_params
 from web.api.serializers import Presenter, account_list
 from web.forms import read_upload
@@ -118,6 +119,15 @@ async def _image_file(request: Request[Any, Any, Any], params: Params, name: str
     return await read_upload(await request.form(), name)
 
 
+def _account_ids(params: Params) -> list[int]:
+    """The accounts `id[]` names, once each, in order; 422 for an id that is not a number or
+    for more than MAX_LIMIT of them."""
+    ids = list(dict.fromkeys(parse_number(i, "id", SERIAL) for i in params.get_list("id")))
+    if len(ids) > MAX_LIMIT:
+        raise unprocessable(f"id[] may name at most {MAX_LIMIT} accounts")
+    return ids
+
+
 async def _account(account_id: str) -> User:
     """A visible account by its API id; 404 for anything else, suspended ones included."""
     user = await accounts.visible_user(path_id(account_id, SERIAL, NOT_FOUND))
@@ -181,6 +191,52 @@ class AccountsController(Controller):
         if user is None or user.is_suspended:
             raise NotFound(NOT_FOUND)
         return await Presenter(request, viewer(request)).one_account(user)
+
+    @get("/search", **needs("read:accounts"))
+    async def search(
+        self,
+        request: Request[Any, Any, Any],
+        q: FromQuery[str],
+        limit: FromQuery[str | None] = None,
+        offset: FromQuery[str | None] = None,
+        resolve: FromQuery[bool] = False,
+        following: FromQuery[bool] = False,
+    ) -> list[entities.Account]:
+        """Accounts whose username starts with `q` or whose display name contains it, as in
+        /api/v2/search; `limit` (20, at most 40) and `offset` page them. `resolve` is accepted
+        and ignored (Agora does not federate); `following=true` is refused with 422."""
+        del resolve
+        if following:
+            raise unprocessable("Agora cannot search only the accounts you follow (following)")
+        user = me(request)
+        skip = optional_number(offset, "offset", COUNT) or 0
+        ids = await search.search_account_ids(q, page_limit(limit), skip, user.id)
+        return await Presenter(request, user).accounts_by_ids(ids)
+
+    @get("/familiar_followers", **needs("read:follows"))
+    async def familiar_followers(
+        self, request: Request[Any, Any, Any]
+    ) -> list[entities.FamiliarFollowers]:
+        """For each account in `id[]` (at most 40), its followers whom the caller follows."""
+        ids = _account_ids(await read_params(request))
+        familiar = await social.familiar_followers(me(request).id, ids)
+        everyone = list(dict.fromkeys(f for found in familiar.values() for f in found))
+        presenter = Presenter(request, me(request))
+        shown = {int(a.id): a for a in await presenter.accounts_by_ids(everyone)}
+        return [
+            entities.FamiliarFollowers(
+                id=str(account_id),
+                accounts=[shown[f] for f in familiar[account_id] if f in shown],
+            )
+            for account_id in ids
+        ]
+
+    @get("/", **public_access())
+    async def index(self, request: Request[Any, Any, Any]) -> list[entities.Account]:
+        """Several accounts in one call (`id[]`, at most 40), in the order asked; unknown and
+        suspended ones are left out (Mastodon 4.3)."""
+        ids = _account_ids(await read_params(request))
+        return await Presenter(request, viewer(request)).accounts_by_ids(ids)
 
     @get("/{account_id:str}", **public_access())
     async def account(

@@ -280,3 +280,11 @@ class NotificationPolicy:
     summary: dict[str, int] = field(
         default_factory=lambda: {"pending_requests_count": 0, "pending_notifications_count": 0}
     )
+
+
+@dataclass(kw_only=True)
+class FamiliarFollowers:
+    """Mastodon's FamiliarFollowers: the followers of account `id` whom the caller follows."""
+
+    id: str
+    accounts: list[Account]

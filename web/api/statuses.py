@@ -16,7 +16,9 @@ from litestar.status_codes import HTTP_200_OK
 
 from domain import posts
 from domain.accounts import User
+from domain.core.errors import NotFound
 from domain.core.numbers import SERIAL, parse_number
+from domain.core.paging import MAX_LIMIT
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
@@ -139,6 +141,34 @@ class StatusesController(Controller):
             else await publish()
         )
         return await presenter.status(StatusRef.parse(status_id))
+
+    @get("/", **public_access())
+    async def index(self, request: Request[Any, Any, Any]) -> list[Status]:
+        """Several statuses in one call (`id[]`, at most 40), in the order asked; ones that
+        do not exist or that the caller may not see are left out, as in Mastodon 4.3."""
+        wanted = list(dict.fromkeys((await read_params(request)).get_list("id")))
+        if len(wanted) > MAX_LIMIT:
+            raise unprocessable(f"id[] may name at most {MAX_LIMIT} statuses")
+        presenter = Presenter(request, viewer(request))
+        refs = []
+        for raw in wanted:
+            try:
+                refs.append(StatusRef.parse(raw))
+            except NotFound:
+                continue  # not the shape of any status id: a status that does not exist
+        shown_posts = await presenter.posts([r.post_id for r in refs if r.post_id is not None])
+        by_id = {status.id: status for status in shown_posts}
+        found = []
+        for ref in refs:
+            try:
+                found.append(
+                    by_id[str(ref.post_id)]
+                    if ref.post_id is not None
+                    else await presenter.status(ref)
+                )
+            except (KeyError, NotFound):
+                continue
+        return found
 
     @get(STATUS_PATH, **public_access())
     async def show(
