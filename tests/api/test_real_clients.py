@@ -1,11 +1,14 @@
-"""Real Mastodon clients against a running Agora: Mastodon.py (the library) and toot (the
-command line client), unmodified and unmocked, over HTTP to uvicorn."""
+"""Real Mastodon clients against a running Agora: Mastodon.py (the library), toot (the
+command line client) and megalodon (the JavaScript library, pinned in
+tests/clients/package-lock.json), unmodified and unmocked, over HTTP to uvicorn."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +25,7 @@ from tests.conftest import run_async
 from tests.helpers import PASSWORD
 
 SCOPES = ["read", "write", "follow", "push"]
+NODE_CLIENTS = Path(__file__).resolve().parent.parent / "clients"
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the test reads the code from it
 
 
@@ -60,6 +64,58 @@ def test_mastodon_py_sees_a_compatible_server(live_server: str) -> None:
     assert instance.version.startswith("4.3.0 (compatible; Agora")
     info = api.oauth_authorization_server_info()
     assert "password" in info.grant_types_supported
+
+
+def test_mastodon_py_calls_what_mastodon_4_3_added(live_server: str) -> None:
+    """Mastodon.py refuses (MastodonVersionError) a method newer than the server's version:
+    these are 4.3.0's, so they run only if the claim holds, and must then work."""
+    alice_id, bob_id, carol_id = make_user("alice"), make_user("bob"), make_user("carol")
+    alice, bob, carol = (logged_in(live_server, name) for name in ("alice", "bob", "carol"))
+    alice.account_follow(bob_id)
+    bob.account_follow(carol_id)
+    post = carol.status_post("Hello from Carol")
+    assert [s.id for s in alice.statuses([post.id, "424242"])] == [post.id]
+    assert [a.username for a in alice.accounts([carol_id, alice_id])] == ["carol", "alice"]
+    [familiar] = alice.account_familiar_followers(carol_id)
+    assert [a.username for a in familiar.accounts] == ["bob"]
+    assert carol.notifications_unread_count().count == 0
+    grouped = carol.grouped_notifications()
+    assert grouped.notification_groups == [] and grouped.accounts == []
+    assert carol.notifications_policy().for_new_accounts == "accept"
+
+
+@pytest.fixture(scope="session")
+def node_clients() -> Path:
+    """tests/clients with its pinned packages installed (`npm ci`, from the lock file)."""
+    if not (NODE_CLIENTS / "node_modules" / "megalodon").is_dir():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed for the JavaScript clients (scripts/setup.sh installs it)"
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_CLIENTS, check=True, timeout=300
+        )
+    return NODE_CLIENTS
+
+
+def test_megalodon_detects_a_mastodon_compatible_server(
+    live_server: str, node_clients: Path
+) -> None:
+    """megalodon picks its client by NodeInfo (`detector`): Agora's says software `agora`,
+    with Mastodon as the API it follows (`metadata.upstream`)."""
+    node = shutil.which("node")
+    assert node
+    detected = subprocess.run(
+        [node, "detect.mjs", live_server],
+        cwd=node_clients,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert detected.returncode == 0, detected.stderr
+    found = json.loads(detected.stdout)
+    assert found["sns"] == "mastodon"
+    assert found["version"].startswith("4.3.0 (compatible; Agora")
+    assert found["title"] == "Agora"
 
 
 def test_mastodon_py_posts_reads_and_pages_the_home_timeline(live_server: str) -> None:
