@@ -171,3 +171,17 @@ async def test_absent_features_answer_empty_in_mastodons_shape(client: AsyncClie
     assert (await client.get("/api/v1/notifications")).status_code == 401
     profile_only = await caller(client, "bob", scopes="profile")
     assert (await profile_only.get("/api/v1/notifications")).status_code == 403
+
+
+async def test_instance_details_clients_ask_for_at_start_up(client: AsyncClient) -> None:
+    """Answered truthfully empty rather than 404: Agora has no rules list, does not federate
+    and does not translate."""
+    for path, empty in (
+        ("/api/v1/instance/rules", []),
+        ("/api/v1/instance/peers", []),
+        ("/api/v1/instance/domain_blocks", []),
+        ("/api/v1/instance/translation_languages", {}),
+    ):
+        response = await client.get(path)
+        assert response.status_code == 200, path
+        assert response.json() == empty, path

@@ -1,5 +1,5 @@
-"""`/api/v1/instance`, `/api/v2/instance` and `/api/v1/custom_emojis`: the instance
-description clients read first (Mastodon's Instance entity)."""
+"""`/api/v1/instance`, `/api/v2/instance`, `/api/v1/instance/...` and `/api/v1/custom_emojis`:
+the instance description clients read first (Mastodon's Instance entity) and its details."""
 
 from __future__ import annotations
 
@@ -104,3 +104,23 @@ class InstanceController(Controller):
     async def custom_emojis(self) -> list[dict[str, Any]]:
         """Agora has no custom emojis."""
         return []
+
+    @get("/v1/instance/rules", **public_access())
+    async def rules(self) -> list[dict[str, Any]]:
+        """The server's rules: Agora has no list of rules yet."""
+        return []
+
+    @get("/v1/instance/peers", **public_access())
+    async def peers(self) -> list[str]:
+        """Domains this server has seen: none, Agora does not federate."""
+        return []
+
+    @get("/v1/instance/domain_blocks", **public_access())
+    async def domain_blocks(self) -> list[dict[str, Any]]:
+        """Domains this server blocks: none, Agora does not federate."""
+        return []
+
+    @get("/v1/instance/translation_languages", **public_access())
+    async def translation_languages(self) -> dict[str, list[str]]:
+        """Languages statuses can be translated between: none, Agora does not translate."""
+        return {}
