@@ -123,7 +123,7 @@ async def present(
             entities.Notification(
                 id=str(item.id),
                 type=MASTODON_TYPES[item.kind],
-                group_key=f"ungrouped-{item.id}",
+                group_key=f"{UNGROUPED}{item.id}",
                 created_at=iso(item.created_at),
                 account=accounts[item.actor_id],
                 status=status,
