@@ -1,8 +1,9 @@
 """/api/v1/notifications: the caller's notifications in Mastodon's shape, paged by id.
 
-Agora's kinds map onto Mastodon's types: a follow is `follow`, a like `favourite`, and a
-comment on one's post, a reply to one's comment or a post naming one are all `mention`,
-with the comment or post as the status (that is what Mastodon sends for a reply too).
+Agora's kinds map onto Mastodon's types: a follow is `follow`, a request to follow a locked
+account `follow_request`, a like `favourite`, and a comment on one's post, a reply to one's
+comment or a post naming one are all `mention`, with the comment or post as the status (that
+is what Mastodon sends for a reply too).
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from web.api.serializers import Presenter, StatusRef, iso
 
 MASTODON_TYPES = {
     "follow": "follow",
+    "follow_request": "follow_request",
     "like": "favourite",
     "comment": "mention",
     "reply": "mention",
     "mention": "mention",
 }
+# The kinds about the actor alone, which carry no status.
+ABOUT_ACCOUNTS = ("follow", "follow_request")
 NOTIFICATION_PATH = "/{notification_id:str}"
 NOT_FOUND = "Record not found"
 
@@ -67,7 +71,7 @@ async def present(
     found = []
     for item in items:
         status = await _status(presenter, item)
-        if item.actor_id not in accounts or (item.kind != "follow" and status is None):
+        if item.actor_id not in accounts or (item.kind not in ABOUT_ACCOUNTS and status is None):
             continue
         found.append(
             entities.Notification(
@@ -92,7 +96,7 @@ class NotificationsController(Controller):
     ) -> Response[list[entities.Notification]]:
         """The caller's notifications, newest first, paged by notification id (`max_id`,
         `since_id`, `min_id`, `limit`, `Link` headers); `types[]` keeps only those types,
-        `exclude_types[]` leaves them out (follow, favourite, mention)."""
+        `exclude_types[]` leaves them out (follow, follow_request, favourite, mention)."""
         user = me(request)
         params = await read_params(request)
         kinds = kinds_for(params.get_list("types"), params.get_list("exclude_types"))

@@ -1,5 +1,5 @@
-"""`/settings/...`: the account settings page, the profile form, blocked accounts and
-logging out everywhere."""
+"""`/settings/...`: the account settings page, the profile form, approving new followers,
+blocked accounts and logging out everywhere."""
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ class SettingsController(Controller):
         user = logged_in_user(request)
         page = await social.blocked_accounts(user.id, before_id=before or None)
         return Template("accounts/blocks.html", context={"page": page})
+
+    @post("/followers")
+    async def save_followers(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Save "Approve new followers" (the account's `locked` flag); turning it off accepts every
+        waiting follow request. The box is always on the form: its absence means off."""
+        user = logged_in_user(request)
+        await social.set_locked(user, text_field(await request.form(), "locked") == "on")
+        return Redirect("/settings", status_code=303)
 
     @post("/sessions/end-all")
     async def end_all_sessions(self, request: Request[Any, Any, Any]) -> Redirect:
