@@ -87,8 +87,8 @@ async def set_locked(user: User, locked: bool) -> None:
     as Mastodon does (doing so again finishes what a failure interrupted).
 
     The flag is committed first: a follow racing with it either committed its request before
-    (and is accepted here) or, waiting for the flag's row lock, sees the account unlocked
-    and follows."""
+    (and is accepted here) or, waiting for the owner's row, sees the account unlocked and
+    follows."""
     await User.update({User.locked: locked}).where(User.id == user.id)
     user.locked = locked
     if locked:

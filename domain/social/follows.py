@@ -27,14 +27,20 @@ USER_MISSING = "That account does not exist."
 REQUEST_MISSING = "That account has not asked to follow you."
 
 # One statement for following, and for accepting a follow request (which follows the same
-# way). `target` reads the followed member's row FOR SHARE: a change of its `locked` flag
-# waits for this transaction, and this statement for that change, so a follow of a locked
-# account always becomes a request, and unlocking (which then accepts the waiting requests)
-# misses none. `request` makes the request (following) or takes it away (accepting);
-# `follows_now` says whether the pair row goes in. The counters move by the rows that
-# really changed, so a repeated follow counts once.
+# way). `pair` locks both members' rows, which the counters change anyway, first and in the
+# order of their ids, so that two follows between the same two people cannot deadlock. A
+# change of the followed member's `locked` flag thus waits for this transaction, and this
+# statement for that change, so a follow of a locked account always becomes a request, and
+# unlocking (which then accepts the waiting requests) misses none. `request` makes the
+# request (following) or takes it away (accepting); `follows_now` says whether the pair row
+# goes in. The counters move by the rows that really changed, so a repeated follow counts
+# once.
 _FOLLOW = """
-WITH target AS (SELECT id, locked FROM agora_user WHERE id = {followed} FOR SHARE),
+WITH pair AS (
+    SELECT id, locked FROM agora_user WHERE id IN ({follower}, {followed})
+    ORDER BY id FOR NO KEY UPDATE
+),
+target AS (SELECT id, locked FROM pair WHERE id = {followed}),
 request AS ({request}),
 changed AS (
     INSERT INTO follow (follower, followed)
