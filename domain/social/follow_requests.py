@@ -84,7 +84,8 @@ async def count_requests_waiting(owner_id: int) -> int:
 
 async def set_locked(user: User, locked: bool) -> None:
     """Turn "Approve new followers" on or off. Turning it off accepts every waiting request,
-    as Mastodon does (doing so again finishes what a failure interrupted).
+    as Mastodon does (doing so again finishes what a failure interrupted); `user` is then
+    read again, for its new followers count.
 
     The flag is committed first: a follow racing with it either committed its request before
     (and is accepted here) or, waiting for the owner's row, sees the account unlocked and
@@ -99,3 +100,5 @@ async def set_locked(user: User, locked: bool) -> None:
     for row in asking:
         with suppress(NotFound):  # withdrawn meanwhile
             await follow_on_request(row["follower"], user.id)
+    if asking:
+        await user.refresh()  # its followers count grew
