@@ -63,13 +63,14 @@ WHERE target.locked AND {unblocked}
   AND NOT EXISTS (SELECT 1 FROM follow WHERE follower = {follower} AND followed = {followed})
 ON CONFLICT DO NOTHING RETURNING 1
 """
-# Accepting takes the request away; never across a block (blocking removes requests, and
-# one made as a block is made stays for that block to remove).
+# Accepting takes the request away, unless a block stands between the two: then nothing is
+# accepted, and the block's own unfollows remove the request.
 _TAKE_REQUEST = """
 DELETE FROM follow_request WHERE follower = {follower} AND followed = {followed} AND {unblocked}
 RETURNING 1
 """
-# Unfollowing also withdraws a request still waiting, as in Mastodon.
+# Unfollowing also withdraws a request still waiting, as in Mastodon. It returns the columns
+# the follow statement returns, for `_change_follow`.
 _UNFOLLOW = """
 WITH withdrawn AS (
     DELETE FROM follow_request WHERE follower = {follower} AND followed = {followed}
