@@ -64,6 +64,10 @@ async def test_the_setting_locks_and_unlocks_the_account(members: Members) -> No
     url, fields = rendered_form((await alice.get("/settings")).text, "/settings/followers")
     assert (await alice.post(url, data=fields)).status_code == 303
     assert (await user("alice")).locked is False
+    # Anything but a ticked box is refused, saying so, and changes nothing.
+    refused = await alice.post(url, data={**fields, "locked": "yes"})
+    assert refused.status_code == 400 and "locked is a checkbox" in refused.text
+    assert (await user("alice")).locked is False
     # Without the CSRF token nothing changes.
     refused = await alice.post("/settings/followers", data={"locked": "on"})
     assert refused.status_code == 403

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
@@ -41,7 +42,10 @@ class SettingsController(Controller):
         """Save "Approve new followers" (the account's `locked` flag); turning it off accepts every
         waiting follow request. The box is always on the form: its absence means off."""
         user = logged_in_user(request)
-        await social.set_locked(user, text_field(await request.form(), "locked") == "on")
+        ticked = text_field(await request.form(), "locked")
+        if ticked not in ("", "on"):
+            raise ValidationException("The field locked is a checkbox: on, or not sent at all.")
+        await social.set_locked(user, ticked == "on")
         return Redirect("/settings", status_code=303)
 
     @post("/sessions/end-all")
