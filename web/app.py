@@ -7,8 +7,9 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
@@ -32,6 +33,7 @@ from web.controllers.admin import AdminJobsController, AdminUsersController
 from web.controllers.bench import BenchController
 from web.controllers.discovery import WellKnownController
 from web.controllers.feeds import FeedController
+from web.controllers.follow_requests import FollowRequestController, count_waiting_for_nav
 from web.controllers.health import HealthController
 from web.controllers.metrics import MetricsController
 from web.controllers.notifications import NotificationController, count_unread_for_nav
@@ -92,6 +94,13 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     return lifespan
 
 
+async def _nav_counts(request: Request[Any, Any, Any]) -> None:
+    """The main nav's counts (unread notifications, waiting follow requests), filled by
+    each area's `before_request` hook; Litestar takes one hook per layer."""
+    await count_unread_for_nav(request)
+    await count_waiting_for_nav(request)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO)
@@ -108,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     FeedController,
                     PostController,
                     NotificationController,
+                    FollowRequestController,
                     ProfileController,
                     AccountController,
                     SettingsController,
@@ -150,7 +160,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 SessionBoundCSRFMiddleware, config=csrf_config(settings), settings=settings
             ),
         ],
-        before_request=count_unread_for_nav,
+        before_request=_nav_counts,
         before_send=[add_security_headers, cache_headers, allow_api_from_any_origin],
         template_config=template_config(),
         plugins=[HTMXPlugin()],

@@ -18,6 +18,18 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
     )
 
 
+# Never pages with the nav: the API, its schema, and files (an image must not cost a COUNT).
+NO_NAV_PREFIXES = ("/api/", "/schema", "/media/", "/static/")
+
+
+def renders_nav(request: Request[Any, Any, Any]) -> bool:
+    """Whether the answer may be a full page with the main nav, whose counts `before_request`
+    hooks then fill: fragments, forms, files and the API never render it."""
+    return not (
+        request.method != "GET" or is_htmx(request) or request.url.path.startswith(NO_NAV_PREFIXES)
+    )
+
+
 def current_location(request: Request[Any, Any, Any]) -> str:
     """The path and query of this request, for forms that come back here without JavaScript."""
     query = request.url.query

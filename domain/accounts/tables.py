@@ -41,6 +41,9 @@ class User(Table, tablename="agora_user"):
     field_values = Array(base_column=Text(), default=list)
     # "Automated account": the member says the account is run by a program.
     bot = Boolean(default=False)
+    # "Approve new followers" (Mastodon's `locked`): others ask to follow and the member
+    # accepts or rejects each request (domain.social.follow_requests).
+    locked = Boolean(default=False)
     password_hash = Varchar(length=255, null=False)
     role = Varchar(length=16, default="member")
     is_suspended = Boolean(default=False)

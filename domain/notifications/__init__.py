@@ -1,5 +1,5 @@
-"""Notifications: who followed you, liked your post, commented, replied to you or mentioned
-you; delivered by the `notify` job from events recorded with the change, read by the
+"""Notifications: who followed you or asked to, liked your post, commented, replied to you
+or mentioned you; delivered by the `notify` job from events recorded with the change, read by the
 notifications page, the nav's unread count and the API."""
 
 from domain.notifications.delivery import deliver

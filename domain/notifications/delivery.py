@@ -1,4 +1,5 @@
-"""Notifications: who followed you, liked your post, commented, replied to you or mentioned you.
+"""Notifications: who followed you or asked to, liked your post, commented, replied to you
+or mentioned you.
 
 The writes that cause them (posts, social, comments) record a `notify` job in the outbox in
 their own transaction; the job calls `deliver`, which derives the recipients from the rows
@@ -22,6 +23,13 @@ _FOLLOW = """
 INSERT INTO notification (recipient, actor, kind, post, comment)
 SELECT f.followed, f.follower, 'follow', NULL, NULL FROM follow f
 WHERE f.follower = {actor} AND f.followed = {user}
+ON CONFLICT DO NOTHING RETURNING id
+"""
+# The request's notification names it, and goes when it is accepted, rejected or withdrawn.
+_FOLLOW_REQUEST = """
+INSERT INTO notification (recipient, actor, kind, follow_request)
+SELECT r.followed, r.follower, 'follow_request', r.id FROM follow_request r
+WHERE r.follower = {actor} AND r.followed = {user}
 ON CONFLICT DO NOTHING RETURNING id
 """
 _LIKE = """
@@ -71,11 +79,14 @@ async def deliver(
 ) -> int:
     """Create the notifications an event calls for; returns how many were new.
 
-    Events: `follow` (actor_id followed user_id), `like` (actor_id liked post_id),
+    Events: `follow` (actor_id followed user_id), `follow_request` (actor_id asked to
+    follow user_id), `like` (actor_id liked post_id),
     `comment` (comment_id was written) and `mention` (post_id was published).
     """
     if kind == "follow" and actor_id is not None and user_id is not None:
         return await _insert(sql(_FOLLOW, actor=actor_id, user=user_id))
+    if kind == "follow_request" and actor_id is not None and user_id is not None:
+        return await _insert(sql(_FOLLOW_REQUEST, actor=actor_id, user=user_id))
     if kind == "like" and actor_id is not None and post_id is not None:
         return await _insert(sql(_LIKE, actor=actor_id, post=post_id))
     if kind == "comment" and comment_id is not None:

@@ -18,6 +18,7 @@ PAGE_SIZE = 20
 
 VERBS = {
     "follow": "followed you",
+    "follow_request": "asked to follow you",
     "like": "liked your post",
     "comment": "commented on your post",
     "reply": "replied to your comment",

@@ -1,5 +1,7 @@
 """Following: one row per pair, the two counters changed in the same statement, and the
-follower's home timeline dropped so that the next visit rebuilds it.
+follower's home timeline dropped so that the next visit rebuilds it. Following a locked
+account makes a follow request instead (its own table, domain.social.follow_requests), in
+the same statement, so no request is ever counted or read as a follow.
 
 Each change is a single SQL statement whose CTE inserts (or deletes) the pair row and whose
 outer UPDATE moves the counters by the number of rows that really changed, so a repeated
@@ -22,10 +24,27 @@ from domain.core.sql import fetch, sql
 from domain.social import block_filters
 
 USER_MISSING = "That account does not exist."
+REQUEST_MISSING = "That account has not asked to follow you."
 
+# One statement for following, and for accepting a follow request (which follows the same
+# way). `pair` locks both members' rows, which the counters change anyway, first and in the
+# order of their ids, so that two follows between the same two people cannot deadlock. A
+# change of the followed member's `locked` flag thus waits for this transaction, and this
+# statement for that change, so a follow of a locked account always becomes a request, and
+# unlocking (which then accepts the waiting requests) misses none. `request` makes the
+# request (following) or takes it away (accepting); `follows_now` says whether the pair row
+# goes in. The counters move by the rows that really changed, so a repeated follow counts
+# once.
 _FOLLOW = """
-WITH changed AS (
-    INSERT INTO follow (follower, followed) SELECT {follower}, {followed} WHERE {unblocked}
+WITH pair AS (
+    SELECT id, locked FROM agora_user WHERE id IN ({follower}, {followed})
+    ORDER BY id FOR NO KEY UPDATE
+),
+target AS (SELECT id, locked FROM pair WHERE id = {followed}),
+request AS ({request}),
+changed AS (
+    INSERT INTO follow (follower, followed)
+    SELECT {follower}, target.id FROM target WHERE {follows_now} AND {unblocked}
     ON CONFLICT DO NOTHING RETURNING 1
 )
 UPDATE agora_user SET
@@ -33,10 +52,30 @@ UPDATE agora_user SET
                                              THEN (SELECT count(*) FROM changed) ELSE 0 END,
     followers_count = followers_count + CASE WHEN id = {followed}
                                              THEN (SELECT count(*) FROM changed) ELSE 0 END
-WHERE id IN ({follower}, {followed}) RETURNING id
+WHERE id IN ({follower}, {followed})
+RETURNING id, (SELECT locked FROM target) AS locked, (SELECT count(*) FROM request) AS requests
 """
+# Following a locked account asks instead, unless one follows it already.
+_ASK = """
+INSERT INTO follow_request (follower, followed)
+SELECT {follower}, target.id FROM target
+WHERE target.locked AND {unblocked}
+  AND NOT EXISTS (SELECT 1 FROM follow WHERE follower = {follower} AND followed = {followed})
+ON CONFLICT DO NOTHING RETURNING 1
+"""
+# Accepting takes the request away, unless a block stands between the two: then nothing is
+# accepted, and the block's own unfollows remove the request.
+_TAKE_REQUEST = """
+DELETE FROM follow_request WHERE follower = {follower} AND followed = {followed} AND {unblocked}
+RETURNING 1
+"""
+# Unfollowing also withdraws a request still waiting, as in Mastodon. It returns the columns
+# the follow statement returns, for `_change_follow`.
 _UNFOLLOW = """
-WITH changed AS (
+WITH withdrawn AS (
+    DELETE FROM follow_request WHERE follower = {follower} AND followed = {followed}
+),
+changed AS (
     DELETE FROM follow WHERE follower = {follower} AND followed = {followed} RETURNING 1
 )
 UPDATE agora_user SET
@@ -44,33 +83,54 @@ UPDATE agora_user SET
                                  THEN (SELECT count(*) FROM changed) ELSE 0 END, 0),
     followers_count = GREATEST(followers_count - CASE WHEN id = {followed}
                                  THEN (SELECT count(*) FROM changed) ELSE 0 END, 0)
-WHERE id IN ({follower}, {followed}) RETURNING id
+WHERE id IN ({follower}, {followed}) RETURNING id, FALSE AS locked, 0 AS requests
 """
 
 
 async def _change_follow(
-    statement: QueryString, follower: User, followed_id: int, notify: bool = False
+    statement: QueryString,
+    follower_id: int,
+    followed_id: int,
+    *,
+    notify: bool = False,
+    accepting: bool = False,
 ) -> None:
-    """Run the follow or unfollow statement with its jobs, then drop the follower's
-    timeline (after the commit, so that the rebuild reads the new follows)."""
+    """Run a follow, unfollow or accepting statement with its jobs, then drop the follower's
+    timeline (after the commit, so that the rebuild reads the new follows). A follow of a
+    locked account that made a request notifies its owner of it and changes no timeline.
+
+    Raises NotFound for a missing account and, when `accepting`, for a request that is not
+    there (nothing changes then)."""
     try:
         async with outbox.transaction():
             rows = await fetch(statement)
             if len(rows) < 2:
                 raise NotFound(USER_MISSING)
+            locked, requests = rows[0]["locked"], rows[0]["requests"]
+            if accepting and not requests:
+                raise NotFound(REQUEST_MISSING)
+            if locked and not accepting:
+                if requests:  # a new request, not a repeated one
+                    await outbox.record(
+                        outbox.Job.NOTIFY,
+                        kind="follow_request",
+                        actor_id=follower_id,
+                        user_id=followed_id,
+                    )
+                return
             # Should dropping the timeline below fail (Redis down), the job does it later.
             await outbox.record(
-                outbox.Job.REFRESH_TIMELINE, user_id=follower.id, changed_ms=timelines.now_ms()
+                outbox.Job.REFRESH_TIMELINE, user_id=follower_id, changed_ms=timelines.now_ms()
             )
             if notify:  # a repeated follow makes no second notification (unique index)
                 await outbox.record(
-                    outbox.Job.NOTIFY, kind="follow", actor_id=follower.id, user_id=followed_id
+                    outbox.Job.NOTIFY, kind="follow", actor_id=follower_id, user_id=followed_id
                 )
     except ForeignKeyViolationError as error:
         raise NotFound(USER_MISSING) from error
     # The follower's home changes now: drop their timeline so the next visit rebuilds it.
     if guard := redis_guard.active():
-        await timelines.forget(guard, follower.id)
+        await timelines.forget(guard, follower_id)
 
 
 def _not_self(follower: User, followed_id: int) -> None:
@@ -78,27 +138,51 @@ def _not_self(follower: User, followed_id: int) -> None:
         raise ValidationFailed({"follow": "You cannot follow yourself."})
 
 
+def _follow_statement(
+    follower_id: int, followed_id: int, request: str, follows_now: QueryString
+) -> QueryString:
+    """The follow statement with its `request` part (a template over the pair and
+    `unblocked`) and its `follows_now` condition."""
+    pair = {"follower": follower_id, "followed": followed_id}
+    unblocked = block_filters.unblocked(follower_id, followed_id)
+    return sql(
+        _FOLLOW,
+        **pair,
+        request=sql(request, **pair, unblocked=unblocked),
+        follows_now=follows_now,
+        unblocked=unblocked,
+    )
+
+
 async def follow(follower: User, followed_id: int) -> None:
-    """Follow an account (a no-op if already following); notifies the account once.
+    """Follow an account (a no-op if already following); notifies the account once. A locked
+    account is asked instead (domain.social.follow_requests); asking again is a no-op too.
 
     Raises ValidationFailed for oneself, NotFound for a missing account and Forbidden
     across a block."""
     _not_self(follower, followed_id)
     await block_filters.refuse_if_blocked(follower.id, followed_id, "follow it")
-    statement = sql(
-        _FOLLOW,
-        follower=follower.id,
-        followed=followed_id,
-        unblocked=block_filters.unblocked(follower.id, followed_id),
+    statement = _follow_statement(follower.id, followed_id, _ASK, QueryString("NOT target.locked"))
+    await _change_follow(statement, follower.id, followed_id, notify=True)
+
+
+async def follow_on_request(requester_id: int, owner_id: int) -> None:
+    """Accept the requester's waiting request to follow the owner: the request goes and the
+    follow is made exactly as `follow` makes one (counters, the requester's home timeline, a
+    `follow` notification). Raises NotFound(REQUEST_MISSING) when no request waits, and
+    makes no follow across a block."""
+    statement = _follow_statement(
+        requester_id, owner_id, _TAKE_REQUEST, QueryString("EXISTS (SELECT 1 FROM request)")
     )
-    await _change_follow(statement, follower, followed_id, notify=True)
+    await _change_follow(statement, requester_id, owner_id, notify=True, accepting=True)
 
 
 async def unfollow(follower: User, followed_id: int) -> None:
-    """Stop following an account (a no-op if not following); NotFound if it is missing."""
+    """Stop following an account, or withdraw a request to follow it (a no-op if neither);
+    NotFound if it is missing."""
     _not_self(follower, followed_id)
     await _change_follow(
-        sql(_UNFOLLOW, follower=follower.id, followed=followed_id), follower, followed_id
+        sql(_UNFOLLOW, follower=follower.id, followed=followed_id), follower.id, followed_id
     )
 
 
@@ -120,6 +204,12 @@ class AccountPage:
 # Who is on the other side of each pair list, newest pair first, keyset-paged by the pair's id.
 ACCOUNT_LISTS = {
     "followers": "SELECT id AS pair_id, follower AS member FROM follow WHERE followed = {user}",
+    # Suspended members' requests wait unseen, as their notifications do, until reinstated.
+    "requests": (
+        "SELECT r.id AS pair_id, r.follower AS member FROM follow_request r"
+        " JOIN agora_user asker ON asker.id = r.follower"
+        " WHERE r.followed = {user} AND NOT asker.is_suspended"
+    ),
     "following": "SELECT id AS pair_id, followed AS member FROM follow WHERE follower = {user}",
     "blocked": "SELECT id AS pair_id, blocked AS member FROM block WHERE blocker = {user}",
 }

@@ -1,5 +1,5 @@
-"""How two members stand: who follows whom and who blocks whom, read from the pair tables
-(one row per ordered pair) in one statement for both directions."""
+"""How two members stand: who follows, asks to follow and blocks whom, read from the pair
+tables (one row per ordered pair) in one statement for both directions."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ _BOTH_WAYS = {
         " WHERE (follower = {viewer} AND followed = ANY({others}))"
         " OR (followed = {viewer} AND follower = ANY({others}))"
     ),
+    "follow_request": (
+        "SELECT follower AS source, followed AS target FROM follow_request"
+        " WHERE (follower = {viewer} AND followed = ANY({others}))"
+        " OR (followed = {viewer} AND follower = ANY({others}))"
+    ),
     "block": (
         "SELECT blocker AS source, blocked AS target FROM block"
         " WHERE (blocker = {viewer} AND blocked = ANY({others}))"
@@ -25,7 +30,7 @@ _BOTH_WAYS = {
 
 
 async def both_ways(
-    pair: Literal["follow", "block"], viewer_id: int, other_ids: list[int]
+    pair: Literal["follow", "follow_request", "block"], viewer_id: int, other_ids: list[int]
 ) -> tuple[set[int], set[int]]:
     """Which of the other members the viewer follows (or blocks), and which follow (or
     block) the viewer: one query for both directions."""
@@ -67,11 +72,15 @@ class Relationship:
     followed_by: bool
     blocking: bool
     blocked_by: bool
+    requested: bool = False  # the viewer asks to follow the other (a locked account)
+    requested_by: bool = False  # the other asks to follow the viewer
 
 
 async def relationships(viewer_id: int, other_ids: list[int]) -> dict[int, Relationship]:
-    """How the viewer and each of the other accounts follow (and block) one another."""
+    """How the viewer and each of the other accounts follow, ask to follow and block one
+    another."""
     following, followed_by = await both_ways("follow", viewer_id, other_ids)
+    requested, requested_by = await both_ways("follow_request", viewer_id, other_ids)
     blocked = await block_states(viewer_id, other_ids)
     return {
         other: Relationship(
@@ -79,6 +88,8 @@ async def relationships(viewer_id: int, other_ids: list[int]) -> dict[int, Relat
             followed_by=other in followed_by,
             blocking=blocked[other].blocking,
             blocked_by=blocked[other].blocked_by,
+            requested=other in requested,
+            requested_by=other in requested_by,
         )
         for other in other_ids
     }

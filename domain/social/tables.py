@@ -1,4 +1,5 @@
-"""The social graph: who follows whom, and who blocks whom (one row per ordered pair)."""
+"""The social graph: who follows whom, who asks to follow whom, and who blocks whom (one row
+per ordered pair)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,22 @@ class Follow(Table, tablename="follow"):
     no_self_follow = Check(follower != followed)
 
 
+class FollowRequest(Table, tablename="follow_request"):
+    """A member asking to follow a locked account, until its owner accepts (the request
+    becomes a `follow` row) or rejects it, or the asker withdraws it. Kept apart from `follow`,
+    so nothing that reads follows (home timelines, follower lists and counts, who may see a
+    post) can take a request for a follow (see domain/social/follow_requests.py)."""
+
+    id: Serial  # added by Piccolo; declared so type checkers see it
+    follower = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    # The owner's list and count of waiting requests read by this column.
+    followed = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    one_request_per_pair = Unique([follower, followed])
+    no_self_request = Check(follower != followed)
+
+
 class Block(Table, tablename="block"):
     """One member blocking another: neither may follow, like, bookmark or answer the other,
     and neither sees the other's posts (see domain/social/blocks.py)."""
@@ -40,4 +57,4 @@ class Block(Table, tablename="block"):
     no_self_block = Check(blocker != blocked)
 
 
-SOCIAL_TABLES = (Follow, Block)
+SOCIAL_TABLES = (Follow, FollowRequest, Block)

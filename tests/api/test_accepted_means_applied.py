@@ -63,6 +63,8 @@ APPLIED: dict[str, tuple[dict[str, Any], Any]] = {
         lambda b: fields_of(b) == [("A", ""), ("B", "2")],
     ),
     "locked false": ({"data": {"locked": "false"}}, lambda b: b["locked"] is False),
+    "locked true": ({"data": {"locked": "true"}}, lambda b: b["locked"] is True),
+    "locked json": ({"json": {"locked": True}}, lambda b: b["locked"] is True),
     "discoverable true": ({"data": {"discoverable": "true"}}, lambda b: b["discoverable"]),
     "indexable true": ({"json": {"indexable": True}}, lambda b: b["indexable"]),
     "hide_collections false": ({"data": {"hide_collections": "0"}}, lambda b: True),
@@ -86,8 +88,9 @@ APPLIED: dict[str, tuple[dict[str, Any], Any]] = {
 
 # (what is sent, the parameter the 422 names)
 REFUSED: dict[str, tuple[dict[str, Any], str]] = {
-    "locked": ({"data": {"locked": "true"}}, "(locked)"),
-    "locked json": ({"json": {"locked": True}}, "(locked)"),
+    "locked not a boolean": ({"data": {"locked": "maybe"}}, "locked must be true or false"),
+    "locked json not a boolean": ({"json": {"locked": "yes please"}}, "locked must be true"),
+    "locked json number": ({"json": {"locked": 2}}, "locked must be true or false"),
     "discoverable": ({"data": {"discoverable": "false"}}, "(discoverable)"),
     "indexable": ({"data": {"indexable": "0"}}, "(indexable)"),
     "hide_collections": ({"data": {"hide_collections": "1"}}, "(hide_collections)"),
@@ -381,9 +384,11 @@ def test_mastodon_py_updates_the_profile_and_posts_sensitive(
     ]
     assert account.fields[0].verified_at is None
     assert api.me().display_name == "Frank"  # left out: kept
+    assert api.account_update_credentials(locked=True).locked is True
+    assert api.me().locked is True
     with pytest.raises(MastodonAPIError) as locked:
-        api.account_update_credentials(locked=True)
-    assert locked.value.args[1] == 422 and "(locked)" in str(locked.value)
+        api.account_update_credentials(discoverable=False)
+    assert locked.value.args[1] == 422 and "(discoverable)" in str(locked.value)
 
     picture_path = tmp_path / "p.png"
     picture_path.write_bytes(picture())

@@ -13,6 +13,7 @@ from web.api.blocks import BlocksController
 from web.api.bookmarks import BookmarksController
 from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.favourites import FavouritesController
+from web.api.follow_requests import FollowRequestsController
 from web.api.instance import InstanceController
 from web.api.media import MediaController
 from web.api.notifications import GroupedNotificationsController, NotificationsController
@@ -31,6 +32,7 @@ def api_router() -> Router:
             InstanceController,
             AccountsController,
             BlocksController,
+            FollowRequestsController,
             StatusesController,
             MediaController,
             TimelinesController,

@@ -39,7 +39,11 @@ PROFILE_FIELDS = (
         "{name, value}); an address as the value is shown as a link, not verified",
     ),
     Field("bot", "Whether the account is automated", BOOLEAN),
-    Field("locked", "Only false: Agora has no follow requests yet", BOOLEAN),
+    Field(
+        "locked",
+        "Approve new followers: following asks first; false accepts every waiting request",
+        BOOLEAN,
+    ),
     Field("discoverable", "Only true: every account is found by search", BOOLEAN),
     Field("indexable", "Only true: every public post is found by search", BOOLEAN),
     Field("hide_collections", "Only false: follow lists are public", BOOLEAN),
@@ -50,7 +54,6 @@ PROFILE_FIELDS = (
 )
 # What Agora cannot do is refused rather than answered 200 and ignored.
 ACCOUNT_SETTINGS = (
-    OnlySetting("locked", False, "Agora does not support locked accounts yet"),
     OnlySetting("discoverable", True, "Agora's search finds every account"),
     OnlySetting("indexable", True, "Agora's search finds every public post"),
     OnlySetting("hide_collections", False, "Agora shows everyone's followers and follows"),
@@ -152,12 +155,14 @@ class AccountsController(Controller):
         self, request: Request[Any, Any, Any]
     ) -> entities.CredentialAccount:
         """Change the profile: `display_name`, `note` (the bio), `avatar` and `header` images,
-        `fields_attributes` and `bot`; what is left out stays as it is. Options Agora has only
-        one setting of (`locked`, `discoverable`, `indexable`, `hide_collections`, `source`)
-        are accepted in that setting and refused with 422 in any other."""
+        `fields_attributes`, `bot` and `locked` (approve new followers; false accepts every
+        waiting request); what is left out stays as it is. Options Agora has only one setting
+        of (`discoverable`, `indexable`, `hide_collections`, `source`) are accepted in that
+        setting and refused with 422 in any other."""
         user = me(request)
         params = await read_params(request)
         _check_settings(params)
+        locked = params.flag("locked")
         await accounts.save_profile(
             user,
             params.text("display_name", user.display_name),
@@ -167,11 +172,14 @@ class AccountsController(Controller):
             fields=_profile_fields(params),
             bot=params.flag("bot"),
         )
+        if locked is not None:
+            await social.set_locked(user, locked)
         return await Presenter(request, user).credential_account(user)
 
     @get("/relationships", **needs("read:follows"))
     async def relationships(self, request: Request[Any, Any, Any]) -> list[entities.Relationship]:
-        """How the caller and each account in `id[]` follow one another."""
+        """How the caller and each account in `id[]` follow, ask to follow and block one
+        another."""
         params = await read_params(request)
         ids = list(dict.fromkeys(parse_number(i, "id", SERIAL) for i in params.get_list("id")))
         found = await social.relationships(me(request).id, ids)
@@ -308,7 +316,8 @@ class AccountsController(Controller):
     async def follow(
         self, request: Request[Any, Any, Any], account_id: FromPath[str]
     ) -> entities.Relationship:
-        """Follow the account (doing it twice is harmless); 422 for oneself. Mastodon's
+        """Follow the account (doing it twice is harmless); 422 for oneself. A locked account
+        is asked instead: the relationship says `requested`, not `following`. Mastodon's
         options are accepted only in Agora's setting: `reblogs` true, `notify` false, no
         `languages`."""
         params = await read_params(request)
@@ -322,7 +331,7 @@ class AccountsController(Controller):
     async def unfollow(
         self, request: Request[Any, Any, Any], account_id: FromPath[str]
     ) -> entities.Relationship:
-        """Stop following the account."""
+        """Stop following the account, or withdraw a request to follow it."""
         return await self._change(request, account_id, social.unfollow)
 
     @post("/{account_id:str}/block", status_code=HTTP_200_OK, **needs("write:blocks"))

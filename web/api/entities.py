@@ -140,6 +140,9 @@ class Context:
 
 @dataclass(kw_only=True)
 class Relationship:
+    """https://docs.joinmastodon.org/entities/Relationship/: `requested`, the caller asks to
+    follow the account (locked), `requested_by`, the account asks to follow the caller."""
+
     id: str
     following: bool
     followed_by: bool
@@ -159,8 +162,9 @@ class Relationship:
 
 @dataclass(kw_only=True)
 class Notification:
-    """Mastodon types: `follow`, `favourite` (a like) and `mention` (a comment on one's post,
-    a reply to one's comment, or a post naming one), which carries the status."""
+    """Mastodon types: `follow`, `follow_request` (someone asks to follow one's locked
+    account), `favourite` (a like) and `mention` (a comment on one's post, a reply to one's
+    comment, or a post naming one), which carries the status."""
 
     id: str
     type: str

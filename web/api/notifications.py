@@ -1,9 +1,10 @@
 """/api/v1/notifications and /api/v2/notifications: the caller's notifications in
 Mastodon's shapes, paged by id; v2 is Mastodon 4.3's grouped notifications.
 
-Agora's kinds map onto Mastodon's types: a follow is `follow`, a like `favourite`, and a
-comment on one's post, a reply to one's comment or a post naming one are all `mention`,
-with the comment or post as the status (that is what Mastodon sends for a reply too).
+Agora's kinds map onto Mastodon's types: a follow is `follow`, a request to follow a locked
+account `follow_request`, a like `favourite`, and a comment on one's post, a reply to one's
+comment or a post naming one are all `mention`, with the comment or post as the status (that
+is what Mastodon sends for a reply too).
 
 Agora does not group notifications yet: every v2 group holds one notification, keyed
 `ungrouped-<id>` as in v1 (Mastodon's key for a notification it leaves ungrouped). Agora
@@ -32,11 +33,14 @@ from web.api.serializers import Presenter, StatusRef, iso
 
 MASTODON_TYPES = {
     "follow": "follow",
+    "follow_request": "follow_request",
     "like": "favourite",
     "comment": "mention",
     "reply": "mention",
     "mention": "mention",
 }
+# The kinds about the actor alone, which carry no status.
+ABOUT_ACCOUNTS = ("follow", "follow_request")
 NOTIFICATION_PATH = "/{notification_id:str}"
 GROUP_PATH = "/{group_key:str}"
 UNGROUPED = "ungrouped-"
@@ -117,7 +121,7 @@ async def present(
     found = []
     for item in items:
         status = await _status(presenter, item)
-        if item.actor_id not in accounts or (item.kind != "follow" and status is None):
+        if item.actor_id not in accounts or (item.kind not in ABOUT_ACCOUNTS and status is None):
             continue
         found.append(
             entities.Notification(
@@ -142,7 +146,8 @@ class NotificationsController(Controller):
     ) -> Response[list[entities.Notification]]:
         """The caller's notifications, newest first, paged by notification id (`max_id`,
         `since_id`, `min_id`, `limit`, `Link` headers); `types[]` keeps only those types,
-        `exclude_types[]` leaves them out (follow, favourite, mention); `account_id` keeps
+        `exclude_types[]` leaves them out (follow, follow_request, favourite,
+        mention); `account_id` keeps
         only those the account caused."""
         found, links = await _listed(request, window)
         return Response(found, headers=links)

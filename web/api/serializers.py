@@ -132,6 +132,7 @@ class Presenter:
             statuses_count=user.posts_count,
             last_status_at=_day(last_status_at),
             bot=user.bot,
+            locked=user.locked,
             fields=[
                 entities.AccountField(name=f.name, value=f.value_html)
                 for f in accounts.profile_fields(user)
@@ -151,6 +152,7 @@ class Presenter:
             **vars(plain),
             source=entities.AccountSource(
                 note=user.bio,
+                follow_requests_count=await social.count_requests_waiting(user.id),
                 fields=[
                     entities.AccountField(name=f.name, value=f.value)
                     for f in accounts.profile_fields(user)
@@ -175,6 +177,8 @@ class Presenter:
             showing_reblogs=between.following,
             blocking=between.blocking,
             blocked_by=between.blocked_by,
+            requested=between.requested,
+            requested_by=between.requested_by,
         )
 
     # ------------------------------------------------------------ statuses

@@ -11,17 +11,15 @@ from litestar.response import Redirect, Template
 from domain import notifications
 from domain.core.numbers import BIGSERIAL, optional_number
 from web.auth import current_user, logged_in_user, requires_login
-from web.htmx import is_htmx
+from web.htmx import is_htmx, renders_nav
 
 UNREAD_STATE_KEY = "unread_notifications"
-# Never pages with the nav: the API, its schema, and files (an image must not cost a COUNT).
-NO_NAV_PREFIXES = ("/api/", "/schema", "/media/", "/static/")
 
 
 async def count_unread_for_nav(request: Request[Any, Any, Any]) -> None:
     """`before_request` hook: the unread count the main nav shows, for full pages only
     (fragments, forms, files and the API never render the nav, so they skip the query)."""
-    if request.method != "GET" or is_htmx(request) or request.url.path.startswith(NO_NAV_PREFIXES):
+    if not renders_nav(request):
         return
     if (user := current_user(request)) is not None:
         request.state[UNREAD_STATE_KEY] = await notifications.unread_count(user.id)

@@ -41,13 +41,14 @@ async def profile_of(username: NamedDependency[str]) -> User:
 
 
 async def relationship_context(viewer: User | None, profile: User) -> dict[str, bool]:
-    """Whether the viewer follows, blocks or is blocked by the person, for the profile's
-    buttons; all false for visitors and for one's own profile."""
+    """Whether the viewer follows (or asks to follow), blocks or is blocked by the person,
+    for the profile's buttons; all false for visitors and for one's own profile."""
     if viewer is None or viewer.id == profile.id:
-        return {"following": False, "blocking": False, "blocked_by": False}
+        return {"following": False, "requested": False, "blocking": False, "blocked_by": False}
     between = (await social.relationships(viewer.id, [profile.id]))[profile.id]
     return {
         "following": between.following,
+        "requested": between.requested,
         "blocking": between.blocking,
         "blocked_by": between.blocked_by,
     }

@@ -1,11 +1,12 @@
-"""`/settings/...`: the account settings page, the profile form, blocked accounts and
-logging out everywhere."""
+"""`/settings/...`: the account settings page, the profile form, approving new followers,
+blocked accounts and logging out everywhere."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
@@ -35,6 +36,17 @@ class SettingsController(Controller):
         user = logged_in_user(request)
         page = await social.blocked_accounts(user.id, before_id=before or None)
         return Template("accounts/blocks.html", context={"page": page})
+
+    @post("/followers")
+    async def save_followers(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Save "Approve new followers" (the account's `locked` flag); turning it off accepts every
+        waiting follow request. The box is always on the form: its absence means off."""
+        user = logged_in_user(request)
+        ticked = text_field(await request.form(), "locked")
+        if ticked not in ("", "on"):
+            raise ValidationException("The field locked is a checkbox: on, or not sent at all.")
+        await social.set_locked(user, ticked == "on")
+        return Redirect("/settings", status_code=303)
 
     @post("/sessions/end-all")
     async def end_all_sessions(self, request: Request[Any, Any, Any]) -> Redirect:
