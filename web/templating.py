@@ -11,6 +11,7 @@ from domain.media import shown as shown_image
 from domain.media import upload_limit
 from web.auth import current_user
 from web.avatars import avatar_hue, initials
+from web.relative_time import relative_time
 from web.static_assets import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -23,7 +24,9 @@ def _add_globals(engine: JinjaTemplateEngine) -> None:
         shown_image=shown_image,
         upload_limit=upload_limit,
     )
-    engine.engine.filters.update(avatar_hue=avatar_hue, initials=initials)
+    engine.engine.filters.update(
+        avatar_hue=avatar_hue, initials=initials, relative_time=relative_time
+    )
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

@@ -11,15 +11,8 @@ from domain.social.block_filters import (
     unblocked,
 )
 from domain.social.blocks import SELF_BLOCK, block, blocked_accounts, check_blockable, unblock
-from domain.social.follows import (
-    USER_MISSING,
-    AccountPage,
-    AccountSummary,
-    follow,
-    followed_by,
-    followers_of,
-    unfollow,
-)
+from domain.social.follows import USER_MISSING, follow, followed_by, followers_of, unfollow
+from domain.social.people import AccountPage, AccountSummary, account_summary, person_columns
 from domain.social.relationships import BlockState, Relationship, block_states, relationships
 from domain.social.tables import Block, Follow
 
@@ -32,6 +25,7 @@ __all__ = [
     "BlockState",
     "Follow",
     "Relationship",
+    "account_summary",
     "block",
     "block_states",
     "blocked_accounts",
@@ -40,6 +34,7 @@ __all__ = [
     "followed_by",
     "followers_of",
     "outside_viewer_blocks",
+    "person_columns",
     "refuse",
     "refuse_if_blocked",
     "refuse_if_blocked_by_author",
