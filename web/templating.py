@@ -11,8 +11,8 @@ from domain.media import shown as shown_image
 from domain.media import upload_limit
 from web.auth import current_user
 from web.avatars import avatar_hue, initials
-from web.relative_time import relative_time
 from web.static_assets import static_url
+from web.times import absolute_time, relative_time
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -25,7 +25,10 @@ def _add_globals(engine: JinjaTemplateEngine) -> None:
         upload_limit=upload_limit,
     )
     engine.engine.filters.update(
-        avatar_hue=avatar_hue, initials=initials, relative_time=relative_time
+        avatar_hue=avatar_hue,
+        initials=initials,
+        relative_time=relative_time,
+        absolute_time=absolute_time,
     )
 
 
