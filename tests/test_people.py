@@ -287,8 +287,10 @@ async def test_following_from_a_card_swaps_only_its_button(members: Members) -> 
         in (await bob.get("/search?q=alice")).text
     )
 
-    swapped = await bob.post("/@alice/unfollow?card=true", headers=htmx_headers(bob))
+    from_search = {**htmx_headers(bob), "HX-Current-URL": "http://agora.test/search?q=alice"}
+    swapped = await bob.post("/@alice/unfollow?card=true", headers=from_search)
     assert swapped.status_code == 200
+    assert 'action="/@alice/follow?next=/search%3Fq%3Dalice"' in swapped.text
     assert swapped.text.lstrip().startswith(f'<div class="follow-control" id="follow-{alice.id}">')
     assert 'Follow<span class="visually-hidden"> @alice</span>' in swapped.text
     assert "profile-counts" not in swapped.text  # a list has no counts to change

@@ -41,6 +41,8 @@ MEMBER_PAGES = [
     "/settings/profile",
     "/settings/blocks",
     "/search?q=bea",
+    "/@bea",
+    "/@bea/block",
     "/posts/1/delete",
     "/comments/2/delete",
     "/admin/users",

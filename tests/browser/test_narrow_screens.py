@@ -103,6 +103,7 @@ async def test_every_page_fits_320_pixels_with_the_longest_words(narrow_page: Pa
         f"/@{USERNAME}/followers",
         f"/@{USERNAME}/following",
         f"/@{'v' * 30}",
+        f"/@{'v' * 30}/block",
         f"/@{'b' * 30}",
         "/notifications",
         f"/search?q={WORD[:40]}",

@@ -43,6 +43,21 @@ async def test_the_more_menu_blocks_and_unblocks(
     await expect(page).to_have_url(f"{live_server}/@alice")
 
 
+async def test_a_card_follows_and_unfollows(page: Page, javascript: bool, live_server: str) -> None:
+    await accounts.sign_up("alice", "Alice Adams", PASSWORD)
+    await sign_up(page, "bob", "Bob")
+    await page.goto("/search?q=alice")
+    card = page.get_by_role("listitem").filter(has_text="@alice")
+    await card.get_by_role("button", name="Follow @alice", exact=True).click()
+    await expect(card.get_by_role("button", name="Unfollow @alice")).to_be_visible()
+    await expect(page).to_have_url(f"{live_server}/search?q=alice")  # still on the results
+    if javascript:
+        await expect(page.locator("#announcer")).to_have_text("Following Alice Adams.")
+    await card.get_by_role("button", name="Unfollow @alice").click()
+    await expect(card.get_by_role("button", name="Follow @alice", exact=True)).to_be_visible()
+    await expect(page).to_have_url(f"{live_server}/search?q=alice")
+
+
 def rgb(colour: str) -> str:
     """A `#rrggbb` as getComputedStyle reports it."""
     red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))

@@ -22,7 +22,7 @@ from domain.core.numbers import BIGSERIAL, SERIAL, optional_number, path_id
 from web.auth import current_user, logged_in_user, requires_login, safe_next
 from web.feed_pages import parse_cursor, render_feed
 from web.forms import back_to
-from web.htmx import current_location, is_htmx
+from web.htmx import current_location, htmx_page_location, is_htmx
 from web.post_pages import post_page
 
 FOLLOW_LISTS = {"followers": social.followers_of, "following": social.followed_by}
@@ -238,7 +238,8 @@ class ProfileController(Controller):
                 "profile": profile,
                 **await relationship_context(viewer, profile),
                 "viewer": viewer,
-                "back": next_url or f"/@{profile.username}",
+                # Where the swapped-in form sends a browser back should JavaScript fail later.
+                "back": next_url or htmx_page_location(request) or f"/@{profile.username}",
                 "card": card,
             },
         )
