@@ -42,6 +42,7 @@ from litestar import Litestar  # noqa: E402
 
 from domain.core.settings import Settings  # noqa: E402
 from domain.piccolo_app import ALL_TABLES  # noqa: E402
+from piccolo_conf import DB  # noqa: E402
 from tests.helpers import as_asgi  # noqa: E402
 from web.app import create_app  # noqa: E402
 
@@ -170,3 +171,32 @@ async def members(
     yield member
     for member_client in opened:
         await member_client.aclose()
+
+
+class QueryCounter:
+    """The statements the app sent to Postgres through Piccolo, as SQL with `$n` placeholders."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def queries(monkeypatch: pytest.MonkeyPatch) -> QueryCounter:
+    """Records every statement the app sends to Postgres through Piccolo."""
+    counter = QueryCounter()
+    engine_class = type(DB)
+    original = engine_class.run_querystring
+
+    async def recording(engine: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
+        counter.statements.append(querystring.compile_string(engine_type="postgres")[0])
+        return await original(engine, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", recording)
+    return counter

@@ -286,7 +286,7 @@ async def test_the_confirm_page_explains_and_blocks_nobody_by_itself(members: Me
     assert page.status_code == 200
     assert "<h1>Block <bdi>Bob</bdi> (@bob)?</h1>" in page.text
     assert "neither of you can like, bookmark or reply" in page.text
-    assert '<button type="submit" class="danger">Block @bob</button>' in page.text
+    assert '<button type="submit" class="button button--danger">Block @bob</button>' in page.text
     assert 'name="_csrf_token"' in page.text
     assert not await pair_blocked("alice", "bob")
 

@@ -13,7 +13,7 @@ from httpx import AsyncClient
 from domain import posts, social
 from domain.accounts import User
 from domain.core import outbox, redis_guard
-from piccolo_conf import DB
+from tests.conftest import QueryCounter
 from tests.helpers import htmx_headers, write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
@@ -110,26 +110,6 @@ async def outbox_drained() -> None:
     raise AssertionError("the outbox was not relayed")
 
 
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-
-@pytest.fixture
-def queries(monkeypatch: pytest.MonkeyPatch) -> QueryCounter:
-    """Counts every statement the app sends to Postgres through Piccolo."""
-    counter = QueryCounter()
-    engine_class = type(DB)
-    original = engine_class.run_querystring
-
-    async def counting(engine: Any, *args: Any, **kwargs: Any) -> Any:
-        counter.count += 1
-        return await original(engine, *args, **kwargs)
-
-    monkeypatch.setattr(engine_class, "run_querystring", counting)
-    return counter
-
-
 async def test_a_feed_page_costs_the_same_queries_however_full(
     members: Members, queries: QueryCounter
 ) -> None:
@@ -139,7 +119,7 @@ async def test_a_feed_page_costs_the_same_queries_however_full(
     await write_post(alice, "the only post")
     await alice.get("/")  # builds alice's timeline
     await outbox_drained()
-    queries.count = 0
+    queries.reset()
     assert (await alice.get("/")).status_code == 200
     sparse = queries.count
 
@@ -151,7 +131,7 @@ async def test_a_feed_page_costs_the_same_queries_however_full(
     await social.follow(await author("reader"), (await author("alice")).id)
     await reader.get("/")  # builds the reader's timeline
     await outbox_drained()
-    queries.count = 0
+    queries.reset()
     page = await reader.get("/")
     assert page.status_code == 200
     assert len(post_numbers(page.text)) == 20
@@ -168,7 +148,7 @@ async def test_without_redis_a_feed_page_is_one_keyset_query(
     await many_posts("reader", 25)
     redis_guard.use(None)  # as when Redis is down: the feed comes straight from Postgres
     await outbox_drained()
-    queries.count = 0
+    queries.reset()
     page = await reader.get("/")
     assert len(post_numbers(page.text)) == 20
     assert queries.count == 3  # the session, the unread count, the feed

@@ -204,9 +204,10 @@ async def test_avatar_upload_crops_square_and_shows_on_profile_and_posts(members
     assert user is not None and user.avatar is not None and user.display_name == "Alice A"
     assert re.fullmatch(r"/media/[0-9a-f]{64}-200x200\.png", user.avatar)
     profile = (await alice.get("/@alice")).text
-    assert f'<img class="avatar avatar--large" src="{user.avatar}"' in profile
+    assert f'<img class="avatar avatar--lg" src="{user.avatar}" alt="" width="96"' in profile
     edit_page = (await alice.get("/settings/profile")).text
-    assert f'src="{user.avatar}" alt="Your current avatar"' in edit_page
+    assert f'<img class="avatar avatar--lg" src="{user.avatar}"' in edit_page
+    assert "<figcaption>Your current avatar</figcaption>" in edit_page
 
     assert await make_thumbnails(NO_CONTEXT, url=user.avatar, kinds=["avatar"]) == [
         user.avatar.replace("/media/", "/media/avatar/")

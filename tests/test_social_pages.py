@@ -239,7 +239,7 @@ async def test_profile_editing_checks_lengths(members: Members) -> None:
     saved = await post_form(alice, "/settings/profile", {"display_name": "Alice A.", "bio": "Hi"})
     assert (saved.status_code, saved.headers["location"]) == (303, "/@alice")
     profile = (await alice.get("/@alice")).text
-    assert '<h1 id="profile-name">Alice A.</h1>' in profile and "Hi" in profile
+    assert '<h1 id="profile-name"><bdi>Alice A.</bdi></h1>' in profile and "Hi" in profile
     too_long = await post_form(
         alice, "/settings/profile", {"display_name": "n" * 51, "bio": "b" * 301}
     )

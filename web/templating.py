@@ -12,6 +12,7 @@ from domain.media import upload_limit
 from web.auth import current_user
 from web.avatars import avatar_hue, initials
 from web.static_assets import static_url
+from web.times import absolute_time, relative_time
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -23,7 +24,12 @@ def _add_globals(engine: JinjaTemplateEngine) -> None:
         shown_image=shown_image,
         upload_limit=upload_limit,
     )
-    engine.engine.filters.update(avatar_hue=avatar_hue, initials=initials)
+    engine.engine.filters.update(
+        avatar_hue=avatar_hue,
+        initials=initials,
+        relative_time=relative_time,
+        absolute_time=absolute_time,
+    )
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

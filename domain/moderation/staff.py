@@ -86,6 +86,7 @@ async def set_role(actor: User, username: str, role: str) -> User:
 class AccountRow:
     username: str
     display_name: str
+    avatar: str | None  # the stored image's URL, None for the placeholder
     role: str
     is_suspended: bool
 
@@ -94,7 +95,9 @@ async def find_accounts(prefix: str = "", after: str = "") -> list[AccountRow]:
     """Accounts whose username starts with `prefix` (any case), alphabetically, a page at a time
     (`after` is the last username of the previous page)."""
     rows = (
-        await User.select(User.username, User.display_name, User.role, User.is_suspended)
+        await User.select(
+            User.username, User.display_name, User.avatar, User.role, User.is_suspended
+        )
         .where(sql("lower(username) LIKE {prefix}", prefix=like_prefix(prefix.lower())))
         .where(sql("lower(username) > {after}", after=after.lower()))
         .order_by(QueryString("lower(username)"))

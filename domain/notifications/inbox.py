@@ -37,6 +37,7 @@ class NotificationItem:
     actor_id: int
     actor_username: str
     actor_display_name: str
+    actor_avatar: str | None  # the stored image's URL, None for the placeholder
     post_id: int | None
     post_author_username: str | None
     post_text: str | None
@@ -71,6 +72,7 @@ class NotificationPage:
 _SELECT = """
 SELECT n.id, n.kind, n.created_at, n.read_at, n.post AS post_id, n.comment AS comment_id,
        a.id AS actor_id, a.username AS actor_username, a.display_name AS actor_display_name,
+       a.avatar AS actor_avatar,
        pa.username AS post_author_username, p.text AS post_text, c.text AS comment_text
 FROM notification n
 JOIN agora_user a ON a.id = n.actor

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from piccolo.querystring import QueryString
 
 from domain import feeds, social
-from domain.accounts import User
 from domain.core.errors import ValidationFailed
 from domain.core.sql import fetch, like_prefix, sql
 from domain.posts import normalize_tag
@@ -19,21 +18,24 @@ MAX_QUERY_LENGTH = 200
 MAX_PAGE = SEARCH_MAX_OFFSET // RESULTS_PER_KIND + 1
 
 
-async def search_account_ids(
+async def search_accounts(
     query: str, limit: int, offset: int, viewer_id: int | None = None
-) -> list[int]:
+) -> list[social.AccountSummary]:
     """Accounts whose username starts with the query, or whose display name contains it;
-    an exact username first, then the most followed. With a viewer, none across a block."""
+    an exact username first, then the most followed. With a viewer, none across a block, and
+    each with whether the viewer follows them: one statement."""
     text = query.strip().removeprefix("@").split("@")[0]
     if not text:
         return []
     rows = await fetch(
         sql(
-            "SELECT id FROM agora_user WHERE NOT is_suspended{unblocked}"
-            " AND (lower(username) LIKE lower({prefix}) OR display_name ILIKE '%' || {part} || '%')"
-            " ORDER BY lower(username) = lower({text}) DESC, followers_count DESC, id"
+            "SELECT {person} FROM agora_user u WHERE NOT u.is_suspended{unblocked}"
+            " AND (lower(u.username) LIKE lower({prefix})"
+            " OR u.display_name ILIKE '%' || {part} || '%')"
+            " ORDER BY lower(u.username) = lower({text}) DESC, u.followers_count DESC, u.id"
             " LIMIT {limit} OFFSET {offset}",
-            unblocked=social.outside_viewer_blocks(viewer_id, QueryString("id")),
+            person=social.person_columns(viewer_id),
+            unblocked=social.outside_viewer_blocks(viewer_id, QueryString("u.id")),
             prefix=like_prefix(text),
             part=like_prefix(text)[:-1],
             text=text,
@@ -41,7 +43,14 @@ async def search_account_ids(
             offset=min(offset, SEARCH_MAX_OFFSET),
         )
     )
-    return [row["id"] for row in rows]
+    return [social.account_summary(row) for row in rows]
+
+
+async def search_account_ids(
+    query: str, limit: int, offset: int, viewer_id: int | None = None
+) -> list[int]:
+    """The ids of `search_accounts`, in its order (the API presents them itself)."""
+    return [account.id for account in await search_accounts(query, limit, offset, viewer_id)]
 
 
 async def search_post_ids(
@@ -78,7 +87,7 @@ async def tag_in_use(tag: str) -> bool:
 
 @dataclass(frozen=True)
 class SearchResults:
-    people: list[User]
+    people: list[social.AccountSummary]
     posts: list[feeds.PostCard]
     tag: str | None  # the query as a tag, when posts carry it
     page: int = 1
@@ -95,16 +104,14 @@ async def search(query: str, viewer_id: int | None, page: int = 1) -> SearchResu
         return SearchResults([], [], None)
     offset = (page - 1) * RESULTS_PER_KIND
     # One more of each than is shown, to know whether a next page exists.
-    account_ids = await search_account_ids(query, RESULTS_PER_KIND + 1, offset, viewer_id)
+    people = await search_accounts(query, RESULTS_PER_KIND + 1, offset, viewer_id)
     post_ids = await search_post_ids(query, RESULTS_PER_KIND + 1, offset, viewer_id)
-    more = len(account_ids) > RESULTS_PER_KIND or len(post_ids) > RESULTS_PER_KIND
-    account_ids, post_ids = account_ids[:RESULTS_PER_KIND], post_ids[:RESULTS_PER_KIND]
-    found = await User.objects().where(User.id.is_in(account_ids)) if account_ids else []
-    by_id = {user.id: user for user in found}
+    more = len(people) > RESULTS_PER_KIND or len(post_ids) > RESULTS_PER_KIND
+    post_ids = post_ids[:RESULTS_PER_KIND]
     cards = await feeds.cards_by_ids(post_ids, viewer_id)
     tag = normalize_tag(query)
     return SearchResults(
-        people=[by_id[account_id] for account_id in account_ids if account_id in by_id],
+        people=people[:RESULTS_PER_KIND],
         posts=[cards[post_id] for post_id in post_ids if post_id in cards],
         tag=tag if tag and page == 1 and await tag_in_use(tag) else None,
         page=page,

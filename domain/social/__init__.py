@@ -21,14 +21,13 @@ from domain.social.follow_requests import (
 from domain.social.follows import (
     REQUEST_MISSING,
     USER_MISSING,
-    AccountPage,
-    AccountSummary,
     familiar_followers,
     follow,
     followed_by,
     followers_of,
     unfollow,
 )
+from domain.social.people import AccountPage, AccountSummary, account_summary, person_columns
 from domain.social.relationships import BlockState, Relationship, block_states, relationships
 from domain.social.tables import Block, Follow, FollowRequest
 
@@ -44,6 +43,7 @@ __all__ = [
     "FollowRequest",
     "Relationship",
     "accept_request",
+    "account_summary",
     "block",
     "block_states",
     "blocked_accounts",
@@ -54,6 +54,7 @@ __all__ = [
     "followed_by",
     "followers_of",
     "outside_viewer_blocks",
+    "person_columns",
     "refuse",
     "refuse_if_blocked",
     "refuse_if_blocked_by_author",

@@ -13,7 +13,8 @@ from __future__ import annotations
 from domain.accounts import User
 from domain.core.errors import NotFound, ValidationFailed
 from domain.core.sql import fetch, sql
-from domain.social.follows import USER_MISSING, AccountPage, accounts_page, unfollow
+from domain.social.follows import USER_MISSING, unfollow
+from domain.social.people import AccountPage, accounts_page
 from domain.social.tables import Block
 
 SELF_BLOCK = "You cannot block yourself."
@@ -61,4 +62,4 @@ async def blocked_accounts(
     user_id: int, limit: int = 40, before_id: int | None = None
 ) -> AccountPage:
     """Whom the user has blocked, most recent first (paged like the follow lists)."""
-    return await accounts_page("blocked", user_id, limit, before_id)
+    return await accounts_page("blocked", user_id, limit, before_id, user_id)

@@ -20,13 +20,8 @@ from contextlib import suppress
 from domain.accounts import User, visible_user
 from domain.core.errors import NotFound
 from domain.core.sql import fetch, sql
-from domain.social.follows import (
-    ACCOUNT_LISTS,
-    REQUEST_MISSING,
-    AccountPage,
-    accounts_page,
-    follow_on_request,
-)
+from domain.social.follows import REQUEST_MISSING, follow_on_request
+from domain.social.people import ACCOUNT_LISTS, AccountPage, accounts_page
 from domain.social.tables import FollowRequest
 
 PAGE_SIZE = 40
@@ -67,7 +62,7 @@ async def requests_waiting(
 ) -> AccountPage:
     """Who asks to follow the owner, newest request first, paged by the request's id
     (`before_id`); suspended askers are left out."""
-    return await accounts_page("requests", owner_id, limit, before_id)
+    return await accounts_page("requests", owner_id, limit, before_id, owner_id)
 
 
 async def count_requests_waiting(owner_id: int) -> int:

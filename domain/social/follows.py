@@ -11,8 +11,6 @@ direction: the statement checks too, so a block made after the friendly check st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from asyncpg.exceptions import ForeignKeyViolationError
 from piccolo.querystring import QueryString
 
@@ -22,6 +20,7 @@ from domain.core import outbox, redis_guard
 from domain.core.errors import NotFound, ValidationFailed
 from domain.core.sql import fetch, sql
 from domain.social import block_filters
+from domain.social.people import AccountPage, accounts_page
 
 USER_MISSING = "That account does not exist."
 REQUEST_MISSING = "That account has not asked to follow you."
@@ -186,66 +185,18 @@ async def unfollow(follower: User, followed_id: int) -> None:
     )
 
 
-@dataclass(frozen=True)
-class AccountSummary:
-    id: int
-    username: str
-    display_name: str
-    avatar: str | None
-    bio: str
+async def followers_of(
+    user_id: int, limit: int = 40, before_id: int | None = None, viewer_id: int | None = None
+) -> AccountPage:
+    """Who follows the user, most recent first, with how the viewer stands with each."""
+    return await accounts_page("followers", user_id, limit, before_id, viewer_id)
 
 
-@dataclass(frozen=True)
-class AccountPage:
-    accounts: list[AccountSummary]
-    next_before: int | None  # pass back as `before_id` for the next page; None at the end
-
-
-# Who is on the other side of each pair list, newest pair first, keyset-paged by the pair's id.
-ACCOUNT_LISTS = {
-    "followers": "SELECT id AS pair_id, follower AS member FROM follow WHERE followed = {user}",
-    # Suspended members' requests wait unseen, as their notifications do, until reinstated.
-    "requests": (
-        "SELECT r.id AS pair_id, r.follower AS member FROM follow_request r"
-        " JOIN agora_user asker ON asker.id = r.follower"
-        " WHERE r.followed = {user} AND NOT asker.is_suspended"
-    ),
-    "following": "SELECT id AS pair_id, followed AS member FROM follow WHERE follower = {user}",
-    "blocked": "SELECT id AS pair_id, blocked AS member FROM block WHERE blocker = {user}",
-}
-_ACCOUNT_PAGE = """
-SELECT u.id, u.username, u.display_name, u.avatar, u.bio, pairs.pair_id
-FROM ({pairs}) pairs JOIN agora_user u ON u.id = pairs.member
-WHERE ({before}::int IS NULL OR pairs.pair_id < {before})
-ORDER BY pairs.pair_id DESC LIMIT {limit}
-"""
-
-
-async def accounts_page(which: str, user_id: int, limit: int, before_id: int | None) -> AccountPage:
-    """A page of one of the user's account lists (a key of ACCOUNT_LISTS), most recent first."""
-    rows = await fetch(
-        sql(
-            _ACCOUNT_PAGE,
-            pairs=sql(ACCOUNT_LISTS[which], user=user_id),
-            before=before_id,
-            limit=limit + 1,
-        )
-    )
-    accounts = [
-        AccountSummary(row["id"], row["username"], row["display_name"], row["avatar"], row["bio"])
-        for row in rows[:limit]
-    ]
-    return AccountPage(accounts, rows[limit - 1]["pair_id"] if len(rows) > limit else None)
-
-
-async def followers_of(user_id: int, limit: int = 40, before_id: int | None = None) -> AccountPage:
-    """Who follows the user, most recent first."""
-    return await accounts_page("followers", user_id, limit, before_id)
-
-
-async def followed_by(user_id: int, limit: int = 40, before_id: int | None = None) -> AccountPage:
-    """Whom the user follows, most recent first."""
-    return await accounts_page("following", user_id, limit, before_id)
+async def followed_by(
+    user_id: int, limit: int = 40, before_id: int | None = None, viewer_id: int | None = None
+) -> AccountPage:
+    """Whom the user follows, most recent first, with how the viewer stands with each."""
+    return await accounts_page("following", user_id, limit, before_id, viewer_id)
 
 
 _FAMILIAR = """

@@ -39,6 +39,10 @@ MEMBER_PAGES = [
     "/bookmarks",
     "/settings",
     "/settings/profile",
+    "/settings/blocks",
+    "/search?q=bea",
+    "/@bea",
+    "/@bea/block",
     "/posts/1/delete",
     "/comments/2/delete",
     "/admin/users",
@@ -74,7 +78,7 @@ async def test_visitor_pages_have_no_serious_violations(axe_page: Page, path: st
 
 async def fill_with_content() -> None:
     """A post with a tag, a link and a mention, a comment with a reply, a like and a bookmark,
-    and two notifications."""
+    two notifications, a follower and a blocked account."""
     axel = await accounts.find_user("axel")
     assert axel is not None
     post = await posts.publish(axel, "Hello #hello from https://example.org, @axel")
@@ -88,7 +92,8 @@ async def fill_with_content() -> None:
     await posts.favourite(bea, post.id)
     await notify(NO_CONTEXT, kind="follow", actor_id=bea.id, user_id=axel.id)
     await notify(NO_CONTEXT, kind="like", actor_id=bea.id, post_id=post.id)
-    await accounts.sign_up("member", "A Member", "a long enough passphrase")
+    member = await accounts.sign_up("member", "A Member", "a long enough passphrase")
+    await social.block(axel, member.id)  # for the blocked accounts page
     await User.update({User.role: "admin"}).where(User.id == axel.id)  # to see moderation
 
 

@@ -22,7 +22,7 @@ from domain.core.numbers import BIGSERIAL, SERIAL, optional_number, path_id
 from web.auth import current_user, logged_in_user, requires_login, safe_next
 from web.feed_pages import parse_cursor, render_feed
 from web.forms import back_to
-from web.htmx import is_htmx
+from web.htmx import current_location, htmx_page_location, is_htmx
 from web.post_pages import post_page
 
 FOLLOW_LISTS = {"followers": social.followers_of, "following": social.followed_by}
@@ -54,11 +54,18 @@ async def relationship_context(viewer: User | None, profile: User) -> dict[str, 
     }
 
 
-async def follow_list(profile: User, which: str, before: str) -> Template:
+async def follow_list(
+    request: Request[Any, Any, Any], profile: User, which: str, before: str
+) -> Template:
     """Who follows the person, or whom they follow, 40 at a time, most recent first, older
-    than the follow id `before` (a serial; empty for the first page)."""
+    than the follow id `before` (a serial; empty for the first page), each with a Follow or
+    Unfollow button for the viewer."""
+    viewer = current_user(request)
     page = await FOLLOW_LISTS[which](
-        profile.id, 40, optional_number(before, "before", SERIAL) or None
+        profile.id,
+        40,
+        optional_number(before, "before", SERIAL) or None,
+        viewer.id if viewer else None,
     )
     title = (
         f"People following {profile.display_name}"
@@ -67,7 +74,14 @@ async def follow_list(profile: User, which: str, before: str) -> Template:
     )
     return Template(
         "profiles/follow_list.html",
-        context={"profile": profile, "page": page, "title": title, "which": which},
+        context={
+            "profile": profile,
+            "page": page,
+            "title": title,
+            "which": which,
+            "viewer": viewer,
+            "back": current_location(request),
+        },
     )
 
 
@@ -129,15 +143,21 @@ class ProfileController(Controller):
 
     @get("/{handle:str}/followers")
     async def followers(
-        self, profile: NamedDependency[User], before: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[User],
+        before: FromQuery[str] = "",
     ) -> Template:
-        return await follow_list(profile, "followers", before)
+        return await follow_list(request, profile, "followers", before)
 
     @get("/{handle:str}/following")
     async def following(
-        self, profile: NamedDependency[User], before: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        profile: NamedDependency[User],
+        before: FromQuery[str] = "",
     ) -> Template:
-        return await follow_list(profile, "following", before)
+        return await follow_list(request, profile, "following", before)
 
     @post("/{handle:str}/follow", guards=[requires_login])
     async def follow(
@@ -145,8 +165,12 @@ class ProfileController(Controller):
         request: Request[Any, Any, Any],
         profile: NamedDependency[User],
         next: FromQuery[str] = "",
+        card: FromQuery[bool] = False,
     ) -> Response[Any]:
-        return await self._change(request, profile, social.follow, next, "follow_changed")
+        """`card`: the button sits on a person's card in a list, not on their profile."""
+        return await self._change(
+            request, profile, social.follow, next, "follow_changed", card=card
+        )
 
     @post("/{handle:str}/unfollow", guards=[requires_login])
     async def unfollow(
@@ -154,8 +178,12 @@ class ProfileController(Controller):
         request: Request[Any, Any, Any],
         profile: NamedDependency[User],
         next: FromQuery[str] = "",
+        card: FromQuery[bool] = False,
     ) -> Response[Any]:
-        return await self._change(request, profile, social.unfollow, next, "follow_changed")
+        """`card`: the button sits on a person's card in a list, not on their profile."""
+        return await self._change(
+            request, profile, social.unfollow, next, "follow_changed", card=card
+        )
 
     @get("/{handle:str}/block", guards=[requires_login])
     async def confirm_block(
@@ -196,9 +224,10 @@ class ProfileController(Controller):
         change: Callable[[User, int], Awaitable[None]],
         next_url: str,
         changed_template: str,
+        card: bool = False,
     ) -> Response[Any]:
-        """Follow, unfollow, block or unblock; htmx gets the profile's changed parts, a form
-        a redirect back."""
+        """Follow, unfollow, block or unblock; htmx gets the profile's changed parts (only the
+        button for a person's `card`), a form a redirect back."""
         viewer = logged_in_user(request)
         await change(viewer, profile.id)
         if not is_htmx(request):
@@ -210,6 +239,8 @@ class ProfileController(Controller):
                 "profile": profile,
                 **await relationship_context(viewer, profile),
                 "viewer": viewer,
-                "back": next_url or f"/@{profile.username}",
+                # Where the swapped-in form sends a browser back should JavaScript fail later.
+                "back": next_url or htmx_page_location(request) or f"/@{profile.username}",
+                "card": card,
             },
         )
