@@ -22,7 +22,7 @@ from bench.ui_audit.seed import fill_largest_pages, picture
 from domain import accounts, posts
 from domain.feeds import PAGE_SIZE
 from tests.helpers import as_asgi
-from web.compression import MINIMUM_SIZE_BYTES, compression_config
+from web.compression import MINIMUM_SIZE_BYTES, compression_config, is_compressible
 
 KIB = 1024
 ASSETS_BUDGET_BYTES = 60 * KIB
@@ -179,3 +179,23 @@ async def test_event_streams_are_never_compressed(streaming_client: AsyncClient)
     assert "content-encoding" not in stream.headers
     assert "data: second event" in stream.text
     assert (await fetch_as_browser(streaming_client, "/text")).headers["content-encoding"] == "br"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "compressible"),
+    [
+        ("text/html; charset=utf-8", True),
+        ("text/css", True),
+        ("text/javascript; charset=utf-8", True),
+        ("application/json", True),
+        ("application/activity+json", True),
+        ("image/svg+xml", True),
+        ("TEXT/Event-Stream; charset=utf-8", False),
+        ("image/png", False),
+        ("image/jpeg", False),
+        ("application/octet-stream", False),
+        ("", False),
+    ],
+)
+def test_only_text_types_are_compressible(content_type: str, compressible: bool) -> None:
+    assert is_compressible(content_type) is compressible

@@ -138,7 +138,14 @@ async def seed_showcase() -> Showcase:
     await posts.publish(
         dara, "Reading list for the winter: https://example.org/books, suggestions welcome #books"
     )
-    await posts.publish(chen, long_text(1, "ada"))
+    await posts.publish(
+        chen,
+        "Sunday loop report: 62 km along the river, out past the old mill and back through "
+        "the orchards. Headwind all the way out, tailwind all the way back, which almost never "
+        "happens. @ada kept us going up the long hill with promises of cake at the market, and "
+        "the cake was real. Route, photos and the cafe list: https://example.org/rides/sunday "
+        "#cycling #weekend",
+    )
     featured = await posts.publish(
         chen,
         "The river at dawn, before the city wakes up. #cycling #photography",
