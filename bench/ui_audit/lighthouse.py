@@ -18,6 +18,9 @@ CATEGORIES = ("accessibility", "best-practices", "performance", "seo")
 # The gate: the lowest score accepted per category (SEO is reported, not gated).
 REQUIRED = {"accessibility": 100, "best-practices": 95, "performance": 95}
 RUN_TIMEOUT_SECONDS = 300
+# On a busy machine Lighthouse now and then loses the trace of a load (NO_NAVSTART) and asks
+# to be run again.
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def audit_page(
     """Run Lighthouse on `base_url + path`, sending `cookie` (a Cookie header's value) with
     every request when given; its JSON report is kept in `workdir`.
 
-    Raises subprocess.CalledProcessError when Lighthouse fails to run.
+    Raises subprocess.CalledProcessError when Lighthouse fails ATTEMPTS times in a row.
     """
     handle, name = tempfile.mkstemp(prefix=f"lighthouse-{page}-", suffix=".json", dir=workdir)
     os.close(handle)
@@ -60,13 +63,17 @@ def audit_page(
         headers = workdir / "extra-headers.json"
         headers.write_text(json.dumps({"Cookie": cookie}))
         command.append(f"--extra-headers={headers}")
-    subprocess.run(
-        command,
-        cwd=TOOL_DIR,
-        env={**os.environ, "CHROME_PATH": CHROMIUM},
-        check=True,
-        timeout=RUN_TIMEOUT_SECONDS,
-    )
+    for attempt in range(1, ATTEMPTS + 1):
+        finished = subprocess.run(
+            command,
+            cwd=TOOL_DIR,
+            env={**os.environ, "CHROME_PATH": CHROMIUM},
+            check=attempt == ATTEMPTS,
+            timeout=RUN_TIMEOUT_SECONDS,
+        )
+        if finished.returncode == 0:
+            break
+        print(f"  Lighthouse failed on {path} (attempt {attempt} of {ATTEMPTS}); again")
     return read_report(page, path, json.loads(report.read_text()))
 
 
