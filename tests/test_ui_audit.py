@@ -5,6 +5,7 @@ browser, so it is run by scripts/ui_audit.sh, not here."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from bench.ui_audit.seed import long_text
 from domain.posts import MAX_POST_LENGTH
 
 
-def report(scores: dict[str, float | None], failing: str | None = None) -> dict[str, Any]:
+def report(scores: Mapping[str, float | None], failing: str | None = None) -> dict[str, Any]:
     """A Lighthouse report of the shape its JSON has: every category with two weighted
     audits and one of weight 0; `failing` names the category whose first audit failed."""
     categories: dict[str, Any] = {}
@@ -68,6 +69,22 @@ def test_the_gate_fails_a_page_below_its_targets(
 ) -> None:
     page = read_report("home", "/", report({**SCORES, category: score}))
     assert page.failures() == [failure]
+
+
+def test_a_costly_audit_names_its_measure_or_the_resources_it_blames() -> None:
+    raw = report(SCORES, "best-practices")
+    raw["audits"]["best-practices-0"]["details"] = {
+        "items": [
+            {"source": "network", "sourceLocation": {"url": "http://127.0.0.1:8000/favicon.ico"}},
+            {"url": "http://127.0.0.1:8000/static/site.css?v=1"},
+        ]
+    }
+    raw["audits"]["performance-1"].update(score=0.5, displayValue="2.1 s")
+    page = read_report("home", "/", raw)
+    assert page.shortfalls["best-practices"] == [
+        "Audit best-practices-0 (/favicon.ico, /static/site.css)"
+    ]
+    assert page.shortfalls["performance"] == ["Audit performance-1 (2.1 s)"]
 
 
 def test_seo_is_reported_but_not_gated() -> None:

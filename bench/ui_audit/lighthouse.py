@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 TOOL_DIR = Path(__file__).resolve().parents[2] / "tools" / "ui-audit"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -95,10 +96,20 @@ def read_report(page: str, path: str, report: dict[str, Any]) -> PageScores:
         scores[name] = None if score is None else round(score * 100)
         if name in REQUIRED:
             audits = [report["audits"][ref["id"]] for ref in category["auditRefs"] if ref["weight"]]
-            shortfalls[name] = [audit["title"] for audit in audits if _cost_points(audit)]
+            shortfalls[name] = [_described(audit) for audit in audits if _cost_points(audit)]
     return PageScores(page, path, scores, shortfalls, report["lighthouseVersion"])
 
 
 def _cost_points(audit: dict[str, Any]) -> bool:
     # Audits that do not apply to the page, or are only informative, have no score.
     return audit["score"] is not None and audit["score"] < 1
+
+
+def _described(audit: dict[str, Any]) -> str:
+    """The audit's title with its measure ("2.1 s") or the paths of the resources it blames,
+    e.g. 'Browser errors were logged to the console (/favicon.ico)'."""
+    items = audit.get("details", {}).get("items", [])
+    urls = {item.get("url") or item.get("sourceLocation", {}).get("url") for item in items}
+    paths = sorted(urlsplit(url).path for url in urls if url)
+    detail = audit.get("displayValue") or ", ".join(paths[:3])
+    return f"{audit['title']} ({detail})" if detail else str(audit["title"])
