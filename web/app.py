@@ -28,6 +28,7 @@ from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.openapi import openapi_config
 from web.api.serializers import agora_version
 from web.auth import SessionBoundCSRFMiddleware, csrf_config, session_authentication
+from web.compression import compression_config
 from web.controllers.accounts import AccountController
 from web.controllers.admin import AdminJobsController, AdminUsersController
 from web.controllers.bench import BenchController
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=_nav_counts,
         before_send=[add_security_headers, cache_headers, allow_api_from_any_origin],
         template_config=template_config(),
+        compression_config=compression_config(),
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(agora_version()),

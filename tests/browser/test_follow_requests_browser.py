@@ -14,7 +14,7 @@ from domain import accounts, social
 from domain.accounts import User
 from domain.social import Follow
 from tests.browser.conftest import open_page
-from tests.browser.test_accessibility import blocking_violations
+from tests.browser.test_accessibility import violations
 from tests.browser.test_accounts_browser import PASSWORD, sign_up
 from tests.browser.test_narrow_screens import overflow
 
@@ -81,12 +81,12 @@ async def test_the_pages_pass_axe_and_fit_320_pixels(axe_page: Page) -> None:
     await axe_page.set_viewport_size({"width": 320, "height": 640})
     for path in ("/follow_requests", "/settings"):
         await axe_page.goto(path)
-        assert (path, await blocking_violations(axe_page)) == (path, [])
+        assert (path, await violations(axe_page)) == (path, [])
         assert (path, await overflow(axe_page)) == (path, [])
     await axe_page.goto("/follow_requests")
     await axe_page.get_by_role("button", name=f"Accept @{'w' * 30}").click()
     await expect(axe_page.locator(".follow-request--answered")).to_be_focused()
-    assert await blocking_violations(axe_page) == []
+    assert await violations(axe_page) == []
     # The asker's side: the profile's "Requested" state with its Cancel button.
     await axe_page.context.clear_cookies()
     await sign_up(axe_page, "bob", "Bob")
@@ -96,5 +96,5 @@ async def test_the_pages_pass_axe_and_fit_320_pixels(axe_page: Page) -> None:
     await axe_page.goto("/@alice")
     await expect(axe_page.get_by_text("Requested", exact=True)).to_be_visible()
     await expect(axe_page.get_by_role("button", name="Cancel request")).to_be_visible()
-    assert await blocking_violations(axe_page) == []
+    assert await violations(axe_page) == []
     assert await overflow(axe_page) == []
