@@ -199,13 +199,16 @@ class AccountsController(Controller):
         only_media: FromQuery[bool] = False,
         pinned: FromQuery[bool] = False,
     ) -> Response[list[entities.Status]]:
-        """The account's posts, newest first (comments are not listed here); `only_media`:
-        those with an image."""
+        """The account's posts that the caller may see, newest first (comments are not listed
+        here); `only_media`: those with an image."""
         user = await _account(account_id)
         if pinned:  # Agora has no pinned posts
             return Response([])
-        page = await feeds.account_post_ids(user.id, window, only_media)
-        found = await Presenter(request, viewer(request)).posts([i.item_id for i in page.items])
+        reader = viewer(request)
+        page = await feeds.account_post_ids(
+            user.id, reader.id if reader else None, window, only_media
+        )
+        found = await Presenter(request, reader).posts([i.item_id for i in page.items])
         return Response(found, headers=link_header(request, page, window.limit))
 
     async def _follow_list(
