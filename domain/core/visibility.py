@@ -23,12 +23,19 @@ from typing import Final, Literal, get_args
 
 from piccolo.querystring import QueryString
 
+from domain.core.errors import ValidationFailed
 from domain.core.sql import sql
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 # Widest first: a reply may be as wide as what it answers, never wider.
 VISIBILITIES: Final[tuple[Visibility, ...]] = get_args(Visibility)
-DEFAULT_VISIBILITY: Final[Visibility] = "public"
+# How pages name each one (the post's badge, the composer's choices).
+LABELS: Final[dict[Visibility, str]] = {
+    "public": "Public",
+    "unlisted": "Unlisted",
+    "private": "Followers only",
+    "direct": "Mentioned people only",
+}
 
 # What anyone, signed in or not, may see; the other branches need a viewer.
 _OPEN = QueryString("p.visibility IN ('public', 'unlisted')")
@@ -63,6 +70,16 @@ def parse_visibility(value: str) -> Visibility:
         if value == known:
             return known
     raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+
+
+def chosen_visibility(value: str, field: str = "visibility") -> Visibility:
+    """The visibility a form or request names; ValidationFailed keyed by `field` otherwise."""
+    try:
+        return parse_visibility(value)
+    except ValueError as error:
+        raise ValidationFailed(
+            {field: f"Visibility must be one of: {', '.join(VISIBILITIES)}."}
+        ) from error
 
 
 def is_wider(one: Visibility, than: Visibility) -> bool:

@@ -2,6 +2,7 @@
 comment threads, favourites, bookmarks, API uploads, idempotent creation and the text rules
 (length, links, mentions, tags)."""
 
+from domain.core.visibility import chosen_visibility
 from domain.posts.attachments import (
     MAX_IMAGES_PER_POST,
     Focus,
@@ -59,7 +60,6 @@ from domain.posts.text import (
 )
 from domain.posts.visibility import (
     REPLY_NARROWER,
-    chosen_visibility,
     may_see,
     refuse_if_hidden,
     reply_visibility,

@@ -13,13 +13,7 @@ from __future__ import annotations
 
 from domain.core.errors import NotFound, ValidationFailed
 from domain.core.sql import fetch, sql
-from domain.core.visibility import (
-    VISIBILITIES,
-    Visibility,
-    is_wider,
-    parse_visibility,
-    visible_to,
-)
+from domain.core.visibility import Visibility, is_wider, visible_to
 from domain.posts.tables import POST_MISSING
 from domain.posts.text import extract_mentions
 
@@ -54,16 +48,6 @@ def reply_visibility(asked: Visibility | None, post: Visibility) -> Visibility:
     if asked is not None and is_wider(post, asked):
         raise ValidationFailed({"visibility": REPLY_NARROWER.format(post=post, asked=asked)})
     return post
-
-
-def chosen_visibility(value: str, field: str = "visibility") -> Visibility:
-    """The visibility a form or request names; ValidationFailed keyed by `field` otherwise."""
-    try:
-        return parse_visibility(value)
-    except ValueError as error:
-        raise ValidationFailed(
-            {field: f"Visibility must be one of: {', '.join(VISIBILITIES)}."}
-        ) from error
 
 
 async def mentioned_ids(text: str) -> list[int]:

@@ -15,6 +15,7 @@ from domain import accounts, feeds, social
 from domain.accounts import User
 from domain.core.errors import NotFound
 from domain.core.numbers import SERIAL, parse_number, path_id
+from domain.core.visibility import chosen_visibility
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
@@ -42,7 +43,10 @@ PROFILE_FIELDS = (
     Field("discoverable", "Only true: every account is found by search", BOOLEAN),
     Field("indexable", "Only true: every public post is found by search", BOOLEAN),
     Field("hide_collections", "Only false: follow lists are public", BOOLEAN),
-    Field("source[privacy]", "Only public"),
+    Field(
+        "source[privacy]",
+        "The visibility new statuses get when they do not say: public, unlisted, private or direct",
+    ),
     Field("source[sensitive]", "Only false", BOOLEAN),
     Field("source[language]", "Not supported: only empty"),
     Field("attribution_domains", "Not supported: only empty", array=True),
@@ -55,7 +59,6 @@ ACCOUNT_SETTINGS = (
     OnlySetting("hide_collections", False, "Agora shows everyone's followers and follows"),
 )
 SOURCE_SETTINGS = (
-    OnlySetting("source[privacy]", "public", "Agora only has public posts"),
     OnlySetting("source[sensitive]", False, "Agora does not mark images sensitive by default"),
     OnlySetting("source[language]", "", "Agora does not record the language of posts"),
 )
@@ -142,12 +145,16 @@ class AccountsController(Controller):
         self, request: Request[Any, Any, Any]
     ) -> entities.CredentialAccount:
         """Change the profile: `display_name`, `note` (the bio), `avatar` and `header` images,
-        `fields_attributes` and `bot`; what is left out stays as it is. Options Agora has only
-        one setting of (`locked`, `discoverable`, `indexable`, `hide_collections`, `source`)
-        are accepted in that setting and refused with 422 in any other."""
+        `fields_attributes`, `bot` and `source[privacy]` (the default visibility); what is left
+        out stays as it is. Options Agora has only one setting of (`locked`, `discoverable`,
+        `indexable`, `hide_collections`, the rest of `source`) are accepted in that setting
+        and refused with 422 in any other."""
         user = me(request)
         params = await read_params(request)
         _check_settings(params)
+        privacy = (params.nested("source") or {}).get("privacy")
+        # Checked before anything is saved, so that a bad value changes nothing.
+        default_visibility = None if privacy is None else chosen_visibility(str(privacy))
         await accounts.save_profile(
             user,
             params.text("display_name", user.display_name),
@@ -157,6 +164,8 @@ class AccountsController(Controller):
             fields=_profile_fields(params),
             bot=params.flag("bot"),
         )
+        if default_visibility is not None:
+            await accounts.set_default_visibility(user, default_visibility)
         return await Presenter(request, user).credential_account(user)
 
     @get("/relationships", **needs("read:follows"))
