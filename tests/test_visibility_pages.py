@@ -82,12 +82,13 @@ async def test_every_post_shows_its_visibility_with_an_icon_and_text(
         assert response.status_code == 303
     profile = (await alice.get("/@alice")).text
     for visibility, label in labels.items():
-        badge = (
-            f'<span class="visibility-badge visibility-badge--{visibility}">'
-            f'<svg class="icon icon--{visibility}"'
+        badge = re.search(
+            rf'<span class="visibility-badge"><svg class="icon icon--{visibility}"[^>]*>'
+            rf'<use href="[^"]*sprite.svg[^"]*#{visibility}"></use></svg>'
+            rf'<span class="visually-hidden">Visibility: </span>{label}</span>',
+            profile,
         )
-        assert badge in profile
-        assert f"Visibility: </span>{label}</span>" in profile
+        assert badge, visibility
     private = await Post.select(Post.id).where(Post.visibility == "private").first()
     assert private is not None
     permalink = (await alice.get(f"/@alice/{private['id']}")).text
