@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
-from pathlib import Path
-
 from litestar import Router
 from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+from domain.core.assets import STATIC_DIR, static_url
 
-
-@lru_cache(maxsize=256)
-def static_url(path: str) -> str:
-    """`/static/<path>?v=<hash>`: the hash changes whenever the file does."""
-    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
-    return f"/static/{path}?v={digest}"
+__all__ = ["STATIC_DIR", "static_files_router", "static_url"]
 
 
 def static_files_router() -> Router:

@@ -7,6 +7,7 @@ from pathlib import Path
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from domain.core import visibility
 from domain.media import shown as shown_image
 from domain.media import upload_limit
 from web.auth import current_user
@@ -23,6 +24,7 @@ def _add_globals(engine: JinjaTemplateEngine) -> None:
         current_user=current_user,
         shown_image=shown_image,
         upload_limit=upload_limit,
+        visibility_labels=visibility.LABELS,
     )
     engine.engine.filters.update(
         avatar_hue=avatar_hue,

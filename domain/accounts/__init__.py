@@ -1,6 +1,7 @@
 """Members: accounts and their rules, passwords, log-in sessions, roles and profiles."""
 
 from domain.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
+from domain.accounts.preferences import set_default_visibility
 from domain.accounts.profiles import (
     MAX_PROFILE_FIELDS,
     ProfileField,
@@ -66,6 +67,7 @@ __all__ = [
     "profile_fields",
     "public_fields",
     "save_profile",
+    "set_default_visibility",
     "sign_up",
     "start_session",
     "usage",

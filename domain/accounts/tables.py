@@ -52,9 +52,17 @@ class User(Table, tablename="agora_user"):
     following_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     last_active_at = Timestamptz(default=TimestamptzNow())
+    # What the composer offers first (domain.core.visibility); a reply takes its post's.
+    default_visibility = Varchar(length=8, default="public")
 
     # Spelled out because Piccolo cannot serialise an IN (...) check into a migration.
     role_is_known = Check((role == "member") | (role == "moderator") | (role == "admin"))
+    default_visibility_is_known = Check(
+        (default_visibility == "public")
+        | (default_visibility == "unlisted")
+        | (default_visibility == "private")
+        | (default_visibility == "direct")
+    )
 
     @property
     def is_staff(self) -> bool:

@@ -3,7 +3,8 @@ statement per page so that a page costs the same however full it is.
 
 Suspended authors' posts are left out everywhere, and with a viewer so are the posts of
 anyone the viewer blocks or is blocked by (domain.social), so every feed, search result and
-post card hides them alike.
+post card hides them alike. So are the posts the viewer may not see (the one rule of
+domain.core.visibility): a card is never read, and so never served, for anyone else.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
-from domain import social
+from domain import posts, social
 from domain.core.errors import NotFound
 from domain.core.sql import NOTHING, fetch, sql
+from domain.core.visibility import Visibility, visible_to
 from domain.posts import POST_MISSING, render_html
 
 POST_BLOCKED = "That post is not available to you: you or its author has blocked the other."
@@ -32,6 +34,7 @@ class PostCard:
     image_alt: str
     sensitive: bool
     language: str | None
+    visibility: Visibility
     # The focal point set on the upload the image came from (API clients crop around it).
     image_focus: tuple[float, float] | None
     created_at: datetime
@@ -58,7 +61,8 @@ class PostCard:
 # The rows aliased `p` come from `posts` (a table or a subquery), joined with `joins`, kept
 # where `condition` holds; `sort_time` and `sort_id` are what a page is ordered by.
 _CARDS = """
-SELECT p.id, p.text, p.image, p.image_alt, p.sensitive, p.language, p.created_at, p.edited_at,
+SELECT p.id, p.text, p.image, p.image_alt, p.sensitive, p.language, p.visibility,
+       p.created_at, p.edited_at,
        (SELECT ARRAY[m.focus_x, m.focus_y] FROM media_upload m
         WHERE m.post = p.id AND m.focus_x IS NOT NULL) AS image_focus,
        p.like_count, p.comment_count,
@@ -67,7 +71,7 @@ SELECT p.id, p.text, p.image, p.image_alt, p.sensitive, p.language, p.created_at
        EXISTS (SELECT 1 FROM bookmark b WHERE b.post = p.id AND b."user" = {viewer}) AS bookmarked,
        {sort_time} AS sort_time, {sort_id} AS sort_id
 FROM post p JOIN agora_user u ON u.id = p.author {joins}
-WHERE NOT u.is_suspended AND ({condition}) {unblocked}
+WHERE NOT u.is_suspended AND ({condition}) AND {visible} {unblocked}
 """
 
 POST_TIME = QueryString("p.created_at")
@@ -81,8 +85,8 @@ def cards_query(
     sort_time: QueryString = POST_TIME,
     sort_id: QueryString = POST_ID,
 ) -> QueryString:
-    """The statement reading the cards of the posts where `condition` holds, as the viewer
-    may see them."""
+    """The statement reading the cards of the posts where `condition` holds that the viewer
+    may see (domain.core.visibility, then blocks), as the viewer sees them."""
     return sql(
         _CARDS,
         viewer=viewer_id,
@@ -90,6 +94,7 @@ def cards_query(
         sort_id=sort_id,
         joins=joins,
         condition=condition,
+        visible=visible_to(viewer_id),
         unblocked=social.outside_viewer_blocks(viewer_id, QueryString("p.author")),
     )
 
@@ -102,6 +107,7 @@ def card_from_row(row: dict[str, Any]) -> PostCard:
         image_alt=row["image_alt"],
         sensitive=row["sensitive"],
         language=row["language"],
+        visibility=row["visibility"],
         image_focus=tuple(row["image_focus"]) if row["image_focus"] else None,
         created_at=row["created_at"],
         edited_at=row["edited_at"],
@@ -139,14 +145,18 @@ async def visible_where(condition: QueryString, viewer_id: int | None) -> dict[i
 
 
 async def card(post_id: int, viewer_id: int | None) -> PostCard:
-    """One post's card; NotFound if it does not exist, its author is suspended, or a block
-    stands between its author and the viewer."""
+    """One post's card; NotFound if it does not exist, its author is suspended, the viewer
+    may not see it (the same answer as for a missing post), or a block stands between its
+    author and the viewer."""
     found = await cards_by_ids([post_id], viewer_id)
     if post_id not in found:
-        # Only a miss pays for telling a block apart from a missing post.
+        # Only a miss pays for telling a block apart from a missing post, and only a post
+        # the viewer may otherwise see is said to be blocked: of any other, not even that
+        # it exists is told.
         if (
             viewer_id is not None
             and (await social.state_with_author(viewer_id, "post", post_id)).either_way
+            and await posts.may_see(viewer_id, post_id)
         ):
             raise NotFound(POST_BLOCKED)
         raise NotFound(POST_MISSING)

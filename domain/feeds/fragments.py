@@ -15,6 +15,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import Counter
 
+from domain.core import visibility
+from domain.core.assets import static_url
 from domain.core.redis_guard import GuardedRedis
 from domain.core.settings import get_settings
 from domain.core.sql import fetch, sql
@@ -29,7 +31,7 @@ FEED_HEADING_LEVEL = 3
 BUSIEST_POSTS = 200
 # Part of every key: changing how a body is rendered (the text rules, the template's markup)
 # changes this, so fragments rendered the old way are never read again.
-RENDERING = "2"
+RENDERING = "3"
 
 FRAGMENT_HITS = Counter("agora_fragment_cache_hits", "Post fragments served from Redis")
 FRAGMENT_MISSES = Counter("agora_fragment_cache_misses", "Post fragments rendered afresh")
@@ -38,7 +40,9 @@ FRAGMENT_MISSES = Counter("agora_fragment_cache_misses", "Post fragments rendere
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True)
 )
-_environment.globals["shown_image"] = shown
+_environment.globals.update(
+    shown_image=shown, static_url=static_url, visibility_labels=visibility.LABELS
+)
 
 
 def _shown_url(url: str | None, kind: str) -> str:
@@ -57,6 +61,7 @@ def fragment_key(card: PostCard, heading: int) -> str:
             card.image or "",
             card.image_alt,
             "sensitive" if card.sensitive else "",
+            card.visibility,
             # Where the images point: a new thumbnail makes a new key, so pages switch to it.
             _shown_url(card.image, "feed"),
             _shown_url(card.author_avatar, "avatar"),

@@ -13,6 +13,7 @@ from piccolo.querystring import QueryString
 from domain import timelines
 from domain.core.paging import IdRange, KeyedItem, KeyedPage, KeyedSource, keyed_page
 from domain.core.sql import NOTHING, TRUE, sql
+from domain.core.visibility import LISTED, visible_to
 from domain.feeds.cards import visible_where
 from domain.feeds.home import fill_home
 from domain.feeds.tags import has_tag
@@ -20,16 +21,23 @@ from domain.feeds.tags import has_tag
 _WITH_IMAGE = QueryString("p.image IS NOT NULL")
 
 
-def _posts(condition: QueryString, joins: QueryString = NOTHING, key: str = "p.id") -> KeyedSource:
-    # Suspended authors' posts are hidden everywhere, as in domain.feeds.cards.
+def _posts(
+    viewer_id: int | None,
+    condition: QueryString,
+    joins: QueryString = NOTHING,
+    key: str = "p.id",
+) -> KeyedSource:
+    # Suspended authors' posts, and those the viewer may not see, are hidden everywhere, as
+    # in domain.feeds.cards (which also leaves out blocks when the page's cards are read).
     return KeyedSource(
         key=QueryString(key),
         item=QueryString("p.id"),
         rows=sql(
             "FROM post p JOIN agora_user u ON u.id = p.author {joins}"
-            " WHERE NOT u.is_suspended AND ({condition})",
+            " WHERE NOT u.is_suspended AND ({condition}) AND {visible}",
             joins=joins,
             condition=condition,
+            visible=visible_to(viewer_id),
         ),
     )
 
@@ -49,29 +57,37 @@ async def home_ids(viewer_id: int, window: IdRange) -> KeyedPage:
     return await timelines.home_post_ids(viewer_id, window, limit)
 
 
-async def public_ids(window: IdRange, only_media: bool = False) -> KeyedPage:
-    """Everyone's posts, or only those with an image."""
-    return await keyed_page(_posts(_WITH_IMAGE if only_media else TRUE), window)
+async def public_ids(viewer_id: int | None, window: IdRange, only_media: bool = False) -> KeyedPage:
+    """Everyone's public posts (unlisted ones stay out of listings), or only those with an
+    image."""
+    condition = sql(
+        "{listed} AND {media}", listed=LISTED, media=_WITH_IMAGE if only_media else TRUE
+    )
+    return await keyed_page(_posts(viewer_id, condition), window)
 
 
-async def account_post_ids(author_id: int, window: IdRange, only_media: bool = False) -> KeyedPage:
-    """The author's posts, or only those with an image."""
+async def account_post_ids(
+    author_id: int, viewer_id: int | None, window: IdRange, only_media: bool = False
+) -> KeyedPage:
+    """The author's posts that the viewer may see, or only those with an image."""
     condition = sql(
         "p.author = {author} AND {media}",
         author=author_id,
         media=_WITH_IMAGE if only_media else TRUE,
     )
-    return await keyed_page(_posts(condition), window)
+    return await keyed_page(_posts(viewer_id, condition), window)
 
 
-async def tag_ids(tag: str, window: IdRange) -> KeyedPage:
-    """Posts carrying #tag; `tag` must already be normalized (posts.normalize_tag)."""
-    return await keyed_page(_posts(has_tag(tag)), window)
+async def tag_ids(tag: str, viewer_id: int | None, window: IdRange) -> KeyedPage:
+    """Public posts carrying #tag; `tag` must already be normalized (posts.normalize_tag)."""
+    condition = sql("{tag} AND {listed}", tag=has_tag(tag), listed=LISTED)
+    return await keyed_page(_posts(viewer_id, condition), window)
 
 
 async def bookmark_ids(viewer_id: int, window: IdRange) -> KeyedPage:
     """The viewer's bookmarked posts, most recently bookmarked first."""
     source = _posts(
+        viewer_id,
         sql('b."user" = {viewer}', viewer=viewer_id),
         QueryString("JOIN bookmark b ON b.post = p.id"),
         "b.id",
@@ -82,6 +98,7 @@ async def bookmark_ids(viewer_id: int, window: IdRange) -> KeyedPage:
 async def favourite_ids(viewer_id: int, window: IdRange) -> KeyedPage:
     """The posts the viewer liked, most recently liked first."""
     source = _posts(
+        viewer_id,
         sql('l."user" = {viewer}', viewer=viewer_id),
         QueryString("JOIN post_like l ON l.post = p.id"),
         "l.id",

@@ -14,7 +14,8 @@ from piccolo.querystring import QueryString
 
 from domain.core.errors import ValidationFailed
 from domain.core.numbers import BIGSERIAL, parse_number
-from domain.core.sql import NOTHING, TRUE, fetch, sql
+from domain.core.sql import NOTHING, fetch, sql
+from domain.core.visibility import LISTED
 from domain.feeds.cards import (
     POST_ID,
     POST_TIME,
@@ -118,20 +119,22 @@ async def home_feed(viewer_id: int, before: Cursor | None = None) -> FeedPage:
 
 
 async def public_feed(viewer_id: int | None, before: Cursor | None = None) -> FeedPage:
-    """Everyone's posts, newest first."""
-    return await _page(viewer_id, before, TRUE)
+    """Everyone's public posts, newest first (unlisted ones stay out of the listings)."""
+    return await _page(viewer_id, before, LISTED)
 
 
 async def profile_feed(
     author_id: int, viewer_id: int | None, before: Cursor | None = None
 ) -> FeedPage:
-    """One author's posts, newest first."""
+    """One author's posts that the viewer may see, newest first."""
     return await _page(viewer_id, before, sql("p.author = {author}", author=author_id))
 
 
 async def tag_feed(tag: str, viewer_id: int | None, before: Cursor | None = None) -> FeedPage:
-    """Posts carrying #tag (a normalized tag: letters, digits, underscores), any case."""
-    return await _page(viewer_id, before, has_tag(tag))
+    """Public posts carrying #tag (a normalized tag: letters, digits, underscores), any case."""
+    return await _page(
+        viewer_id, before, sql("{tag} AND {listed}", tag=has_tag(tag), listed=LISTED)
+    )
 
 
 async def bookmarks_feed(viewer_id: int, before: Cursor | None = None) -> FeedPage:

@@ -15,6 +15,7 @@ from piccolo.querystring import QueryString
 
 from domain import social
 from domain.core.sql import fetch, sql
+from domain.core.visibility import visible_to
 from domain.posts import extract_mentions
 
 # Each event's recipients come from the rows themselves; an undone like or follow (or a
@@ -51,12 +52,13 @@ FROM comment c JOIN comment parent ON parent.id = c.parent
 WHERE c.id = {comment} AND parent.author <> c.author
 ON CONFLICT DO NOTHING RETURNING id
 """
-# A mention across a block (either way) notifies nobody.
+# A mention across a block (either way) notifies nobody, nor does one that its account may
+# not see (domain.core.visibility; the accounts a post mentions always may).
 _MENTION = """
 INSERT INTO notification (recipient, actor, kind, post, comment)
 SELECT u.id, p.author, 'mention', p.id, NULL
 FROM post p JOIN agora_user u ON lower(u.username) = ANY({names})
-WHERE p.id = {post} AND u.id <> p.author AND {unblocked}
+WHERE p.id = {post} AND u.id <> p.author AND {unblocked} AND {visible}
 ON CONFLICT DO NOTHING RETURNING id
 """
 
@@ -102,4 +104,7 @@ async def _mention(post_id: int) -> int:
     if not names:
         return 0
     unblocked = social.unblocked(QueryString("u.id"), QueryString("p.author"))
-    return await _insert(sql(_MENTION, names=names, post=post_id, unblocked=unblocked))
+    visible = visible_to(QueryString("u.id"))
+    return await _insert(
+        sql(_MENTION, names=names, post=post_id, unblocked=unblocked, visible=visible)
+    )

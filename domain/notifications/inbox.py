@@ -12,6 +12,7 @@ from piccolo.querystring import QueryString
 from domain import social
 from domain.core.paging import IdRange, KeyedPage, KeyedSource, keyed_page
 from domain.core.sql import fetch, sql
+from domain.core.visibility import visible_to
 from domain.notifications.tables import Notification
 
 PAGE_SIZE = 20
@@ -68,7 +69,8 @@ class NotificationPage:
 
 
 # Suspended actors' notifications are hidden, as their posts and profiles are; so are those
-# from either side of a block made after them.
+# from either side of a block made after them, and those about a post the recipient may not
+# see (now: a follow may have ended since), which say nothing of it.
 _SELECT = """
 SELECT n.id, n.kind, n.created_at, n.read_at, n.post AS post_id, n.comment AS comment_id,
        a.id AS actor_id, a.username AS actor_username, a.display_name AS actor_display_name,
@@ -79,9 +81,15 @@ JOIN agora_user a ON a.id = n.actor
 LEFT JOIN post p ON p.id = n.post
 LEFT JOIN agora_user pa ON pa.id = p.author
 LEFT JOIN comment c ON c.id = n.comment
-WHERE n.recipient = {recipient} AND NOT a.is_suspended AND {unblocked} {which}
+WHERE n.recipient = {recipient} AND NOT a.is_suspended AND {unblocked} AND {post_seen} {which}
 """
 _BETWEEN_RECIPIENT_AND_ACTOR = QueryString("n.recipient"), QueryString("n.actor")
+
+
+def _post_seen(recipient_id: int) -> QueryString:
+    """A condition on notification `n`, with its post `p` left-joined: it is about no post,
+    or about one the recipient may see."""
+    return sql("(n.post IS NULL OR {visible})", visible=visible_to(recipient_id))
 
 
 def _visible(recipient_id: int, which: QueryString) -> QueryString:
@@ -89,6 +97,7 @@ def _visible(recipient_id: int, which: QueryString) -> QueryString:
         _SELECT,
         recipient=recipient_id,
         unblocked=social.unblocked(*_BETWEEN_RECIPIENT_AND_ACTOR),
+        post_seen=_post_seen(recipient_id),
         which=which,
     )
 
@@ -122,19 +131,22 @@ async def by_ids(recipient_id: int, ids: list[int]) -> dict[int, NotificationIte
 # Every full page's nav shows this count, so it is one hand-written statement (see sessions).
 _UNREAD_COUNT = (
     "SELECT count(*) AS unread FROM notification n JOIN agora_user actor ON actor.id = n.actor"
+    " LEFT JOIN post p ON p.id = n.post"
     " WHERE n.recipient = {recipient} AND n.read_at IS NULL AND NOT actor.is_suspended"
-    " AND {unblocked}"
+    " AND {unblocked} AND {post_seen}"
 )
 
 
 async def unread_count(recipient_id: int) -> int:
     """How many are unread: one COUNT on the partial index of unread notifications, leaving
-    out suspended accounts' and those across a block (the list hides them too)."""
+    out suspended accounts', those across a block and those about a post the recipient may
+    not see (the list hides them too)."""
     rows = await fetch(
         sql(
             _UNREAD_COUNT,
             recipient=recipient_id,
             unblocked=social.unblocked(*_BETWEEN_RECIPIENT_AND_ACTOR),
+            post_seen=_post_seen(recipient_id),
         )
     )
     count: int = rows[0]["unread"]
@@ -175,17 +187,20 @@ async def notification_ids(
     recipient_id: int, window: IdRange, kinds: list[str], actor_id: int | None = None
 ) -> KeyedPage:
     """The recipient's notifications of these kinds (from one actor, if given), newest first
-    (the API's paging); suspended actors' hidden."""
+    (the API's paging); suspended actors' hidden, and those about a post the recipient may not
+    see."""
     source = KeyedSource(
         key=QueryString("n.id"),
         item=QueryString("n.id"),
         rows=sql(
             "FROM notification n JOIN agora_user u ON u.id = n.actor"
+            " LEFT JOIN post p ON p.id = n.post"
             " WHERE n.recipient = {recipient} AND n.kind = ANY({kinds}) AND NOT u.is_suspended"
-            " AND ({actor}::int IS NULL OR n.actor = {actor})",
+            " AND ({actor}::int IS NULL OR n.actor = {actor}) AND {post_seen}",
             recipient=recipient_id,
             kinds=kinds,
             actor=actor_id,
+            post_seen=_post_seen(recipient_id),
         ),
     )
     return await keyed_page(source, window)

@@ -2,6 +2,7 @@
 comment threads, favourites, bookmarks, API uploads, idempotent creation and the text rules
 (length, links, mentions, tags)."""
 
+from domain.core.visibility import chosen_visibility
 from domain.posts.attachments import (
     MAX_IMAGES_PER_POST,
     Focus,
@@ -57,6 +58,12 @@ from domain.posts.text import (
     text_length,
     text_problem,
 )
+from domain.posts.visibility import (
+    REPLY_NARROWER,
+    may_see,
+    refuse_if_hidden,
+    reply_visibility,
+)
 
 __all__ = [
     "COMMENTS_PER_PAGE",
@@ -64,6 +71,7 @@ __all__ = [
     "MAX_IMAGES_PER_POST",
     "MAX_POST_LENGTH",
     "POST_MISSING",
+    "REPLY_NARROWER",
     "REPLY_WITH_IMAGE",
     "URL_LENGTH",
     "AttachedImage",
@@ -80,6 +88,7 @@ __all__ = [
     "UploadedMedia",
     "author_username",
     "bookmark",
+    "chosen_visibility",
     "comment_thread",
     "comment_to_delete",
     "delete_comment",
@@ -93,12 +102,15 @@ __all__ = [
     "get_post",
     "get_upload",
     "may_delete_post",
+    "may_see",
     "normalize_tag",
     "normalize_text",
     "page_of_thread",
     "publish",
+    "refuse_if_hidden",
     "remove_unused_uploads",
     "render_html",
+    "reply_visibility",
     "run_once",
     "tag_path",
     "text_length",

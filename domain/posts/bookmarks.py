@@ -1,4 +1,5 @@
-"""Bookmarks: a member's private list of posts to come back to. None across a block."""
+"""Bookmarks: a member's private list of posts to come back to. None across a block, and none
+of a post its member may not see (domain.core.visibility), which is missing to them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from domain import social
 from domain.accounts import User
 from domain.core.errors import NotFound
 from domain.core.sql import fetch, sql
-from domain.posts.tables import POST_MISSING, Bookmark, Post
+from domain.posts.tables import POST_MISSING, Bookmark
+from domain.posts.visibility import refuse_if_hidden
 
 _BOOKMARK = (
     'INSERT INTO bookmark ("user", post) SELECT {user_id}, p.id FROM post p'
@@ -17,15 +19,10 @@ _BOOKMARK = (
 )
 
 
-async def _require_post(post_id: int) -> None:
-    if not await Post.exists().where(Post.id == post_id):
-        raise NotFound(POST_MISSING)
-
-
 async def bookmark(user: User, post_id: int) -> None:
-    """Bookmark a post (a no-op if already); NotFound for a missing post, Forbidden across
-    a block."""
-    await _require_post(post_id)
+    """Bookmark a post (a no-op if already); NotFound for a missing post or one the user may
+    not see, Forbidden across a block."""
+    await refuse_if_hidden(user.id, post_id)
     await social.refuse_if_blocked_by_author(user.id, "post", post_id, "bookmark their posts")
     statement = sql(
         _BOOKMARK,
@@ -40,6 +37,7 @@ async def bookmark(user: User, post_id: int) -> None:
 
 
 async def unbookmark(user: User, post_id: int) -> None:
-    """Remove a bookmark (a no-op if there is none); NotFound for a missing post."""
-    await _require_post(post_id)
+    """Remove a bookmark (a no-op if there is none); NotFound for a missing post or one the
+    user may not see."""
+    await refuse_if_hidden(user.id, post_id)
     await Bookmark.delete().where((Bookmark.user == user.id) & (Bookmark.post == post_id))

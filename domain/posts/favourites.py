@@ -1,7 +1,8 @@
 """Favourites (shown as likes): one row per member and post, the post's counter changed in the
 same statement, so a double-submitted like counts once and simultaneous likes all count.
 Nobody likes across a block (domain.social); the statement checks too, so a block made after
-the friendly check still holds."""
+the friendly check still holds. A post its actor may not see is missing to them
+(domain.core.visibility): liking it, or taking a like back, is NotFound."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from domain.core.errors import NotFound
 from domain.core.paging import IdRange, KeyedPage, KeyedSource, keyed_page
 from domain.core.sql import fetch, sql
 from domain.posts.tables import POST_MISSING
+from domain.posts.visibility import refuse_if_hidden
 
 _FAVOURITE = """
 WITH changed AS (
@@ -48,7 +50,8 @@ async def _change(statement: QueryString) -> dict[str, Any]:
 
 async def favourite(user: User, post_id: int) -> int:
     """Like a post (a no-op if already liked); returns the post's like count. NotFound for
-    a missing post, Forbidden across a block."""
+    a missing post or one the user may not see, Forbidden across a block."""
+    await refuse_if_hidden(user.id, post_id)
     await social.refuse_if_blocked_by_author(user.id, "post", post_id, "like their posts")
     statement = sql(
         _FAVOURITE,
@@ -65,7 +68,9 @@ async def favourite(user: User, post_id: int) -> int:
 
 
 async def unfavourite(user: User, post_id: int) -> int:
-    """Take back a like (a no-op if not liked); returns the post's like count."""
+    """Take back a like (a no-op if not liked); returns the post's like count. NotFound for
+    a missing post or one the user may not see."""
+    await refuse_if_hidden(user.id, post_id)
     return int((await _change(sql(_UNFAVOURITE, user_id=user.id, post_id=post_id)))["like_count"])
 
 

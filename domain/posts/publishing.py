@@ -20,6 +20,7 @@ from domain import media, timelines
 from domain.accounts import User
 from domain.core import outbox, redis_guard
 from domain.core.errors import Forbidden, NotFound, ValidationFailed
+from domain.core.visibility import Visibility, parse_visibility
 from domain.posts import attachments, comments
 from domain.posts.tables import POST_MISSING, Comment, Post
 from domain.posts.text import (
@@ -29,6 +30,7 @@ from domain.posts.text import (
     normalize_text,
     text_problem,
 )
+from domain.posts.visibility import mentioned_ids, refuse_if_hidden, reply_visibility
 
 REPLY_WITH_IMAGE = "Agora replies cannot have images: only posts can."
 REPLY_SENSITIVE = "Agora replies have no images to mark sensitive: only posts can be."
@@ -65,11 +67,12 @@ Image = AttachedImage | UploadedMedia
 
 @dataclass(frozen=True)
 class Marks:
-    """What the author says of a post besides its text: whether its image is sensitive, and
-    its language."""
+    """What the author says of a post besides its text: whether its image is sensitive, its
+    language, and who may see it."""
 
     sensitive: bool = False
     language: str | None = None
+    visibility: Visibility = "public"
 
 
 UNMARKED = Marks()
@@ -84,6 +87,7 @@ async def publish(
     in_reply_to: None = None,
     sensitive: bool = False,
     language: str | None = None,
+    visibility: Visibility | None = None,
 ) -> Post: ...
 
 
@@ -96,6 +100,7 @@ async def publish(
     in_reply_to: ReplyTarget,
     sensitive: bool = False,
     language: str | None = None,
+    visibility: Visibility | None = None,
 ) -> Comment: ...
 
 
@@ -107,17 +112,22 @@ async def publish(
     in_reply_to: ReplyTarget | None = None,
     sensitive: bool = False,
     language: str | None = None,
+    visibility: Visibility | None = None,
 ) -> Post | Comment:
     """Publish a post (with at most one described image, hidden behind a warning when
     `sensitive`) or, with `in_reply_to`, a reply; `language` is the ISO 639 code of the
-    language the author says it is in (empty or None: not said).
+    language the author says it is in (empty or None: not said). A post is seen by whom
+    `visibility` says (None: the author's default visibility); a reply by whoever sees its
+    post (domain.posts.visibility: a wider `visibility` is narrowed to the post's, a narrower
+    one refused with ValidationFailed keyed `visibility`).
 
     Every problem is reported at once in one ValidationFailed, keyed by field: `text`, and
     for an attached image `image` and `image_alt`, for uploads `media_ids` and `description`,
     `sensitive` for a reply so marked, `language` for what is not a language code.
     Raises media.ImageTooLarge when an attached file is over the limit, NotFound when the
-    post or comment answered does not exist, and Forbidden when a block stands between the
-    author and whoever wrote it. The text is counted and stored with LF line endings.
+    post or comment answered does not exist or the author may not see it, and Forbidden when
+    a block stands between the author and whoever wrote it. The text is counted and stored
+    with LF line endings.
     """
     text = normalize_text(text)
     language = (language or "").strip() or None
@@ -128,10 +138,13 @@ async def publish(
             raise ValidationFailed({"media_ids": REPLY_WITH_IMAGE})
         if sensitive:
             raise ValidationFailed({"sensitive": REPLY_SENSITIVE})
+        await refuse_if_hidden(author.id, in_reply_to.post_id)
+        answered = await get_post(in_reply_to.post_id)
+        reply_visibility(visibility, parse_visibility(answered.visibility))
         return await comments.create_comment(
             author, in_reply_to.post_id, text, in_reply_to.comment_id, language
         )
-    marks = Marks(sensitive, language)
+    marks = Marks(sensitive, language, visibility or parse_visibility(author.default_visibility))
     if isinstance(image, AttachedImage):
         return await _publish_with_file(author, text, image, marks)
     if isinstance(image, UploadedMedia) and image.ids:
@@ -200,6 +213,8 @@ async def _create_post(
         image_alt=image_alt,
         sensitive=marks.sensitive,
         language=marks.language,
+        visibility=marks.visibility,
+        mentions=await mentioned_ids(text),
     )
     async with outbox.transaction():
         await post.save()

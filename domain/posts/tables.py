@@ -21,7 +21,7 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.constraints import Unique
+from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
 from domain.accounts.tables import User
@@ -44,10 +44,23 @@ class Post(Table, tablename="post"):
     sensitive = Boolean(default=False)
     # The language the author says the text is in (an ISO 639 code, as Mastodon's); None unsaid.
     language = Varchar(length=16, null=True, default=None)
+    # Who may see it (domain.core.visibility): public, unlisted, private or direct.
+    visibility = Varchar(length=8, default="public")
+    # The ids of the accounts the text @mentions, resolved when publishing: a mentioned
+    # account may see the post whatever its visibility (domain.core.visibility).
+    mentions = Array(base_column=Integer(), default=list)
     like_count = Integer(default=0)
     comment_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     edited_at = Timestamptz(null=True, default=None)
+
+    # Spelled out because Piccolo cannot serialise an IN (...) check into a migration.
+    visibility_is_known = Check(
+        (visibility == "public")
+        | (visibility == "unlisted")
+        | (visibility == "private")
+        | (visibility == "direct")
+    )
 
 
 class Like(Table, tablename="post_like"):

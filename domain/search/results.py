@@ -10,6 +10,7 @@ from piccolo.querystring import QueryString
 from domain import feeds, social
 from domain.core.errors import ValidationFailed
 from domain.core.sql import fetch, like_prefix, sql
+from domain.core.visibility import LISTED
 from domain.posts import normalize_tag
 
 SEARCH_MAX_OFFSET = 10_000
@@ -56,15 +57,17 @@ async def search_account_ids(
 async def search_post_ids(
     query: str, limit: int, offset: int, viewer_id: int | None = None
 ) -> list[int]:
-    """Posts containing every word of the query (full-text, 'simple'), newest first; with a
-    viewer, none across a block (filtered here, so that a page is still full)."""
+    """Public posts containing every word of the query (full-text, 'simple'), newest first
+    (unlisted, followers-only and direct posts are never searched); with a viewer, none
+    across a block (filtered here, so that a page is still full)."""
     rows = await fetch(
         sql(
             "SELECT p.id FROM post p JOIN agora_user u ON u.id = p.author"
-            " WHERE NOT u.is_suspended{unblocked}"
+            " WHERE NOT u.is_suspended{unblocked} AND {listed}"
             " AND to_tsvector('simple', p.text) @@ plainto_tsquery('simple', {query})"
             " ORDER BY p.id DESC LIMIT {limit} OFFSET {offset}",
             unblocked=social.outside_viewer_blocks(viewer_id, QueryString("p.author")),
+            listed=LISTED,
             query=query,
             limit=limit,
             offset=min(offset, SEARCH_MAX_OFFSET),
@@ -74,12 +77,14 @@ async def search_post_ids(
 
 
 async def tag_in_use(tag: str) -> bool:
-    """Whether any visible post carries #tag (`tag` already normalized)."""
+    """Whether any public post of an account not suspended carries #tag (`tag` already
+    normalized)."""
     rows = await fetch(
         sql(
             "SELECT 1 FROM post p JOIN agora_user u ON u.id = p.author"
-            " WHERE NOT u.is_suspended AND {has_tag} LIMIT 1",
+            " WHERE NOT u.is_suspended AND {has_tag} AND {listed} LIMIT 1",
             has_tag=feeds.has_tag(tag),
+            listed=LISTED,
         )
     )
     return bool(rows)

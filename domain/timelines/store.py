@@ -8,6 +8,10 @@ to fan out ("<ms>;<id>,<id>"); their posts are merged in at read time. Both keys
 after TIMELINE_IDLE_DAYS without a read, so only active readers' timelines are kept warm;
 fan-out skips timelines that do not exist, and a missing timeline is rebuilt from Postgres
 on the next visit. Postgres stays the source of truth.
+
+A timeline only ever receives the posts its reader may see (domain.core.visibility): fan-out
+skips the followers who may not, and a rebuild reads the home query, which leaves them out.
+Readers check again when they read (domain.feeds.home), since a follow may have ended since.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from piccolo.querystring import QueryString
 from domain.core.paging import IdRange, KeyedPage, page_from_rows
 from domain.core.redis_guard import GuardedRedis
 from domain.core.settings import get_settings
-from domain.core.sql import NOTHING, fetch, sql
+from domain.core.sql import NOTHING, TRUE, fetch, sql
+from domain.core.visibility import visible_to
 
 TIMELINE_SIZE = 800
 SENTINEL = "0"
@@ -127,29 +132,39 @@ def _batches(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[start : start + size]
 
 
-async def followers_in_batches(author_id: int) -> list[int]:
-    """Everyone following the author, read by keyset so huge lists do not load at once."""
+# Each follower of the author, in batches by the follow's id, and whether they may see
+# the post, if one is given (`sees`), so that a batch is never cut short by the rule.
+_FOLLOWERS = """
+SELECT f.id, f.follower, {sees} AS sees FROM follow f
+WHERE f.followed = {author_id} AND f.id > {last_id} ORDER BY f.id LIMIT {batch}
+"""
+_FOLLOWER_SEES = """
+EXISTS (SELECT 1 FROM post p WHERE p.id = {post_id} AND {visible})
+"""
+
+
+async def followers_in_batches(author_id: int, seeing: int | None = None) -> list[int]:
+    """Everyone following the author (or, with `seeing`, only those who may see that post),
+    read by keyset so huge lists do not load at once."""
+    sees = TRUE
+    if seeing is not None:
+        sees = sql(_FOLLOWER_SEES, post_id=seeing, visible=visible_to(QueryString("f.follower")))
     followers: list[int] = []
     last_id = 0
     while True:
         rows = await fetch(
-            sql(
-                "SELECT id, follower FROM follow WHERE followed = {author_id} AND id > {last_id}"
-                " ORDER BY id LIMIT {batch}",
-                author_id=author_id,
-                last_id=last_id,
-                batch=FAN_OUT_BATCH,
-            )
+            sql(_FOLLOWERS, sees=sees, author_id=author_id, last_id=last_id, batch=FAN_OUT_BATCH)
         )
-        followers.extend(row["follower"] for row in rows)
+        followers.extend(row["follower"] for row in rows if row["sees"])
         if len(rows) < FAN_OUT_BATCH:
             return followers
         last_id = rows[-1]["id"]
 
 
 async def fan_out(guard: GuardedRedis, post_id: int) -> int | None:
-    """Push a new post into its author's and (unless the author is too popular) followers'
-    timelines. Idempotent: pushing twice leaves the same sets. None if Redis is down."""
+    """Push a new post into its author's and (unless the author is too popular) the
+    timelines of the followers who may see it. Idempotent: pushing twice leaves the same
+    sets. None if Redis is down."""
     rows = await fetch(
         sql(
             "SELECT p.author, u.followers_count AS followers FROM post p"
@@ -162,7 +177,7 @@ async def fan_out(guard: GuardedRedis, post_id: int) -> int | None:
     row = rows[0]
     readers = [row["author"]]
     if row["followers"] <= _big_threshold():
-        readers += await followers_in_batches(row["author"])
+        readers += await followers_in_batches(row["author"], seeing=post_id)
     return await push(guard, post_id, readers)
 
 
@@ -205,21 +220,22 @@ async def page_ids(
         if len(ids) < count and size - 1 >= TIMELINE_SIZE:
             return None  # older than the timeline keeps: let Postgres page it
     if big_authors:
-        ids = await _merge_big_authors(ids, big_authors, before_id, count)
+        ids = await _merge_big_authors(viewer_id, ids, big_authors, before_id, count)
     return ids
 
 
 async def _merge_big_authors(
-    ids: list[int], authors: list[int], before_id: int | None, count: int
+    viewer_id: int, ids: list[int], authors: list[int], before_id: int | None, count: int
 ) -> list[int]:
     rows = await fetch(
         sql(
-            "SELECT id FROM post WHERE author = ANY({authors}) {older}"
-            " ORDER BY id DESC LIMIT {count}",
+            "SELECT p.id FROM post p WHERE p.author = ANY({authors}) AND {visible} {older}"
+            " ORDER BY p.id DESC LIMIT {count}",
             authors=authors,
+            visible=visible_to(viewer_id),
             older=NOTHING
             if before_id is None
-            else sql("AND id < {before_id}", before_id=before_id),
+            else sql("AND p.id < {before_id}", before_id=before_id),
             count=count,
         )
     )
@@ -227,10 +243,10 @@ async def _merge_big_authors(
 
 
 # The home feed in PostgreSQL, which the Redis timeline caches: the posts of the reader and
-# of everyone they follow (leaving out authors with more followers than `popular`, when
-# given, whose posts are merged at read time). A page from each author by the (author, id)
-# index, then the page from those: the cost does not grow with the number of posts, where
-# filtering one walk over all posts by author would.
+# of everyone they follow that the reader may see (leaving out authors with more followers
+# than `popular`, when given, whose posts are merged at read time). A page from each author
+# by the (author, id) index, then the page from those: the cost does not grow with the
+# number of posts, where filtering one walk over all posts by author would.
 _HOME = """
 SELECT p.id AS key, p.id AS item_id FROM (
     SELECT f.followed AS author FROM follow f JOIN agora_user u ON u.id = f.followed
@@ -238,8 +254,8 @@ SELECT p.id AS key, p.id AS item_id FROM (
     UNION ALL SELECT {reader}::integer
 ) authors
 CROSS JOIN LATERAL (
-    SELECT q.id, q.author FROM post q WHERE q.author = authors.author {bounds}
-    ORDER BY q.id {order} LIMIT {limit}
+    SELECT p.id, p.author FROM post p WHERE p.author = authors.author AND {seen} {bounds}
+    ORDER BY p.id {order} LIMIT {limit}
 ) p
 JOIN agora_user u ON u.id = p.author {visible}
 ORDER BY p.id {order} LIMIT {limit}
@@ -255,17 +271,19 @@ def home_query(
 ) -> QueryString:
     """The statement reading a page of the reader's home feed from PostgreSQL: rows of `key`
     and `item_id` (both the post id), at most `limit` + 1 within the window (its own limit is
-    ignored), in the window's order. Authors with more than `popular` followers are left out
-    when it is given; suspended authors' posts unless `visible_only` is false (a Redis
-    timeline keeps them, hidden when shown, so that they are back the moment the author is
-    reinstated). Feed pages embed it, to read the cards in the same statement."""
+    ignored), in the window's order; only posts the reader may see (domain.core.visibility).
+    Authors with more than `popular` followers are left out when it is given; suspended
+    authors' posts unless `visible_only` is false (a Redis timeline keeps them, hidden when
+    shown, so that they are back the moment the author is reinstated). Feed pages embed it,
+    to read the cards in the same statement."""
     return sql(
         _HOME,
         reader=reader_id,
         popular_left_out=(
             NOTHING if popular is None else sql("AND u.followers_count <= {n}", n=popular)
         ),
-        bounds=window.bounds(QueryString("q.id")),
+        seen=visible_to(reader_id),
+        bounds=window.bounds(QueryString("p.id")),
         visible=QueryString("WHERE NOT u.is_suspended") if visible_only else NOTHING,
         order=window.order(),
         limit=limit + 1,

@@ -76,6 +76,14 @@ APPLIED: dict[str, tuple[dict[str, Any], Any]] = {
         {"json": {"source": {"privacy": "public", "sensitive": False}}},
         lambda b: True,
     ),
+    "source privacy private": (
+        {"data": {"source[privacy]": "private"}},
+        lambda b: b["source"]["privacy"] == "private",
+    ),
+    "source privacy json": (
+        {"json": {"source": {"privacy": "unlisted"}}},
+        lambda b: b["source"]["privacy"] == "unlisted",
+    ),
     "avatar": (
         {"files": {"avatar": ("a.png", picture(), "image/png")}},
         lambda b: "/media/" in b["avatar"] and "missing" not in b["avatar"],
@@ -94,8 +102,10 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
     "discoverable": ({"data": {"discoverable": "false"}}, "(discoverable)"),
     "indexable": ({"data": {"indexable": "0"}}, "(indexable)"),
     "hide_collections": ({"data": {"hide_collections": "1"}}, "(hide_collections)"),
-    "source privacy": ({"data": {"source[privacy]": "private"}}, "(source[privacy])"),
-    "source privacy json": ({"json": {"source": {"privacy": "unlisted"}}}, "(source[privacy])"),
+    "source privacy unknown": (
+        {"data": {"source[privacy]": "friends"}},
+        "Visibility must be one of: public, unlisted, private, direct",
+    ),
     "source sensitive": ({"data": {"source[sensitive]": "true"}}, "(source[sensitive])"),
     "source language": ({"json": {"source": {"language": "en"}}}, "(source[language])"),
     "attribution_domains": (

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 
-from web.api.auth import needs
+from web.api.auth import me, needs
 
 
 class AbsentFeaturesController(Controller):
@@ -19,10 +19,11 @@ class AbsentFeaturesController(Controller):
     tags = ["instance"]
 
     @get("/preferences", **needs("read:accounts"))
-    async def preferences(self) -> dict[str, Any]:
-        """Posting and reading defaults: every Agora post is public and unmarked."""
+    async def preferences(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        """Posting and reading defaults: the caller's default visibility (`source[privacy]`);
+        posts are unmarked and their language unsaid unless the author says."""
         return {
-            "posting:default:visibility": "public",
+            "posting:default:visibility": me(request).default_visibility,
             "posting:default:sensitive": False,
             "posting:default:language": None,
             "reading:expand:media": "default",

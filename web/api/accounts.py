@@ -16,6 +16,7 @@ from domain.accounts import User
 from domain.core.errors import NotFound
 from domain.core.numbers import COUNT, SERIAL, optional_number, parse_number, path_id
 from domain.core.paging import MAX_LIMIT
+from domain.core.visibility import chosen_visibility
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
@@ -47,7 +48,10 @@ PROFILE_FIELDS = (
     Field("discoverable", "Only true: every account is found by search", BOOLEAN),
     Field("indexable", "Only true: every public post is found by search", BOOLEAN),
     Field("hide_collections", "Only false: follow lists are public", BOOLEAN),
-    Field("source[privacy]", "Only public"),
+    Field(
+        "source[privacy]",
+        "The visibility new statuses get when they do not say: public, unlisted, private or direct",
+    ),
     Field("source[sensitive]", "Only false", BOOLEAN),
     Field("source[language]", "Not supported: only empty"),
     Field("attribution_domains", "Not supported: only empty", array=True),
@@ -59,7 +63,6 @@ ACCOUNT_SETTINGS = (
     OnlySetting("hide_collections", False, "Agora shows everyone's followers and follows"),
 )
 SOURCE_SETTINGS = (
-    OnlySetting("source[privacy]", "public", "Agora only has public posts"),
     OnlySetting("source[sensitive]", False, "Agora does not mark images sensitive by default"),
     OnlySetting("source[language]", "", "Agora does not record the language of posts"),
 )
@@ -155,14 +158,18 @@ class AccountsController(Controller):
         self, request: Request[Any, Any, Any]
     ) -> entities.CredentialAccount:
         """Change the profile: `display_name`, `note` (the bio), `avatar` and `header` images,
-        `fields_attributes`, `bot` and `locked` (approve new followers; false accepts every
-        waiting request); what is left out stays as it is. Options Agora has only one setting
-        of (`discoverable`, `indexable`, `hide_collections`, `source`) are accepted in that
-        setting and refused with 422 in any other."""
+        `fields_attributes`, `bot`, `locked` (approve new followers; false accepts every
+        waiting request) and `source[privacy]` (the default visibility); what is left out stays
+        as it is. Options Agora has only one setting of (`discoverable`, `indexable`,
+        `hide_collections`, the rest of `source`) are accepted in that setting and refused with
+        422 in any other."""
         user = me(request)
         params = await read_params(request)
         _check_settings(params)
         locked = params.flag("locked")
+        privacy = (params.nested("source") or {}).get("privacy")
+        # Checked before anything is saved, so that a bad value changes nothing.
+        default_visibility = None if privacy is None else chosen_visibility(str(privacy))
         await accounts.save_profile(
             user,
             params.text("display_name", user.display_name),
@@ -174,6 +181,8 @@ class AccountsController(Controller):
         )
         if locked is not None:
             await social.set_locked(user, locked)
+        if default_visibility is not None:
+            await accounts.set_default_visibility(user, default_visibility)
         return await Presenter(request, user).credential_account(user)
 
     @get("/relationships", **needs("read:follows"))
@@ -263,13 +272,16 @@ class AccountsController(Controller):
         only_media: FromQuery[bool] = False,
         pinned: FromQuery[bool] = False,
     ) -> Response[list[entities.Status]]:
-        """The account's posts, newest first (comments are not listed here); `only_media`:
-        those with an image."""
+        """The account's posts that the caller may see, newest first (comments are not listed
+        here); `only_media`: those with an image."""
         user = await _account(account_id)
         if pinned:  # Agora has no pinned posts
             return Response([])
-        page = await feeds.account_post_ids(user.id, window, only_media)
-        found = await Presenter(request, viewer(request)).posts([i.item_id for i in page.items])
+        reader = viewer(request)
+        page = await feeds.account_post_ids(
+            user.id, reader.id if reader else None, window, only_media
+        )
+        found = await Presenter(request, reader).posts([i.item_id for i in page.items])
         return Response(found, headers=link_header(request, page, window.limit))
 
     async def _follow_list(

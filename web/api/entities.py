@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.core.visibility import Visibility
+
 
 @dataclass(kw_only=True)
 class AccountField:
@@ -107,7 +109,8 @@ class Status:
     account: Account
     content: str
     text: str | None
-    visibility: str = "public"
+    # Who may see it (domain.core.visibility); a reply's is its post's.
+    visibility: Visibility
     sensitive: bool = False
     spoiler_text: str = ""
     language: str | None = None

@@ -153,6 +153,7 @@ class Presenter:
             source=entities.AccountSource(
                 note=user.bio,
                 follow_requests_count=await social.count_requests_waiting(user.id),
+                privacy=user.default_visibility,
                 fields=[
                     entities.AccountField(name=f.name, value=f.value)
                     for f in accounts.profile_fields(user)
@@ -271,6 +272,7 @@ class Presenter:
             bookmarked=card.bookmarked,
             sensitive=card.sensitive,
             language=card.language,
+            visibility=card.visibility,
             media_attachments=self._post_media(card),
             tags=self._tags(card.text),
         )
@@ -294,6 +296,8 @@ class Presenter:
             text=node.text,
             in_reply_to_id=comment_status_id(parent.id) if parent else str(card.id),
             in_reply_to_account_id=str(parent.author_id if parent else card.author_id),
+            # A reply is seen by whoever sees its post (domain.posts.visibility).
+            visibility=card.visibility,
             language=node.language,
             replies_count=len(node.replies),
             tags=self._tags(node.text),

@@ -7,6 +7,7 @@ either makes a comment, so `in_reply_to_id` decides which domain service runs.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -19,6 +20,7 @@ from domain.accounts import User
 from domain.core.errors import NotFound
 from domain.core.numbers import SERIAL, parse_number
 from domain.core.paging import MAX_LIMIT
+from domain.core.visibility import Visibility
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
@@ -38,7 +40,14 @@ STATUS_FIELDS = (
         "Hide the image behind a warning until the reader opens it (posts only)",
         OpenAPIType.BOOLEAN,
     ),
-    Field("visibility", "Only `public` is supported"),
+    Field(
+        "visibility",
+        "Who may see it: `public` (everywhere), `unlisted` (not in Explore, tags, search or "
+        "the public timelines), `private` (followers and mentioned accounts) or `direct` "
+        "(mentioned accounts); default: the account's `source[privacy]`. A reply is seen by "
+        "whoever sees the post it answers: a wider value is narrowed to the post's, a "
+        "narrower one refused (422)",
+    ),
     Field("language", "The ISO 639 code of the text's language (en, pt-BR), kept and shown"),
 )
 
@@ -52,26 +61,32 @@ def _refuse_unsupported(params: Params) -> None:
         raise unprocessable("Agora does not support polls")
     if params.get("scheduled_at"):
         raise unprocessable("Agora does not support scheduled posts")
-    if (params.get("visibility") or "public") != "public":
-        raise unprocessable("Agora only has public posts (visibility must be public)")
     if params.get("spoiler_text"):
         raise unprocessable("Agora does not support content warnings (spoiler_text)")
 
 
+@dataclass(frozen=True)
+class _Marks:
+    """What a status carries besides its text and image, as the request says it."""
+
+    sensitive: bool
+    language: str | None
+    visibility: Visibility | None  # None: the author's default
+
+
 async def _publish(
-    author: User,
-    text: str,
-    in_reply_to_id: str | None,
-    media_ids: list[str],
-    *,
-    sensitive: bool,
-    language: str | None,
+    author: User, text: str, in_reply_to_id: str | None, media_ids: list[str], marks: _Marks
 ) -> str:
     """Create the post or comment; returns its status id."""
     if not in_reply_to_id:
         image = posts.UploadedMedia(tuple(media_ids))
         post = await posts.publish(
-            author, text, image=image, sensitive=sensitive, language=language
+            author,
+            text,
+            image=image,
+            sensitive=marks.sensitive,
+            language=marks.language,
+            visibility=marks.visibility,
         )
         return str(post.id)
     target = StatusRef.parse(in_reply_to_id)
@@ -82,7 +97,12 @@ async def _publish(
         assert target.post_id is not None
         answered = posts.ReplyTarget(target.post_id)
     comment = await posts.publish(
-        author, text, in_reply_to=answered, sensitive=sensitive, language=language
+        author,
+        text,
+        in_reply_to=answered,
+        sensitive=marks.sensitive,
+        language=marks.language,
+        visibility=marks.visibility,
     )
     return comment_status_id(comment.id)
 
@@ -111,15 +131,20 @@ class StatusesController(Controller):
         /api/v2/media) that has a description; replies cannot.
 
         An `Idempotency-Key` header makes retries safe: the same key within an hour returns
-        the status the first request created. More than one image, polls, scheduling,
-        content warnings and non-public visibility are refused with 422.
+        the status the first request created. `visibility` says who may see it (a bad value
+        is 422); a reply is seen by whoever sees its post. More than one image, polls,
+        scheduling and content warnings are refused with 422.
         """
         author = me(request)
         params = await read_params(request)
         _refuse_unsupported(params)
         text = params.text("status")
-        sensitive = params.flag("sensitive") or False
-        language = params.get("language")
+        asked = params.get("visibility")
+        marks = _Marks(
+            sensitive=params.flag("sensitive") or False,
+            language=params.get("language"),
+            visibility=posts.chosen_visibility(asked) if asked else None,
+        )
         reply_to = params.get("in_reply_to_id")
         # Upload ids are serials; checked here so that a malformed one is a 422 naming it.
         media_ids = [
@@ -131,9 +156,7 @@ class StatusesController(Controller):
             await presenter.status(StatusRef.parse(reply_to))
 
         async def publish() -> str:
-            return await _publish(
-                author, text, reply_to, media_ids, sensitive=sensitive, language=language
-            )
+            return await _publish(author, text, reply_to, media_ids, marks)
 
         status_id = (
             (await posts.run_once(author, idempotency_key, publish))[0]

@@ -11,9 +11,14 @@ from litestar.params import FromPath, FromQuery
 from domain import feeds
 from domain.core.errors import NotFound
 from domain.posts import normalize_tag
-from web.api.auth import me, needs, public_access
+from web.api.auth import me, needs, public_access, viewer
 from web.api.paging import Window
 from web.api.serializers import Statuses, status_list
+
+
+def _viewer_id(request: Request[Any, Any, Any]) -> int | None:
+    user = viewer(request)
+    return user.id if user else None
 
 
 class TimelinesController(Controller):
@@ -38,18 +43,19 @@ class TimelinesController(Controller):
         remote: FromQuery[bool] = False,
         only_media: FromQuery[bool] = False,
     ) -> Statuses:
-        """Everyone's posts (all of them are local: Agora does not federate); `only_media`:
-        those with an image."""
+        """Everyone's public posts (all of them are local: Agora does not federate; unlisted,
+        followers-only and direct posts are never here); `only_media`: those with an image."""
         if remote:
             return Response([])
-        return await status_list(request, window, partial(feeds.public_ids, only_media=only_media))
+        query = partial(feeds.public_ids, _viewer_id(request), only_media=only_media)
+        return await status_list(request, window, query)
 
     @get("/timelines/tag/{hashtag:str}", **public_access())
     async def tag(
         self, request: Request[Any, Any, Any], hashtag: FromPath[str], window: Window
     ) -> Statuses:
-        """Posts with the hashtag (without `#`, any case)."""
+        """Public posts with the hashtag (without `#`, any case)."""
         tag = normalize_tag(hashtag)
         if tag is None:
             raise NotFound("Record not found")
-        return await status_list(request, window, partial(feeds.tag_ids, tag))
+        return await status_list(request, window, partial(feeds.tag_ids, tag, _viewer_id(request)))

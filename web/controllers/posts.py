@@ -80,10 +80,15 @@ class PostController(Controller):
         viewer = logged_in_user(request)
         form = await request.form()
         text, alt = text_field(form, "text"), text_field(form, "image_alt")
+        asked = text_field(form, "visibility")
         upload = await read_upload(form, "image")
         try:
             created = await posts.publish(
-                viewer, text, image=None if upload is None else posts.AttachedImage(upload, alt)
+                viewer,
+                text,
+                image=None if upload is None else posts.AttachedImage(upload, alt),
+                # Absent (a client sending only text): the member's default visibility.
+                visibility=posts.chosen_visibility(asked) if asked else None,
             )
         except ValidationFailed as failure:
             return Template(
@@ -94,7 +99,7 @@ class PostController(Controller):
                     "back": "/",
                     "feed_path": "/",
                     "first_page": True,
-                    "values": {"text": text, "image_alt": alt},
+                    "values": {"text": text, "image_alt": alt, "visibility": asked},
                     "errors": failure.errors,
                     "feed_heading": "Your feed",
                 },
@@ -162,7 +167,8 @@ class PostController(Controller):
                 username,
                 answered.post_id,
                 values={"reply": data.text},
-                errors={"reply": failure.errors["text"]},
+                # The reply form has one field: whatever is wrong is said beside it.
+                errors={"reply": "; ".join(failure.errors.values())},
                 reply_to=answered.comment_id,
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY,
                 fragment=is_htmx(request),

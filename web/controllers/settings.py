@@ -28,6 +28,26 @@ class SettingsController(Controller):
             context={"session_count": await accounts.count_sessions(user.id)},
         )
 
+    @post("/visibility")
+    async def save_default_visibility(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """The visibility new posts start from; a value that is none of the four is shown
+        back on the settings page with the error (422)."""
+        user = logged_in_user(request)
+        value = text_field(await request.form(), "default_visibility")
+        try:
+            await accounts.set_default_visibility(user, value)
+        except ValidationFailed as failure:
+            return Template(
+                "accounts/settings.html",
+                context={
+                    "session_count": await accounts.count_sessions(user.id),
+                    "visibility_value": value,
+                    "visibility_error": failure.errors["default_visibility"],
+                },
+                status_code=failure_status(failure),
+            )
+        return Redirect("/settings#posting-heading", status_code=303)
+
     @get("/blocks")
     async def blocked_accounts(
         self, request: Request[Any, Any, Any], before: FromQuery[int] = 0
