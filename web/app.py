@@ -7,8 +7,9 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
@@ -32,8 +33,13 @@ from web.controllers.admin import AdminJobsController, AdminUsersController
 from web.controllers.bench import BenchController
 from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
+from web.controllers.messages import MessagesController, count_unread_messages_for_nav
 from web.controllers.metrics import MetricsController
-from web.controllers.notifications import NotificationController, count_unread_for_nav
+from web.controllers.notifications import (
+    UNREAD_STATE_KEY,
+    NotificationController,
+    count_unread_for_nav,
+)
 from web.controllers.oauth import AuthorizedAppsController, DiscoveryController, OAuthController
 from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController
@@ -91,6 +97,14 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     return lifespan
 
 
+async def count_for_nav(request: Request[Any, Any, Any]) -> None:
+    """`before_request` hook: the nav's unread notifications and, on the same pages (those
+    that show the nav), its unread conversations."""
+    await count_unread_for_nav(request)
+    if request.state.get(UNREAD_STATE_KEY) is not None:
+        await count_unread_messages_for_nav(request)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO)
@@ -107,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     FeedController,
                     PostController,
                     NotificationController,
+                    MessagesController,
                     ProfileController,
                     AccountController,
                     SettingsController,
@@ -143,7 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 SessionBoundCSRFMiddleware, config=csrf_config(settings), settings=settings
             ),
         ],
-        before_request=count_unread_for_nav,
+        before_request=count_for_nav,
         before_send=[add_security_headers, cache_headers, allow_api_from_any_origin],
         template_config=template_config(),
         plugins=[HTMXPlugin()],
