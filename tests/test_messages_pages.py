@@ -70,6 +70,7 @@ async def test_a_profile_message_button_starts_a_conversation_both_can_read(
     # Opening it marks it read.
     page = (await bob.get(f"/messages/{conversation}")).text
     assert "Conversation with <bdi>Alice</bdi>" in page
+    assert unread_in_nav(page) == "Messages"
     assert "Hello Bob, lunch?" in page
     after = (await bob.get("/messages")).text
     assert unread_in_nav(after) == "Messages" and "conversation-item--unread" not in after

@@ -43,6 +43,9 @@ MEMBER_PAGES = [
     "/comments/2/delete",
     "/admin/users",
     "/notifications",
+    "/messages",
+    "/messages/1",
+    "/messages/new?to=bea",
 ]
 
 
@@ -74,7 +77,7 @@ async def test_visitor_pages_have_no_serious_violations(axe_page: Page, path: st
 
 async def fill_with_content() -> None:
     """A post with a tag, a link and a mention, a comment with a reply, a like and a bookmark,
-    and two notifications."""
+    two notifications and a conversation."""
     axel = await accounts.find_user("axel")
     assert axel is not None
     post = await posts.publish(axel, "Hello #hello from https://example.org, @axel")
@@ -88,6 +91,11 @@ async def fill_with_content() -> None:
     await posts.favourite(bea, post.id)
     await notify(NO_CONTEXT, kind="follow", actor_id=bea.id, user_id=axel.id)
     await notify(NO_CONTEXT, kind="like", actor_id=bea.id, post_id=post.id)
+    # A conversation (the first, so /messages/1) with a message each way, one unread.
+    first = await posts.start(bea, "axel", "Hi Axel, a direct message")
+    assert first.conversation is not None
+    await posts.reply(axel, first.conversation, "Hello Bea")
+    await posts.reply(bea, first.conversation, "Unread by Axel")
     await accounts.sign_up("member", "A Member", "a long enough passphrase")
     await User.update({User.role: "admin"}).where(User.id == axel.id)  # to see moderation
 

@@ -64,6 +64,9 @@ async def _conversation_page(
     shown = await posts.messages(viewer.id, conversation_id)
     if found.unread:
         await posts.mark_read(viewer.id, conversation_id)
+        # The nav was counted before this page read the conversation.
+        if (unread := request.state.get(UNREAD_MESSAGES_STATE_KEY)) is not None:
+            request.state[UNREAD_MESSAGES_STATE_KEY] = max(unread - 1, 0)
     return Template(
         "messages/show.html",
         context={
