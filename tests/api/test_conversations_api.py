@@ -1,16 +1,19 @@
 """/api/v1/conversations: a direct status posted through POST /api/v1/statuses starts or
 continues a conversation; Mastodon's Conversation entity, paging with Link headers, read and
 delete (removal until the next message), 404s for others' and bad ids, blocks, scopes;
-and the mention notification reaching only the mentioned."""
+the mention notification reaching only the mentioned; and Mastodon.py's conversation calls
+against a running server."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from httpx import AsyncClient, Response
 
 from tasks.notification_jobs import notify
 from tests.api.helpers import Caller, caller
+from tests.api.test_real_clients import logged_in, make_user
 from tests.api.test_timelines import links
 from tests.helpers import NO_CONTEXT
 
@@ -180,3 +183,27 @@ async def test_scopes(client: AsyncClient) -> None:
     assert (await writer.get("/api/v1/conversations")).status_code == 403
     assert (await writer.post(f"/api/v1/conversations/{seen['id']}/read")).status_code == 404
     assert (await client.get("/api/v1/conversations")).status_code == 401
+
+
+def test_mastodon_py_lists_reads_pages_and_deletes_conversations(live_server: str) -> None:
+    for name in ("alice", "bob", "carol"):
+        make_user(name)
+    alice, bob = logged_in(live_server, "alice"), logged_in(live_server, "bob")
+    first = alice.status_post("@bob hello from Mastodon.py", visibility="direct")
+    alice.status_post("@carol and you", visibility="direct")
+    answer = bob.status_post("@alice hello back", visibility="direct")
+    page = alice.conversations(limit=1)
+    assert [c.last_status.id for c in page] == [answer.id]
+    assert page[0].unread is True and [a.username for a in page[0].accounts] == ["bob"]
+    older = alice.fetch_next(page)
+    assert older is not None and [c.accounts[0].username for c in older] == ["carol"]
+    assert alice.conversations_read(page[0].id).unread is False
+    assert bob.conversations()[0].last_status.in_reply_to_id is None
+    # Mastodon.py has no call for removing one; send what other clients do, with its token.
+    removed = httpx.delete(
+        f"{live_server}/api/v1/conversations/{page[0].id}",
+        headers={"Authorization": f"Bearer {alice.access_token}"},
+    )
+    assert removed.status_code == 200, removed.text
+    assert [c.accounts[0].username for c in alice.conversations()] == ["carol"]
+    assert first.visibility == "direct"
