@@ -20,6 +20,7 @@ page and the API) for as long as the block stands.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -35,6 +36,8 @@ from domain.posts.text import render_html
 from domain.social import refuse_if_blocked
 
 CONVERSATION_MISSING: Final = "That conversation does not exist."
+# The @mentions in front of a message, which domain.posts.direct_messages puts there.
+_ADDRESS: Final = re.compile(r"^(?:@\w+\s+)+")
 MESSAGES_SHOWN: Final = 200
 
 # The other participants, the newest message the viewer may see and their own marks, for
@@ -128,6 +131,12 @@ class ConversationSummary:
     text: str
     created_at: datetime
     author_id: int
+
+    @property
+    def excerpt(self) -> str:
+        """The newest message without the @mentions that address it (the list names the
+        people already); the whole text if it is nothing but mentions."""
+        return _ADDRESS.sub("", self.text, count=1) or self.text
 
 
 @dataclass(frozen=True)
