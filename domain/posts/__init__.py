@@ -37,7 +37,7 @@ from domain.posts.conversations import (
     remove,
     unread_count,
 )
-from domain.posts.direct_messages import EMPTY_MESSAGE, reply, start
+from domain.posts.direct_messages import EMPTY_MESSAGE, answer, reply, start
 from domain.posts.favourites import favourite, favourited_by_ids, unfavourite
 from domain.posts.idempotency import run_once
 from domain.posts.publishing import (
@@ -111,6 +111,7 @@ __all__ = [
     "ReplyTarget",
     "ThreadPage",
     "UploadedMedia",
+    "answer",
     "author_username",
     "bookmark",
     "chosen_visibility",

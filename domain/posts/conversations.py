@@ -269,6 +269,21 @@ async def remove(viewer_id: int, conversation_id: int) -> None:
     await _mark(viewer_id, conversation_id, "removed = true, unread = false")
 
 
+async def conversation_of(viewer_id: int, post_id: int) -> int | None:
+    """The conversation of this direct post, if the viewer is in it (and may see it)."""
+    rows = await fetch(
+        sql(
+            "SELECT p.conversation FROM post p"
+            " JOIN conversation_member m ON m.conversation = p.conversation"
+            ' AND m."user" = {viewer} WHERE p.id = {post_id} AND {visible}',
+            viewer=viewer_id,
+            post_id=post_id,
+            visible=visible_to(viewer_id),
+        )
+    )
+    return rows[0]["conversation"] if rows else None
+
+
 async def unread_count(viewer_id: int) -> int:
     """How many of the viewer's listed conversations have an unread message."""
     rows = await fetch(sql(_UNREAD, viewer=viewer_id))

@@ -1,6 +1,10 @@
 """Sending direct messages: a message is a direct post addressed (by @mention) to everyone it
 is for, published by the one path (domain.posts.publishing), which files it in the
-conversation of those people (domain.posts.conversations)."""
+conversation of those people (domain.posts.conversations).
+
+Agora's replies are comments on a post, but a Mastodon client answers a direct message with
+`in_reply_to_id` and expects the conversation to go on: `answer` makes such a reply the
+conversation's next message instead (the web pages send messages with `reply`)."""
 
 from __future__ import annotations
 
@@ -40,3 +44,14 @@ async def reply(author: User, conversation_id: int, text: str) -> Post:
     found = await conversations.conversation(author.id, conversation_id)
     usernames = [other.username for other in found.others]
     return await publish(author, addressed(text, usernames), visibility="direct")
+
+
+async def answer(author: User, post_id: int, text: str) -> Post | None:
+    """A Mastodon client's reply to a message (`in_reply_to_id` naming a direct post of a
+    conversation the author is in) sent as the next message of that conversation, so that
+    it continues it as in Mastodon; None when the post is no such message, for the caller
+    to make an ordinary reply. Raises as `reply`."""
+    conversation_id = await conversations.conversation_of(author.id, post_id)
+    if conversation_id is None:
+        return None
+    return await reply(author, conversation_id, text)

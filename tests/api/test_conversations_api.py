@@ -62,6 +62,31 @@ async def test_a_direct_status_starts_a_conversation_in_mastodons_shape(
     assert len(conversations(await bob.get("/api/v1/conversations"))) == 2
 
 
+async def test_a_reply_to_a_message_continues_its_conversation(client: AsyncClient) -> None:
+    """What Mastodon clients send to answer a direct message: `in_reply_to_id` naming it."""
+    alice, bob, carol = (
+        await caller(client, "alice"),
+        await caller(client, "bob"),
+        await caller(client, "carol"),
+    )
+    first = await direct(alice, "@bob are you there?")
+    answer = await bob.status("yes", in_reply_to_id=first["id"], visibility="direct")
+    assert answer["visibility"] == "direct" and not answer["id"].startswith("c")
+    assert answer["mentions"][0]["username"] == "alice"
+    [seen] = conversations(await alice.get("/api/v1/conversations"))
+    assert seen["last_status"]["id"] == answer["id"] and seen["unread"] is True
+    assert len(conversations(await bob.get("/api/v1/conversations"))) == 1
+    # Someone outside it cannot answer, as for any post they may not see.
+    outside = await carol.post(
+        "/api/v1/statuses", data={"status": "me too", "in_reply_to_id": first["id"]}
+    )
+    assert outside.status_code == 404
+    # A reply to another visibility stays a comment.
+    public = await alice.status("@bob in public")
+    comment = await bob.status("a comment", in_reply_to_id=public["id"])
+    assert comment["id"].startswith("c")
+
+
 async def test_read_and_delete(client: AsyncClient) -> None:
     alice, bob = await caller(client, "alice"), await caller(client, "bob")
     await direct(alice, "@bob one")
@@ -191,7 +216,7 @@ def test_mastodon_py_lists_reads_pages_and_deletes_conversations(live_server: st
     alice, bob = logged_in(live_server, "alice"), logged_in(live_server, "bob")
     first = alice.status_post("@bob hello from Mastodon.py", visibility="direct")
     alice.status_post("@carol and you", visibility="direct")
-    answer = bob.status_post("@alice hello back", visibility="direct")
+    answer = bob.status_reply(first, "hello back", visibility="direct")
     page = alice.conversations(limit=1)
     assert [c.last_status.id for c in page] == [answer.id]
     assert page[0].unread is True and [a.username for a in page[0].accounts] == ["bob"]
