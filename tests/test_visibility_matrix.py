@@ -14,7 +14,7 @@ what they could see. `other` is a member who does not follow; `visitor` is not s
 Each viewer likes, bookmarks and comments on every post it can, and the author answers each
 comment, so that bookmarks, favourites and notifications have something to hide.
 
-To add a surface (the direct-message pages and /api/v1/conversations will): write a function
+To add a surface: write a function
 `async def surface(world, viewer) -> set[Visibility]` returning the visibilities whose post
 the viewer was shown, add it to SURFACES and its row to EXPECTED.
 """
@@ -79,6 +79,9 @@ TABLE = """
 | bookmarks page       | PUFD   | PUF-     | PUFD      | PU--  | ----    | ----    | PU--       |
 | API bookmarks        | PUFD   | PUF-     | PUFD      | PU--  | ----    | ----    | PU--       |
 | API favourites       | PUFD   | PUF-     | PUFD      | PU--  | ----    | ----    | PU--       |
+| messages page        | ---D   | ----     | ---D      | ----  | ----    | ----    | ----       |
+| conversation pages   | ---D   | ----     | ---D      | ----  | ----    | ----    | ----       |
+| API conversations    | ---D   | ----     | ---D      | ----  | ----    | ----    | ----       |
 | like (page form)     | PUFD   | PUF-     | PUFD      | PU--  | ----    | ----    | PU--       |
 | API bookmark         | PUFD   | PUF-     | PUFD      | PU--  | ----    | ----    | PU--       |
 | reply (page form)    | PUFD   | PUF-     | PUFD      | PU--  | ----    | ----    | PU--       |
@@ -338,6 +341,43 @@ async def api_favourites(world: World, viewer: Viewer) -> set[Visibility]:
     return await api_statuses(world, viewer, "/api/v1/favourites")
 
 
+def message_ids(html: str) -> set[int]:
+    """The messages (direct posts) a conversation page shows."""
+    return {
+        int(found) for found in re.findall(r'<li class="message[^"]*" id="message-(\d+)"', html)
+    }
+
+
+async def messages_page(world: World, viewer: Viewer) -> set[Visibility]:
+    """The conversations /messages lists, each opened from its link."""
+    response = await viewer.page.get("/messages")
+    if response.status_code != 200:
+        return set()
+    shown: set[int] = set()
+    for conversation in re.findall(r'href="/messages/(\d+)"', response.text):
+        shown |= message_ids((await viewer.page.get(f"/messages/{conversation}")).text)
+    return world.shown(shown)
+
+
+async def conversation_pages(world: World, viewer: Viewer) -> set[Visibility]:
+    """Every conversation there is, opened by its address whether listed or not."""
+    shown: set[int] = set()
+    for row in await fetch(sql("SELECT id FROM conversation")):
+        response = await viewer.page.get(f"/messages/{row['id']}")
+        if response.status_code == 200:
+            shown |= message_ids(response.text)
+        else:
+            assert response.status_code in (303, 404), response.text
+    return world.shown(shown)
+
+
+async def api_conversations(world: World, viewer: Viewer) -> set[Visibility]:
+    response = await viewer.api("GET", "/api/v1/conversations")
+    if response.status_code != 200:
+        return set()
+    return world.shown({int(c["last_status"]["id"]) for c in response.json()})
+
+
 async def like_form(world: World, viewer: Viewer) -> set[Visibility]:
     async def ask(_: Visibility, post_id: int) -> Response:
         return await post_form(viewer.page, f"/posts/{post_id}/like", {})
@@ -392,6 +432,9 @@ SURFACES: dict[str, Surface] = {
     "bookmarks page": bookmarks_page,
     "API bookmarks": api_bookmarks,
     "API favourites": api_favourites,
+    "messages page": messages_page,
+    "conversation pages": conversation_pages,
+    "API conversations": api_conversations,
     "like (page form)": like_form,
     "API bookmark": api_bookmark,
     "reply (page form)": reply_form,

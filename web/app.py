@@ -36,8 +36,13 @@ from web.controllers.discovery import WellKnownController
 from web.controllers.feeds import FeedController
 from web.controllers.follow_requests import FollowRequestController, count_waiting_for_nav
 from web.controllers.health import HealthController
+from web.controllers.messages import MessagesController, count_unread_messages_for_nav
 from web.controllers.metrics import MetricsController
-from web.controllers.notifications import NotificationController, count_unread_for_nav
+from web.controllers.notifications import (
+    UNREAD_STATE_KEY,
+    NotificationController,
+    count_unread_for_nav,
+)
 from web.controllers.oauth import AuthorizedAppsController, DiscoveryController, OAuthController
 from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController
@@ -95,10 +100,13 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     return lifespan
 
 
-async def _nav_counts(request: Request[Any, Any, Any]) -> None:
-    """The main nav's counts (unread notifications, waiting follow requests), filled by
-    each area's `before_request` hook; Litestar takes one hook per layer."""
+async def count_for_nav(request: Request[Any, Any, Any]) -> None:
+    """`before_request` hook (Litestar takes one per layer): the main nav's counts, unread
+    notifications, then, on the same pages (those that show the nav), unread conversations
+    and waiting follow requests."""
     await count_unread_for_nav(request)
+    if request.state.get(UNREAD_STATE_KEY) is not None:
+        await count_unread_messages_for_nav(request)
     await count_waiting_for_nav(request)
 
 
@@ -119,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     PostController,
                     NotificationController,
                     FollowRequestController,
+                    MessagesController,
                     ProfileController,
                     AccountController,
                     SettingsController,
@@ -161,7 +170,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 SessionBoundCSRFMiddleware, config=csrf_config(settings), settings=settings
             ),
         ],
-        before_request=_nav_counts,
+        before_request=count_for_nav,
         before_send=[add_security_headers, cache_headers, allow_api_from_any_origin],
         template_config=template_config(),
         compression_config=compression_config(),

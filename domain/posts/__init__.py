@@ -1,6 +1,6 @@
 """Posts and what hangs on them: publishing (the one path for posts and replies), deletion,
-comment threads, favourites, bookmarks, API uploads, idempotent creation and the text rules
-(length, links, mentions, tags)."""
+comment threads, favourites, bookmarks, direct messages and their conversations, API uploads,
+idempotent creation and the text rules (length, links, mentions, tags)."""
 
 from domain.core.visibility import chosen_visibility
 from domain.posts.attachments import (
@@ -23,6 +23,21 @@ from domain.posts.comments import (
     get_comment,
     page_of_thread,
 )
+from domain.posts.conversations import (
+    CONVERSATION_MISSING,
+    ConversationPage,
+    ConversationSummary,
+    Message,
+    Participant,
+    conversation,
+    conversation_page,
+    mark_read,
+    messages,
+    refuse_across_blocks,
+    remove,
+    unread_count,
+)
+from domain.posts.direct_messages import EMPTY_MESSAGE, answer, reply, start
 from domain.posts.favourites import favourite, favourited_by_ids, unfavourite
 from domain.posts.idempotency import run_once
 from domain.posts.publishing import (
@@ -40,6 +55,8 @@ from domain.posts.tables import (
     POST_MISSING,
     Bookmark,
     Comment,
+    Conversation,
+    ConversationMember,
     IdempotencyKey,
     Like,
     MediaUpload,
@@ -67,6 +84,8 @@ from domain.posts.visibility import (
 
 __all__ = [
     "COMMENTS_PER_PAGE",
+    "CONVERSATION_MISSING",
+    "EMPTY_MESSAGE",
     "MAX_COMMENT_LENGTH",
     "MAX_IMAGES_PER_POST",
     "MAX_POST_LENGTH",
@@ -78,19 +97,28 @@ __all__ = [
     "Bookmark",
     "Comment",
     "CommentNode",
+    "Conversation",
+    "ConversationMember",
+    "ConversationPage",
+    "ConversationSummary",
     "Focus",
     "IdempotencyKey",
     "Like",
     "MediaUpload",
+    "Message",
+    "Participant",
     "Post",
     "ReplyTarget",
     "ThreadPage",
     "UploadedMedia",
+    "answer",
     "author_username",
     "bookmark",
     "chosen_visibility",
     "comment_thread",
     "comment_to_delete",
+    "conversation",
+    "conversation_page",
     "delete_comment",
     "delete_post",
     "extract_mentions",
@@ -101,22 +129,29 @@ __all__ = [
     "get_comment",
     "get_post",
     "get_upload",
+    "mark_read",
     "may_delete_post",
     "may_see",
+    "messages",
     "normalize_tag",
     "normalize_text",
     "page_of_thread",
     "publish",
+    "refuse_across_blocks",
     "refuse_if_hidden",
+    "remove",
     "remove_unused_uploads",
     "render_html",
+    "reply",
     "reply_visibility",
     "run_once",
+    "start",
     "tag_path",
     "text_length",
     "text_problem",
     "unbookmark",
     "unfavourite",
+    "unread_count",
     "update_upload",
     "upload",
 ]

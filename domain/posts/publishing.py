@@ -21,7 +21,7 @@ from domain.accounts import User
 from domain.core import outbox, redis_guard
 from domain.core.errors import Forbidden, NotFound, ValidationFailed
 from domain.core.visibility import Visibility, parse_visibility
-from domain.posts import attachments, comments
+from domain.posts import attachments, comments, conversations
 from domain.posts.tables import POST_MISSING, Comment, Post
 from domain.posts.text import (
     MAX_POST_LENGTH,
@@ -126,8 +126,9 @@ async def publish(
     `sensitive` for a reply so marked, `language` for what is not a language code.
     Raises media.ImageTooLarge when an attached file is over the limit, NotFound when the
     post or comment answered does not exist or the author may not see it, and Forbidden when
-    a block stands between the author and whoever wrote it. The text is counted and stored
-    with LF line endings.
+    a block stands between the author and whoever wrote it (or, for a direct post, anyone it
+    mentions). A direct post joins a conversation (domain.posts.conversations). The text is
+    counted and stored with LF line endings.
     """
     text = normalize_text(text)
     language = (language or "").strip() or None
@@ -204,7 +205,12 @@ async def _create_post(
     marks: Marks = UNMARKED,
 ) -> Post:
     """Write a checked post (its text already through normalize_text); `image` is an
-    already stored image's URL."""
+    already stored image's URL. A direct post joins the conversation of its author and the
+    accounts it mentions (Forbidden when a block stands between the author and one of
+    them)."""
+    mentions = await mentioned_ids(text)
+    if marks.visibility == "direct":
+        await conversations.refuse_across_blocks(author.id, mentions)
     post = Post(
         author=author.id,
         text=text,
@@ -214,10 +220,12 @@ async def _create_post(
         sensitive=marks.sensitive,
         language=marks.language,
         visibility=marks.visibility,
-        mentions=await mentioned_ids(text),
+        mentions=mentions,
     )
     async with outbox.transaction():
         await post.save()
+        if marks.visibility == "direct":
+            await conversations.add_message(post)
         await User.update({User.posts_count: User.posts_count + 1}).where(User.id == author.id)
         await outbox.record(outbox.Job.FAN_OUT_POST, post_id=post.id)
         if extract_mentions(post.text):

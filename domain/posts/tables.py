@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     Array,
+    BigInt,
     BigSerial,
     Boolean,
     DoublePrecision,
@@ -30,6 +31,34 @@ from domain.accounts.tables import User
 POST_MISSING = "That post does not exist."
 
 
+class Conversation(Table, tablename="conversation"):
+    """The people of a direct thread (domain.posts.conversations): a direct post to exactly
+    these people, its author among them, continues it."""
+
+    id = BigSerial(primary_key=True)
+    # The sorted ids of its author and the accounts it mentions.
+    participants = Array(base_column=Integer(), null=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+    one_conversation_per_group = Unique([participants])
+
+
+class ConversationMember(Table, tablename="conversation_member"):
+    """One participant's place in a conversation: where it sorts in their list, whether they
+    have read its newest message, whether they removed it from their list (until the next)."""
+
+    id = BigSerial(primary_key=True)
+    conversation = ForeignKey(references=Conversation, on_delete=OnDelete.cascade, null=False)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
+    # The id of the newest message when it arrived: the list's order and paging key (kept as
+    # a number, so deleting that post does not move the conversation).
+    last_post = BigInt(null=False)
+    unread = Boolean(default=False)
+    removed = Boolean(default=False)
+
+    one_place_per_member = Unique([user, conversation])
+
+
 class Post(Table, tablename="post"):
     id = BigSerial(primary_key=True)
     author = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
@@ -49,6 +78,10 @@ class Post(Table, tablename="post"):
     # The ids of the accounts the text @mentions, resolved when publishing: a mentioned
     # account may see the post whatever its visibility (domain.core.visibility).
     mentions = Array(base_column=Integer(), default=list)
+    # The conversation a direct post belongs to; None for the other visibilities.
+    conversation = ForeignKey(
+        references=Conversation, on_delete=OnDelete.set_null, null=True, default=None, index=True
+    )
     like_count = Integer(default=0)
     comment_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -128,4 +161,13 @@ class MediaUpload(Table, tablename="media_upload"):
     )
 
 
-POST_TABLES = (Post, Like, Bookmark, Comment, IdempotencyKey, MediaUpload)
+POST_TABLES = (
+    Conversation,
+    ConversationMember,
+    Post,
+    Like,
+    Bookmark,
+    Comment,
+    IdempotencyKey,
+    MediaUpload,
+)

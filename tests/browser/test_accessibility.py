@@ -52,6 +52,9 @@ MEMBER_PAGES = [
     "/comments/2/delete",
     "/admin/users",
     "/notifications",
+    "/messages",
+    "/messages/1",
+    "/messages/new?to=bea",
 ]
 # How many Tab presses may separate two stops of the keyboard journey.
 MAX_TABS = 40
@@ -93,7 +96,7 @@ async def test_visitor_pages_have_no_violations(axe_page: Page, path: str) -> No
 
 async def fill_with_content() -> None:
     """A post with a tag, a link and a mention, a comment with a reply, a like and a bookmark,
-    two notifications, a follower and a blocked account."""
+    two notifications, a follower, a blocked account and a conversation."""
     axel = await accounts.find_user("axel")
     assert axel is not None
     post = await posts.publish(axel, "Hello #hello from https://example.org, @axel")
@@ -107,6 +110,11 @@ async def fill_with_content() -> None:
     await posts.favourite(bea, post.id)
     await notify(NO_CONTEXT, kind="follow", actor_id=bea.id, user_id=axel.id)
     await notify(NO_CONTEXT, kind="like", actor_id=bea.id, post_id=post.id)
+    # A conversation (the first, so /messages/1) with a message each way, one unread.
+    first = await posts.start(bea, "axel", "Hi Axel, a direct message")
+    assert first.conversation is not None
+    await posts.reply(axel, first.conversation, "Hello Bea")
+    await posts.reply(bea, first.conversation, "Unread by Axel")
     member = await accounts.sign_up("member", "A Member", "a long enough passphrase")
     await social.block(axel, member.id)  # for the blocked accounts page
     await User.update({User.role: "admin"}).where(User.id == axel.id)  # to see moderation

@@ -11,6 +11,7 @@ from web.api.apps import AppsController
 from web.api.auth import api_guard, quota_headers_middleware
 from web.api.blocks import BlocksController
 from web.api.bookmarks import BookmarksController
+from web.api.conversations import ConversationsController
 from web.api.errors import API_EXCEPTION_HANDLERS
 from web.api.favourites import FavouritesController
 from web.api.follow_requests import FollowRequestsController
@@ -40,6 +41,7 @@ def api_router() -> Router:
             FavouritesController,
             SearchController,
             NotificationsController,
+            ConversationsController,
             GroupedNotificationsController,
             AbsentFeaturesController,
         ],

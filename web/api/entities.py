@@ -178,6 +178,18 @@ class Notification:
 
 
 @dataclass(kw_only=True)
+class Conversation:
+    """A direct thread as one participant sees it
+    (https://docs.joinmastodon.org/entities/Conversation/): `accounts` are the other
+    participants, `last_status` the newest message."""
+
+    id: str
+    unread: bool
+    accounts: list[Account]
+    last_status: Status | None
+
+
+@dataclass(kw_only=True)
 class Application:
     """An app as POST /api/v1/apps returns it (with its credentials) or as verified."""
 

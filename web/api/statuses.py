@@ -77,7 +77,8 @@ class _Marks:
 async def _publish(
     author: User, text: str, in_reply_to_id: str | None, media_ids: list[str], marks: _Marks
 ) -> str:
-    """Create the post or comment; returns its status id."""
+    """Create the post or comment (a reply to a direct message: the conversation's next
+    message, domain.posts.direct_messages.answer); returns its status id."""
     if not in_reply_to_id:
         image = posts.UploadedMedia(tuple(media_ids))
         post = await posts.publish(
@@ -90,6 +91,8 @@ async def _publish(
         )
         return str(post.id)
     target = StatusRef.parse(in_reply_to_id)
+    if target.post_id is not None and (message := await posts.answer(author, target.post_id, text)):
+        return str(message.id)
     if target.comment_id is not None:
         parent = await posts.get_comment(target.comment_id)
         answered = posts.ReplyTarget(parent.post, target.comment_id)
@@ -127,7 +130,8 @@ class StatusesController(Controller):
         ] = None,
     ) -> entities.Status:
         """Publish `status` (1 to 500 characters, even with an image), or reply with
-        `in_reply_to_id`. A post may carry one uploaded image (`media_ids[]`, see
+        `in_reply_to_id` (to a direct message: the next message of its conversation, to
+        everyone in it). A post may carry one uploaded image (`media_ids[]`, see
         /api/v2/media) that has a description; replies cannot.
 
         An `Idempotency-Key` header makes retries safe: the same key within an hour returns

@@ -1,0 +1,95 @@
+"""Direct messages in Chromium: a reply sent in place with htmx (the message appended, the
+box emptied and still focused) or, without JavaScript, by the plain form and its 303; the
+pages fit a 320 px screen; and screenshots of them at 360x640 and 1280x800, light and dark,
+in /tmp/shots-dm/ for a person to look at."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Literal
+
+from playwright.async_api import Browser, Page, expect
+
+from domain import accounts, posts
+from tests.browser.conftest import open_page
+from tests.browser.test_accounts_browser import PASSWORD, sign_up
+
+SHOTS = Path("/tmp/shots-dm")
+
+
+async def a_conversation_with_bea() -> int:
+    """Bea (signed up apart) writes to axel, who is signed up in the browser; its id."""
+    axel = await accounts.find_user("axel")
+    assert axel is not None
+    bea = await accounts.sign_up("bea", "Bea Lindqvist", PASSWORD)
+    first = await posts.start(bea, "axel", "Hi Axel! Are you coming to the meetup on Friday?")
+    conversation: int = first.conversation
+    await posts.reply(axel, conversation, "Probably, what time does it start?")
+    await posts.reply(bea, conversation, "Seven. See https://example.org/meetup")
+    return conversation
+
+
+async def test_a_reply_is_sent_in_place_or_by_the_plain_form(
+    page: Page, javascript: bool, live_server: str
+) -> None:
+    await sign_up(page, "axel", "Axel")
+    conversation = await a_conversation_with_bea()
+    await page.goto("/messages")
+    await expect(page.get_by_role("link", name="Messages (1 unread)")).to_be_visible()
+    await page.get_by_role("link", name="New message from Bea Lindqvist").click()
+    await expect(page).to_have_url(f"{live_server}/messages/{conversation}")
+    await expect(page.get_by_role("link", name="Messages", exact=True)).to_be_visible()
+    box = page.get_by_label("Message", exact=True)
+    await box.fill("Great, see you there")
+    await page.get_by_role("button", name="Send").click()
+    sent = page.locator("#message-list > li").last
+    await expect(sent).to_contain_text("Great, see you there")
+    await expect(page.locator("#message-list > li")).to_have_count(4)
+    if javascript:
+        # In place: no new page, an empty box that still has the focus, and an announcement.
+        await expect(page).to_have_url(f"{live_server}/messages/{conversation}")
+        await expect(page.get_by_label("Message", exact=True)).to_be_focused()
+        await expect(page.get_by_label("Message", exact=True)).to_have_value("")
+        await expect(page.locator("#announcer")).to_have_text("Message sent.")
+        # A blank message is refused beside the box, in place.
+        await page.get_by_role("button", name="Send").click()
+        await expect(page.get_by_text("Write a message before sending it.")).to_be_visible()
+        await expect(page.locator("#message-list > li")).to_have_count(4)
+    else:
+        anchor = await sent.get_attribute("id")
+        await expect(page).to_have_url(f"{live_server}/messages/{conversation}#{anchor}")
+
+
+async def test_the_pages_fit_a_narrow_screen_and_are_photographed(
+    browser: Browser, live_server: str
+) -> None:
+    await asyncio.to_thread(SHOTS.mkdir, exist_ok=True)
+    page = await open_page(browser, live_server)
+    await sign_up(page, "axel", "Axel")
+    conversation = await a_conversation_with_bea()
+    pages = {
+        "list": "/messages",
+        "conversation": f"/messages/{conversation}",
+        "new": "/messages/new?to=bea",
+    }
+    # The list while the conversation is still unread, before the loops below open it.
+    await page.set_viewport_size({"width": 360, "height": 640})
+    await page.goto("/messages")
+    await page.screenshot(path=str(SHOTS / "list-unread-360x640-light.png"), full_page=True)
+    await page.set_viewport_size({"width": 320, "height": 640})
+    for path in [*pages.values(), "/@bea"]:
+        await page.goto(path)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert (path, width) == (path, 320)
+    scheme: Literal["light", "dark"]
+    for scheme in ("light", "dark"):
+        await page.emulate_media(color_scheme=scheme)
+        for width, height in ((360, 640), (1280, 800)):
+            await page.set_viewport_size({"width": width, "height": height})
+            for name, path in pages.items():
+                await page.goto(path)
+                await page.screenshot(
+                    path=str(SHOTS / f"{name}-{width}x{height}-{scheme}.png"), full_page=True
+                )
+    await page.context.close()
