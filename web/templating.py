@@ -9,9 +9,13 @@ from litestar.template.config import TemplateConfig
 
 from domain.media import shown as shown_image
 from domain.media import upload_limit
+from domain.posts import MAX_POST_LENGTH, URL_LENGTH
 from web.auth import current_user
 from web.avatars import avatar_hue, initials
+from web.flash import take_flash
+from web.htmx import is_htmx
 from web.static_assets import static_url
+from web.times import absolute_time, relative_time
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -22,8 +26,17 @@ def _add_globals(engine: JinjaTemplateEngine) -> None:
         current_user=current_user,
         shown_image=shown_image,
         upload_limit=upload_limit,
+        take_flash=take_flash,
+        max_post_length=MAX_POST_LENGTH,
+        url_length=URL_LENGTH,
+        is_htmx=is_htmx,
     )
-    engine.engine.filters.update(avatar_hue=avatar_hue, initials=initials)
+    engine.engine.filters.update(
+        avatar_hue=avatar_hue,
+        initials=initials,
+        relative_time=relative_time,
+        absolute_time=absolute_time,
+    )
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
