@@ -18,7 +18,9 @@ Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 
 
 def pressed(page: str, control: str, post_id: int) -> str:
-    match = re.search(rf'id="{control}-{post_id}" class="[^"]*\btoggle\b[^"]*" aria-pressed="(\w+)"', page)
+    match = re.search(
+        rf'id="{control}-{post_id}" class="[^"]*\btoggle\b[^"]*" aria-pressed="(\w+)"', page
+    )
     assert match, f"no {control} button for post {post_id}"
     return match.group(1)
 

@@ -127,6 +127,8 @@ function setUpComposer(form) {
   const altField = alt && alt.closest(".field");
   const hasErrors = form.querySelector("[aria-invalid=true]");
   const used = () => text.value.trim() || (file && file.files.length);
+  const link = form.previousElementSibling;
+  if (link && link.matches(".compose-link")) link.hidden = true;
   if (form.hasAttribute("data-home") && !hasErrors && !used()) {
     form.classList.add("compose--collapsed");
     text.rows = 1;

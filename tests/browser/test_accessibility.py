@@ -39,6 +39,7 @@ MEMBER_PAGES = [
     "/bookmarks",
     "/settings",
     "/settings/profile",
+    "/compose",
     "/posts/1/delete",
     "/comments/2/delete",
     "/admin/users",
