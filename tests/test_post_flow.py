@@ -147,7 +147,7 @@ async def test_failed_replies_profiles_sign_ups_and_log_ins_redirect_too(
     post_id = await write_post(alice, "discuss")
     reply = await post_form(alice, f"/posts/{post_id}/comments", {"text": " "})
     assert reply.headers["location"].startswith(f"/@alice/{post_id}?failed=")
-    assert reply.headers["location"].endswith("#reply-form")
+    assert reply.headers["location"].endswith("#field-reply")
     shown = await failure_page(alice, reply)
     assert shown.status_code == 422 and 'id="error-reply">Reply cannot be empty.' in shown.text
     assert "autofocus" in shown.text.split('id="field-reply"')[1].split(">")[0]

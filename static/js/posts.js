@@ -280,5 +280,4 @@ document.addEventListener("DOMContentLoaded", () => {
   setInterval(() => refreshTimes(), 60 * 1000);
   const flash = document.getElementById("flash");
   if (flash) announce(flash.textContent);
-  if (location.hash === "#reply-form") document.getElementById("field-reply")?.focus();
 });

@@ -204,7 +204,7 @@ class PostController(Controller):
                 return await render(failed)
             answering = f"?reply_to={answered.comment_id}" if answered.comment_id else ""
             page = f"/@{username}/{answered.post_id}{answering}"
-            return await show_failure(request, page, failed, render, anchor="reply-form")
+            return await show_failure(request, page, failed, render, anchor="field-reply")
         if is_htmx(request):
             return await post_page(
                 request,
