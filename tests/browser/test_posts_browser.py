@@ -14,6 +14,7 @@ from playwright.async_api import Browser, Page, expect
 
 from domain.posts import MAX_POST_LENGTH, Post, text_length
 from tests.browser.conftest import open_page
+from tests.browser.test_accessibility import blocking_violations
 from tests.browser.test_accounts_browser import sign_up
 
 LONG_URL = "https://example.com/" + "a-long-path/" * 30 + "?q=1&r=(2)"
@@ -199,3 +200,64 @@ async def test_reply_under_a_comment_focuses_the_reply_box(page: Page, javascrip
     await box.fill("An answer")
     await page.get_by_role("button", name="Reply", exact=True).click()
     await expect(page.get_by_role("list", name="Replies to @replier")).to_contain_text("An answer")
+
+
+async def test_times_are_refreshed_and_shown_in_the_readers_zone_and_language(
+    browser: Browser, live_server: str
+) -> None:
+    context = await browser.new_context(
+        base_url=live_server, locale="de-DE", timezone_id="Asia/Kolkata"
+    )
+    page = await context.new_page()
+    await page.clock.install()
+    await sign_up(page, "zoner", "Zo Ner")
+    await page.goto("/compose")
+    await page.get_by_label("New post").fill("What time is it?")
+    await page.get_by_role("button", name="Post", exact=True).click()
+    time = page.get_by_role("article").first.locator("time")
+    server_full = await page.evaluate(
+        "(t) => new Date(t).toISOString()", await time.get_attribute("datetime")
+    )
+    await expect(time.locator(".time-short")).to_have_text("now")
+    # German words, and the hour in India (UTC+5:30), not the server's UTC.
+    title = await time.get_attribute("title") or ""
+    assert "UTC" not in title  # the server's words, replaced
+    expected = await page.evaluate(
+        """(iso) => new Intl.DateTimeFormat("de-DE", {dateStyle: "long", timeStyle: "short",
+        timeZone: "Asia/Kolkata"}).format(new Date(iso))""",
+        server_full,
+    )
+    assert title == expected
+    await expect(time.locator(".time-full")).to_have_text(expected)
+    # A minute later the page says so without a reload.
+    await page.clock.run_for(3 * 60 * 1000 + 1000)
+    await expect(time.locator(".time-short")).to_have_text("3m")
+    await context.close()
+
+
+async def test_failed_forms_and_the_image_dialog_have_no_serious_violations(
+    browser: Browser, live_server: str, tmp_path: Path
+) -> None:
+    page = await open_page(browser, live_server, bypass_csp=True)
+    await page.goto("/login")
+    await page.get_by_label("Username").fill("nobody")
+    await page.get_by_label("Password").fill("wrong password")
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    assert await blocking_violations(page) == []
+    await sign_up(page, "axed", "Ax Ed")
+    await page.goto("/compose")
+    picture = tmp_path / "wide.png"
+    Image.new("RGB", (600, 300), "navy").save(picture)
+    await page.get_by_label("Image (optional)").set_input_files(picture)
+    await page.get_by_role("button", name="Post", exact=True).click()
+    await expect(page.locator("#error-text")).to_be_visible()
+    assert await blocking_violations(page) == []
+    await page.get_by_label("New post").fill("Navy")
+    await page.get_by_label("Image (optional)").set_input_files(picture)
+    await page.get_by_label("Image description").fill("A navy rectangle")
+    await page.get_by_role("button", name="Post", exact=True).click()
+    await page.get_by_role("link", name="Full size: A navy rectangle").click()
+    await expect(page.get_by_role("dialog")).to_be_visible()
+    assert await blocking_violations(page) == []
+    await page.context.close()
