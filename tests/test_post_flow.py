@@ -9,8 +9,10 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from httpx import AsyncClient, Response
 
+from domain.core import redis_guard
 from domain.feeds.fragments import FRAGMENT_HITS
 from domain.posts import Comment, Post
 from tests.helpers import failure_page, log_in, log_out, post_form, sign_up, write_post
@@ -193,3 +195,21 @@ async def test_the_compose_page_holds_only_the_composer(
     assert 'data-count-max="500" data-url-length="23"' in page.text
     visitor = await client.get("/compose")
     assert visitor.status_code in (302, 303) and "/login" in visitor.headers["location"]
+
+
+async def test_without_redis_a_failed_post_is_shown_in_the_answer(
+    members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await members("alice")
+    monkeypatch.setattr(redis_guard, "active", lambda: None)
+    refused = await post_form(alice, "/posts", {"text": " "})
+    assert refused.status_code == 422 and "Post cannot be empty." in refused.text
+
+
+async def test_an_htmx_page_says_its_flash_in_the_announcer(members: Members) -> None:
+    alice = await members("alice")
+    post_id = await write_post(alice, "announce me")
+    page = await alice.get(f"/@alice/{post_id}", headers={"HX-Request": "true"})
+    assert '<div id="announcer" hx-swap-oob="innerHTML">Posted.</div>' in page.text
+    assert flashes(page) == []
+    assert flashes(await alice.get("/")) == []  # said once
