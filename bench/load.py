@@ -43,7 +43,11 @@ CSRF_COOKIE = "agora_csrf"
 CEILING = "ceiling"
 _OLDER_LINK = re.compile(r'<a href="([^"]+)"[^>]*>\s*Older posts\s*</a>')
 _POST_ID = re.compile(r'<article class="post" id="post-(\d+)"')
-_COMMENTED = re.compile(r'href="(/@\w+/\d+)#comments">\s*(\d+)\s+comments?')
+# A card's Reply link: the permalink's reply box, then the comment count.
+_COMMENTED = re.compile(
+    r'href="(/@\w+/\d+)#field-reply" data-reply>[^\n]*?<span class="count">(\d+)<span'
+    r' class="visually-hidden"> comments?<'
+)
 
 
 class SetupError(RuntimeError):

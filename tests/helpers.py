@@ -96,3 +96,13 @@ def rendered_form(page: str, action: str) -> tuple[str, dict[str, str]]:
             )
             return url, {name: html.unescape(value) for name, value in hidden}
     raise AssertionError(f"no form posting to {action}")
+
+
+async def failure_page(client: AsyncClient, response: Response) -> Response:
+    """A failed form as a browser then sees it: the POST answers 303 to the form's GET page
+    with `?failed=` (Post/Redirect/Get, web/forms.py), which shows the errors and the typed
+    values with the failure's 4xx status."""
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    assert "failed=" in location, location
+    return await client.get(location)

@@ -213,7 +213,8 @@ async def test_fragments_are_cached_and_never_stale(app: Litestar, members: Memb
     await posts.publish(await user("author"), "a comment", in_reply_to=posts.ReplyTarget(1))
     cached_page = (await author.get("/explore")).text
     assert '1<span class="visually-hidden"> like</span>' in cached_page
-    assert "1 comment<" in cached_page and 'aria-pressed="true">Like' in cached_page
+    assert '1<span class="visually-hidden"> comment</span>' in cached_page
+    assert 'aria-pressed="true"><svg' in cached_page
     metrics = (await author.get("/metrics")).text
     assert "agora_fragment_cache_hits_total" in metrics
     assert "agora_queue_depth" in metrics and "agora_outbox_backlog" in metrics

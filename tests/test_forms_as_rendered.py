@@ -53,7 +53,7 @@ async def test_reply_to_a_comment_and_profile_forms_work_as_rendered(members: Me
     await submit(alice, f"/@alice/{post_id}", f"/posts/{post_id}/comments", text="top")
     page = (await alice.get(f"/@alice/{post_id}")).text
     comment_id = (await Comment.select(Comment.id).first() or {})["id"]
-    reply_link = f'href="/@alice/{post_id}?reply_to={comment_id}#reply-form">Reply<'
+    reply_link = f'href="/@alice/{post_id}?reply_to={comment_id}#field-reply" hx-get='
     assert reply_link in page
     page = (await alice.get(f"/@alice/{post_id}?reply_to={comment_id}")).text
     assert '<label for="field-reply">Reply to @alice</label>' in page

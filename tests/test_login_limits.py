@@ -16,7 +16,7 @@ from domain import accounts
 from domain.core.settings import get_settings
 from tests.api.helpers import make_app
 from tests.conftest import serve_app
-from tests.helpers import PASSWORD, as_asgi, log_in
+from tests.helpers import PASSWORD, as_asgi, failure_page, log_in
 from web.rate_limit import address_key
 
 WRONG = "not the password at all"
@@ -31,8 +31,17 @@ async def from_address(app: Litestar, address: str) -> AsyncIterator[AsyncClient
 
 
 async def attempts(app: Litestar, address: str, username: str, count: int) -> list[int]:
+    """The status of each wrong guess as the browser ends up seeing it: a refused log-in is
+    shown at /login?failed= (Post/Redirect/Get, web/forms.py), a rate-limited one at once."""
     async with from_address(app, address) as browser:
-        return [(await log_in(browser, username, WRONG)).status_code for _ in range(count)]
+        return [await _wrong_guess(browser, username) for _ in range(count)]
+
+
+async def _wrong_guess(browser: AsyncClient, username: str) -> int:
+    response = await log_in(browser, username, WRONG)
+    if response.status_code == 303:
+        response = await failure_page(browser, response)
+    return response.status_code
 
 
 async def owner_logs_in(app: Litestar, address: str = "198.51.100.7") -> int:

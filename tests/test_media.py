@@ -21,7 +21,7 @@ from domain.core.outbox import OutboxMessage
 from domain.core.settings import get_settings
 from domain.posts import Post
 from tasks.media_jobs import make_thumbnails
-from tests.helpers import NO_CONTEXT, csrf_token
+from tests.helpers import NO_CONTEXT, csrf_token, failure_page
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 IMG_SRC = re.compile(
@@ -102,7 +102,7 @@ async def test_posting_text_only_in_a_multipart_form_still_works(members: Member
 
 async def test_an_image_without_a_description_is_refused(members: Members) -> None:
     alice = await members("alice")
-    response = await compose(alice, "Undescribed", png(), "  ")
+    response = await failure_page(alice, await compose(alice, "Undescribed", png(), "  "))
     assert response.status_code == 422
     assert 'id="error-image_alt">Describe the image for people who cannot see it.' in response.text
     assert ">Undescribed</textarea>" in response.text
@@ -112,7 +112,9 @@ async def test_an_image_without_a_description_is_refused(members: Members) -> No
 async def test_a_text_file_named_png_is_refused_with_a_message(members: Members) -> None:
     alice = await members("alice")
     before = media_files()
-    response = await compose(alice, "Sneaky", b"just some text, honest\n" * 20, "A picture")
+    response = await failure_page(
+        alice, await compose(alice, "Sneaky", b"just some text, honest\n" * 20, "A picture")
+    )
     assert response.status_code == 422
     assert f'id="error-image">{media.NOT_AN_IMAGE}</p>' in response.text
     assert ">Sneaky</textarea>" in response.text
@@ -124,7 +126,7 @@ async def test_a_text_file_named_png_is_refused_with_a_message(members: Members)
 async def test_an_image_over_the_limit_is_refused_with_413(members: Members) -> None:
     alice = await members("alice")
     too_big = png() + b"\0" * get_settings().max_upload_bytes
-    response = await compose(alice, "Huge", too_big, "Big")
+    response = await failure_page(alice, await compose(alice, "Huge", too_big, "Big"))
     assert response.status_code == 413
     assert 'id="error-image">That image is too large: the limit is 5 MB.' in response.text
     assert ">Huge</textarea>" in response.text
@@ -133,7 +135,9 @@ async def test_an_image_over_the_limit_is_refused_with_413(members: Members) -> 
 
 async def test_a_decompression_bomb_is_refused(members: Members) -> None:
     alice = await members("alice")
-    response = await compose(alice, "Bomb", png_claiming(30_000, 30_000), "Tiny file")
+    response = await failure_page(
+        alice, await compose(alice, "Bomb", png_claiming(30_000, 30_000), "Tiny file")
+    )
     assert response.status_code == 422
     assert 'id="error-image">That image has too many pixels.' in response.text
     assert await Post.count() == 0
@@ -220,14 +224,19 @@ async def test_avatar_upload_crops_square_and_shows_on_profile_and_posts(members
     )
     assert (await compose(alice, "With face", None)).status_code == 303
     home = (await alice.get("/")).text
-    assert f'<img class="avatar" src="{user.avatar.replace("/media/", "/media/avatar/")}"' in home
+    assert (
+        f'<img class="avatar avatar--md" src="{user.avatar.replace("/media/", "/media/avatar/")}"'
+        in home
+    )
 
 
 async def test_a_bad_avatar_is_refused_next_to_the_field(members: Members) -> None:
     alice = await members("alice")
     data = {"display_name": "Kept Name", "bio": "", "_csrf_token": await csrf_token(alice)}
     files = {"avatar": ("me.png", b"GIF89a but not really", "image/png")}
-    response = await alice.post("/settings/profile", data=data, files=files)
+    response = await failure_page(
+        alice, await alice.post("/settings/profile", data=data, files=files)
+    )
     assert response.status_code == 422
     assert f'id="error-avatar">{media.NOT_AN_IMAGE}</p>' in response.text
     assert 'value="Kept Name"' in response.text

@@ -9,7 +9,7 @@ from httpx import AsyncClient
 
 from domain.accounts import User
 from domain.posts import Post
-from tests.helpers import htmx_headers, post_form, write_post
+from tests.helpers import failure_page, htmx_headers, post_form, write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 
@@ -39,11 +39,11 @@ async def test_a_500_character_post_is_accepted(members: Members) -> None:
 
 async def test_empty_and_too_long_posts_are_refused_and_the_text_is_kept(members: Members) -> None:
     alice = await members("alice")
-    empty = await post_form(alice, "/posts", {"text": "   "})
+    empty = await failure_page(alice, await post_form(alice, "/posts", {"text": "   "}))
     assert empty.status_code == 422
     assert "Post cannot be empty." in empty.text
     long_text = "y" * 501
-    too_long = await post_form(alice, "/posts", {"text": long_text})
+    too_long = await failure_page(alice, await post_form(alice, "/posts", {"text": long_text}))
     assert too_long.status_code == 422
     assert "Post must be at most 500 characters (it has 501)." in too_long.text
     assert f">{long_text}</textarea>" in too_long.text

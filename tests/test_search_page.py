@@ -35,7 +35,7 @@ async def test_search_shows_the_viewer_state_and_hides_suspended_accounts(
     post_id = await write_post(alice, "findable words")
     await alice.post(f"/posts/{post_id}/like", headers={"x-csrftoken": alice.cookies["agora_csrf"]})
     page = (await alice.get("/search?q=findable")).text
-    assert f'id="like-{post_id}" class="toggle" aria-pressed="true"' in page
+    assert f'id="like-{post_id}" class="icon-button toggle" aria-pressed="true"' in page
     await User.update({User.is_suspended: True}).where(User.username == "alice")
     hidden = (await members("bob")).get("/search?q=findable")
     text = (await hidden).text

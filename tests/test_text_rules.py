@@ -26,7 +26,7 @@ from domain.posts import (
 )
 from tasks.notification_jobs import notify
 from tests.api.helpers import token_for
-from tests.helpers import NO_CONTEXT, post_form, rendered_form, sign_up, write_post
+from tests.helpers import NO_CONTEXT, failure_page, post_form, rendered_form, sign_up, write_post
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 👨‍👩‍👧‍👦
@@ -306,7 +306,7 @@ async def test_the_form_counts_and_stores_like_a_person(members: Members) -> Non
     family = await write_post(alice, FAMILY * 72)
     assert (await posts.get_post(family)).text == FAMILY * 72
 
-    too_long = await post_form(alice, "/posts", {"text": FAMILY * 501})
+    too_long = await failure_page(alice, await post_form(alice, "/posts", {"text": FAMILY * 501}))
     assert too_long.status_code == 422
     assert "at most 500 characters (it has 501)" in too_long.text
     # The text is kept for the writer to shorten, never cut.
@@ -316,7 +316,9 @@ async def test_the_form_counts_and_stores_like_a_person(members: Members) -> Non
     assert comment.status_code == 303
     stored = await posts.Comment.select(posts.Comment.text).where(posts.Comment.post == post_id)
     assert stored == [{"text": "one\ntwo"}]
-    long_reply = await post_form(alice, f"/posts/{post_id}/comments", {"text": "é" * 501})
+    long_reply = await failure_page(
+        alice, await post_form(alice, f"/posts/{post_id}/comments", {"text": "é" * 501})
+    )
     assert long_reply.status_code == 422
 
 
@@ -384,12 +386,17 @@ def test_names_in_any_script_are_fine(name: str) -> None:
 async def test_bidi_controls_are_refused_by_every_path(
     client: AsyncClient, members: Members
 ) -> None:
-    signup = await sign_up(client, "mallory", display_name=f"Admin{RLO}")
+    signup = await failure_page(
+        client, await sign_up(client, "mallory", display_name=f"Admin{RLO}")
+    )
     assert signup.status_code == 422
     assert "U+202A to U+202E" in signup.text
 
     alice = await members("alice")
-    form = await post_form(alice, "/settings/profile", {"display_name": f"x{RLO}y", "bio": "hello"})
+    form = await failure_page(
+        alice,
+        await post_form(alice, "/settings/profile", {"display_name": f"x{RLO}y", "bio": "hello"}),
+    )
     assert form.status_code == 422
     assert "U+202A to U+202E" in form.text
 

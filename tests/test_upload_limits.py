@@ -33,7 +33,7 @@ from domain.core.errors import ValidationFailed
 from domain.media import isolation
 from tests.api.helpers import caller
 from tests.browser.conftest import free_port, start_web, wait_until_live
-from tests.helpers import csrf_token, sign_up
+from tests.helpers import csrf_token, failure_page, sign_up
 
 RSS_LIMIT_MB = 300
 FRAMES_OVER = f"That image has more than {media.MAX_GIF_FRAMES} frames."
@@ -232,10 +232,13 @@ async def test_an_image_too_costly_to_decode_is_a_422_on_the_page_and_the_api(
     monkeypatch.setattr(isolation, "MEMORY_LIMIT_BYTES", 150 * 1024 * 1024)
     data = nasty_files["png of 6300x6300"]
     assert (await sign_up(client, "alice")).status_code == 303
-    page = await client.post(
-        "/posts",
-        data={"text": "Big", "image_alt": "Black", "_csrf_token": await csrf_token(client)},
-        files={"image": ("big.png", data, "image/png")},
+    page = await failure_page(
+        client,
+        await client.post(
+            "/posts",
+            data={"text": "Big", "image_alt": "Black", "_csrf_token": await csrf_token(client)},
+            files={"image": ("big.png", data, "image/png")},
+        ),
     )
     assert page.status_code == 422
     assert f'id="error-image">{media.TOO_COSTLY}</p>' in page.text
@@ -349,6 +352,8 @@ async def test_the_web_process_stays_small_whatever_is_uploaded(
             if route == "form":
                 fields = {"text": name, "image_alt": "Nasty", "_csrf_token": token}
                 response = await page_client.post("/posts", data=fields, files={"image": chosen})
+                if "failed=" in response.headers.get("location", ""):
+                    response = await failure_page(page_client, response)
             else:
                 response = await api.post(
                     "/api/v2/media", data={"description": "Nasty"}, files={"file": chosen}

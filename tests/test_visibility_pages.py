@@ -12,7 +12,7 @@ from litestar import Litestar
 
 from domain.posts import Post
 from tests.api.helpers import caller
-from tests.helpers import post_form
+from tests.helpers import failure_page, post_form
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 
@@ -59,7 +59,9 @@ async def test_a_bad_visibility_in_the_composer_keeps_the_text(
     app: Litestar, members: Members
 ) -> None:
     alice = await members("alice")
-    response = await post_form(alice, "/posts", {"text": "kept", "visibility": "everyone"})
+    response = await failure_page(
+        alice, await post_form(alice, "/posts", {"text": "kept", "visibility": "everyone"})
+    )
     assert response.status_code == 422
     assert "Visibility must be one of" in response.text and ">kept</textarea>" in response.text
     assert await Post.count() == 0

@@ -51,6 +51,7 @@ from web.controllers.settings import SettingsController
 from web.cors import allow_api_from_any_origin
 from web.dependencies import shared_dependencies
 from web.errors import EXCEPTION_HANDLERS
+from web.flash import forget_shown_flash
 from web.htmx import cache_headers
 from web.media_files import max_request_bytes, media_files_router
 from web.rate_limit import RateLimiter
@@ -171,7 +172,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         before_request=count_for_nav,
-        before_send=[add_security_headers, cache_headers, allow_api_from_any_origin],
+        before_send=[
+            add_security_headers,
+            cache_headers,
+            allow_api_from_any_origin,
+            forget_shown_flash,
+        ],
         template_config=template_config(),
         compression_config=compression_config(),
         plugins=[HTMXPlugin()],

@@ -1,8 +1,18 @@
 """Form handling shared by the page controllers: how bodies are read, uploads taken, failures
-given a status, and where a form without JavaScript returns."""
+given a status, where a form without JavaScript returns, and how a failed form is shown
+again at a URL that a reload does not post to."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response
 from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
@@ -11,10 +21,11 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_422_UNPROCESSABLE_ENTITY
 
 from domain import media
+from domain.core import redis_guard
 from domain.core.errors import ValidationFailed
 from domain.core.settings import get_settings
 from domain.core.text import control_character_problem
-from web.auth import safe_next
+from web.auth import CSRF_COOKIE, cookie_name, safe_next
 
 # The body of a plain (url-encoded) form, for `Annotated[SomeForm, Form]` parameters.
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -57,3 +68,74 @@ def back_to(next_url: str, anchor: str = "") -> Redirect:
     return Redirect(
         target + (f"#{anchor}" if anchor and "#" not in target else ""), status_code=303
     )
+
+
+# Post/Redirect/Get for forms that fail, too. A failed form is not shown in the answer to its
+# POST (reloading that page would post again, and its URL, such as /posts, answers GET with
+# 405); its typed values and errors are kept in Redis for FAILED_FORM_SECONDS and the browser
+# is sent (303) to the form's own GET page with `?failed=<token>`, which shows them with the
+# failure's 4xx status. Reloading that page shows the same errors and posts nothing. The entry
+# is bound to the browser's CSRF cookie (a digest of it), so a shared or guessed URL shows
+# another browser nothing. Without Redis the failure page is rendered in the POST's answer, as
+# before. htmx requests never get here: they swap the 422 form in place, so nothing reloads.
+FAILED_FORM_SECONDS = 600
+FAILED_PARAM = "failed"
+_FAILED_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+@dataclass(frozen=True)
+class FailedForm:
+    """A failed form as its GET page shows it: the typed values (JSON types only, never a
+    password or a file), the errors by field name, and the failure's 4xx status."""
+
+    values: dict[str, Any]
+    errors: dict[str, str]
+    status_code: int
+
+
+def _failed_key(request: Request[Any, Any, Any], token: str) -> str:
+    csrf = request.cookies.get(cookie_name(CSRF_COOKIE, request.app.state.settings), "")
+    owner = hashlib.blake2b(csrf.encode(), digest_size=12).hexdigest()
+    return f"form:failed:{owner}:{token}"
+
+
+async def show_failure(
+    request: Request[Any, Any, Any],
+    page: str,
+    failed: FailedForm,
+    render: Callable[[FailedForm], Awaitable[Response[Any]]],
+    anchor: str = "",
+) -> Response[Any]:
+    """Keep `failed` and redirect (303) to the GET page `page` (a path, perhaps with a query)
+    that shows it, at `anchor`; `render` shows it directly when Redis cannot keep it."""
+    guard = redis_guard.active()
+    token = secrets.token_urlsafe(16)
+    body = json.dumps(
+        {"values": failed.values, "errors": failed.errors, "status": failed.status_code}
+    )
+    key = _failed_key(request, token)
+    stored = (
+        await guard.call(lambda client: client.set(key, body, ex=FAILED_FORM_SECONDS))
+        if guard
+        else None
+    )
+    if not stored:
+        return await render(failed)
+    separator = "&" if "?" in page else "?"
+    fragment = f"#{anchor}" if anchor else ""
+    return Redirect(f"{page}{separator}{FAILED_PARAM}={token}{fragment}", status_code=303)
+
+
+async def failed_form(request: Request[Any, Any, Any]) -> FailedForm | None:
+    """The failed form this GET page was sent to show (`?failed=<token>`), if it is still
+    kept and belongs to this browser; None otherwise (the page then shows an empty form)."""
+    token = request.query_params.get(FAILED_PARAM, "")
+    guard = redis_guard.active()
+    if guard is None or not _FAILED_TOKEN.fullmatch(token):
+        return None
+    key = _failed_key(request, token)
+    kept: bytes | str | None = await guard.call(lambda client: client.get(key))
+    if kept is None:
+        return None
+    data = json.loads(kept)
+    return FailedForm(data["values"], data["errors"], int(data["status"]))

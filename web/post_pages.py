@@ -8,10 +8,12 @@ from typing import Any
 from litestar import Request
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
+from litestar.status_codes import HTTP_200_OK
 
 from domain import feeds, posts
 from domain.core import redis_guard
 from web.auth import current_user
+from web.forms import FailedForm, failed_form
 from web.htmx import current_location
 
 
@@ -19,16 +21,17 @@ async def post_page(
     request: Request[Any, Any, Any],
     username: str,
     post_id: int,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    failed: FailedForm | None = None,
     fragment: bool = False,
     announcement: str = "",
     reply_to: int | None = None,
     after: int | None = None,
     containing: int | None = None,
 ) -> Template:
-    """The post and its comments; `fragment` gives htmx only the comments and the controls."""
+    """The post and its comments; `fragment` gives htmx only the comments and the controls.
+    A reply that failed (`failed`, or kept for this page's `?failed=`) is shown with its
+    errors and its status."""
+    failed = failed or await failed_form(request) or FailedForm({}, {}, HTTP_200_OK)
     viewer = current_user(request)
     card = await feeds.card(post_id, viewer.id if viewer else None)
     if card.author_username.lower() != username.lower():
@@ -44,8 +47,8 @@ async def post_page(
             "thread": posts.page_of_thread(thread, after, containing or reply_to),
             "replying_to": posts.find_in_thread(thread, reply_to) if reply_to else None,
             "bodies": await feeds.post_bodies([card], 2, redis_guard.active()),
-            "values": values or {},
-            "errors": errors or {},
+            "values": failed.values,
+            "errors": failed.errors,
         },
-        status_code=status_code,
+        status_code=failed.status_code,
     )

@@ -10,8 +10,11 @@ from litestar.template.config import TemplateConfig
 from domain.core import visibility
 from domain.media import shown as shown_image
 from domain.media import upload_limit
+from domain.posts import MAX_POST_LENGTH, URL_LENGTH
 from web.auth import current_user
 from web.avatars import avatar_hue, initials
+from web.flash import take_flash
+from web.htmx import is_htmx
 from web.static_assets import static_url
 from web.times import absolute_time, relative_time
 
@@ -25,6 +28,10 @@ def _add_globals(engine: JinjaTemplateEngine) -> None:
         shown_image=shown_image,
         upload_limit=upload_limit,
         visibility_labels=visibility.LABELS,
+        take_flash=take_flash,
+        max_post_length=MAX_POST_LENGTH,
+        url_length=URL_LENGTH,
+        is_htmx=is_htmx,
     )
     engine.engine.filters.update(
         avatar_hue=avatar_hue,

@@ -1,9 +1,10 @@
 """Rendered post bodies cached in Redis, shared by every viewer.
 
-A fragment holds only what every viewer sees alike: the author's name and the post's text
-and time (never like state, counts or forms, which are rendered per request). Its key is a
-digest of everything it shows, so any change (an edit, a new display name) makes a new key
-and stale fragments are never read; the old ones simply expire.
+A fragment holds only what every viewer sees alike and what does not age: the post's text
+and image. The author line (whose relative time, "5m", changes by the minute), like state,
+counts and forms are rendered per request around it. Its key is a digest of everything it
+shows, so any change (an edit, a new thumbnail) makes a new key and stale fragments are
+never read; the old ones simply expire.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from prometheus_client import Counter
 
-from domain.core import visibility
-from domain.core.assets import static_url
 from domain.core.redis_guard import GuardedRedis
 from domain.core.settings import get_settings
 from domain.core.sql import fetch, sql
@@ -31,7 +30,7 @@ FEED_HEADING_LEVEL = 3
 BUSIEST_POSTS = 200
 # Part of every key: changing how a body is rendered (the text rules, the template's markup)
 # changes this, so fragments rendered the old way are never read again.
-RENDERING = "3"
+RENDERING = "4"
 
 FRAGMENT_HITS = Counter("agora_fragment_cache_hits", "Post fragments served from Redis")
 FRAGMENT_MISSES = Counter("agora_fragment_cache_misses", "Post fragments rendered afresh")
@@ -40,9 +39,7 @@ FRAGMENT_MISSES = Counter("agora_fragment_cache_misses", "Post fragments rendere
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True)
 )
-_environment.globals.update(
-    shown_image=shown, static_url=static_url, visibility_labels=visibility.LABELS
-)
+_environment.globals.update(shown_image=shown)
 
 
 def _shown_url(url: str | None, kind: str) -> str:
@@ -54,17 +51,12 @@ def fragment_key(card: PostCard, heading: int) -> str:
     shown = "\x1f".join(
         (
             RENDERING,
-            card.author_username,
-            card.author_display_name,
-            card.author_avatar or "",
             card.text,
             card.image or "",
             card.image_alt,
             "sensitive" if card.sensitive else "",
-            card.visibility,
             # Where the images point: a new thumbnail makes a new key, so pages switch to it.
             _shown_url(card.image, "feed"),
-            _shown_url(card.author_avatar, "avatar"),
             card.edited_at.isoformat() if card.edited_at else "",
         )
     )

@@ -48,6 +48,7 @@ MEMBER_PAGES = [
     "/@bea",
     "/@bea/block",
     "/follow_requests",
+    "/compose",
     "/posts/1/delete",
     "/comments/2/delete",
     "/admin/users",

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
+    HTTP_200_OK,
     HTTP_401_UNAUTHORIZED,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
@@ -20,7 +21,8 @@ from domain.accounts import User
 from domain.core.errors import Conflict, ValidationFailed
 from domain.core.settings import Settings
 from web.auth import clear_session_cookie, safe_next, session_token, set_session_cookie
-from web.forms import Form
+from web.flash import Flash, with_flash
+from web.forms import FailedForm, Form, failed_form, show_failure
 from web.rate_limit import RateLimiter, count_login_attempt
 
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -57,12 +59,36 @@ async def _logged_in_redirect(
     return response
 
 
+async def _form_page(request: Request[Any, Any, Any], template: str, next_url: str) -> Template:
+    """The sign-up or log-in page: empty, or the failed form kept for its `?failed=`."""
+    failed = await failed_form(request) or FailedForm({"next": next_url}, {}, HTTP_200_OK)
+    values = {**failed.values, "next": safe_next(failed.values.get("next"))}
+    return Template(
+        template,
+        context={"values": values, "errors": failed.errors},
+        status_code=failed.status_code,
+    )
+
+
+async def _failed(request: Request[Any, Any, Any], form: str, failed: FailedForm) -> Response[Any]:
+    """Send a failed sign-up or log-in to its page (Post/Redirect/Get, see web/forms.py)."""
+
+    async def render(failed: FailedForm) -> Response[Any]:
+        return Template(
+            f"accounts/{form}.html",
+            context={"values": failed.values, "errors": failed.errors},
+            status_code=failed.status_code,
+        )
+
+    return await show_failure(request, f"/{form}", failed, render)
+
+
 class AccountController(Controller):
     @get("/signup")
-    async def signup_page(self, next: FromQuery[str] = "") -> Template:
-        return Template(
-            "accounts/signup.html", context={"values": {"next": safe_next(next)}, "errors": {}}
-        )
+    async def signup_page(
+        self, request: Request[Any, Any, Any], next: FromQuery[str] = ""
+    ) -> Template:
+        return await _form_page(request, "accounts/signup.html", next)
 
     @post("/signup")
     async def signup(
@@ -81,20 +107,19 @@ class AccountController(Controller):
                 "display_name": data.display_name,
                 "next": data.next,
             }
-            return Template(
-                "accounts/signup.html",
-                context={"values": values, "errors": failure.errors},
-                status_code=HTTP_409_CONFLICT
+            status = (
+                HTTP_409_CONFLICT
                 if isinstance(failure, Conflict)
-                else HTTP_422_UNPROCESSABLE_ENTITY,
+                else HTTP_422_UNPROCESSABLE_ENTITY
             )
+            return await _failed(request, "signup", FailedForm(values, failure.errors, status))
         return await _logged_in_redirect(request, user, data.next)
 
     @get("/login")
-    async def login_page(self, next: FromQuery[str] = "") -> Template:
-        return Template(
-            "accounts/login.html", context={"values": {"next": safe_next(next)}, "errors": {}}
-        )
+    async def login_page(
+        self, request: Request[Any, Any, Any], next: FromQuery[str] = ""
+    ) -> Template:
+        return await _form_page(request, "accounts/login.html", next)
 
     @post("/login")
     async def login(
@@ -107,14 +132,13 @@ class AccountController(Controller):
         await count_login_attempt(rate_limiter, settings, data.username, _client_ip(request))
         user = await accounts.authenticate(data.username, data.password)
         if user is None:
-            return Template(
-                "accounts/login.html",
-                context={
-                    "values": {"username": data.username, "next": data.next},
-                    "errors": {"password": WRONG_CREDENTIALS},
-                },
-                status_code=HTTP_401_UNAUTHORIZED,
+            # One problem, one message: about the pair, so it belongs to no single field.
+            failed = FailedForm(
+                {"username": data.username, "next": data.next},
+                {"form": WRONG_CREDENTIALS},
+                HTTP_401_UNAUTHORIZED,
             )
+            return await _failed(request, "login", failed)
         return await _logged_in_redirect(request, user, data.next)
 
     @post("/logout")
@@ -123,4 +147,5 @@ class AccountController(Controller):
             await accounts.end_session(token)
         response = Redirect("/", status_code=303)
         clear_session_cookie(response, request)
+        with_flash(response, request, Flash.LOGGED_OUT)
         return response

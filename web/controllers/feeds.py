@@ -39,6 +39,7 @@ class FeedController(Controller):
             errors={},
             feed_heading="Your feed",
             empty_message="Your feed is empty. Write a post, or follow people from Explore.",
+            empty_link=("Explore", "/explore"),
         )
 
     @get("/explore")

@@ -10,14 +10,24 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 
 from domain import feeds, posts
 from domain.accounts import User
 from domain.core.errors import Forbidden, ValidationFailed
 from domain.core.numbers import BIGSERIAL, SERIAL, optional_number, path_id
 from web.auth import logged_in_user, requires_login, safe_next
-from web.forms import Form, back_to, failure_status, read_upload, text_field
+from web.flash import Flash, with_flash
+from web.forms import (
+    FailedForm,
+    Form,
+    back_to,
+    failed_form,
+    failure_status,
+    read_upload,
+    show_failure,
+    text_field,
+)
 from web.htmx import htmx_page_location, is_htmx
 from web.post_pages import post_page
 
@@ -69,13 +79,32 @@ async def toggle(
     )
 
 
+def _compose_page(request: Request[Any, Any, Any], failed: FailedForm) -> Template:
+    return Template(
+        "posts/compose.html",
+        context={
+            "viewer": logged_in_user(request),
+            "values": failed.values,
+            "errors": failed.errors,
+        },
+        status_code=failed.status_code,
+    )
+
+
 class PostController(Controller):
     guards = [requires_login]
 
+    @get("/compose")
+    async def compose(self, request: Request[Any, Any, Any]) -> Template:
+        """A page with only the composer (the layout's compose button), and where a post
+        that failed is shown again with its errors (`?failed=`, see web/forms.py)."""
+        failed = await failed_form(request)
+        return _compose_page(request, failed or FailedForm({}, {}, HTTP_200_OK))
+
     @post("/posts")
     async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        """Publish, or show the home page again with the errors and the typed text. The
-        form is multipart, since it may carry an image; `request.form()` also takes
+        """Publish and go home, or show the composer again with the errors and the typed
+        text. The form is multipart, since it may carry an image; `request.form()` also takes
         url-encoded bodies from clients that send only text."""
         viewer = logged_in_user(request)
         form = await request.form()
@@ -91,21 +120,19 @@ class PostController(Controller):
                 visibility=posts.chosen_visibility(asked) if asked else None,
             )
         except ValidationFailed as failure:
-            return Template(
-                "feeds/home.html",
-                context={
-                    "page": await feeds.home_feed(viewer.id),
-                    "viewer": viewer,
-                    "back": "/",
-                    "feed_path": "/",
-                    "first_page": True,
-                    "values": {"text": text, "image_alt": alt, "visibility": asked},
-                    "errors": failure.errors,
-                    "feed_heading": "Your feed",
-                },
-                status_code=failure_status(failure),
+            failed = FailedForm(
+                {"text": text, "image_alt": alt, "visibility": asked},
+                failure.errors,
+                failure_status(failure),
             )
-        return Redirect(f"/#post-{created.id}", status_code=303)
+
+            async def render(failed: FailedForm) -> Response[Any]:
+                return _compose_page(request, failed)
+
+            return await show_failure(request, "/compose", failed, render)
+        response = Redirect(f"/#post-{created.id}", status_code=303)
+        with_flash(response, request, Flash.POSTED)
+        return response
 
     @post("/posts/{post_id:str}/like")
     async def like(
@@ -145,7 +172,9 @@ class PostController(Controller):
     async def delete(self, request: Request[Any, Any, Any], post_id: FromPath[str]) -> Redirect:
         viewer = logged_in_user(request)
         await posts.delete_post(viewer, _post_id(post_id))
-        return Redirect(f"/@{viewer.username}", status_code=303)
+        response = Redirect(f"/@{viewer.username}", status_code=303)
+        with_flash(response, request, Flash.POST_DELETED)
+        return response
 
     @post("/posts/{post_id:str}/comments")
     async def comment(
@@ -162,17 +191,28 @@ class PostController(Controller):
         try:
             created = await posts.publish(viewer, data.text, in_reply_to=answered)
         except ValidationFailed as failure:
-            return await post_page(
-                request,
-                username,
-                answered.post_id,
-                values={"reply": data.text},
+            failed = FailedForm(
+                {"reply": data.text},
                 # The reply form has one field: whatever is wrong is said beside it.
-                errors={"reply": "; ".join(failure.errors.values())},
-                reply_to=answered.comment_id,
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-                fragment=is_htmx(request),
+                {"reply": "; ".join(failure.errors.values())},
+                HTTP_422_UNPROCESSABLE_ENTITY,
             )
+
+            async def render(failed: FailedForm) -> Response[Any]:
+                return await post_page(
+                    request,
+                    username,
+                    answered.post_id,
+                    failed=failed,
+                    reply_to=answered.comment_id,
+                    fragment=is_htmx(request),
+                )
+
+            if is_htmx(request):
+                return await render(failed)
+            answering = f"?reply_to={answered.comment_id}" if answered.comment_id else ""
+            page = f"/@{username}/{answered.post_id}{answering}"
+            return await show_failure(request, page, failed, render, anchor="field-reply")
         if is_htmx(request):
             return await post_page(
                 request,
@@ -183,10 +223,12 @@ class PostController(Controller):
                 containing=created.id,
             )
         # The page of a long thread that holds the new comment, scrolled to it.
-        return Redirect(
+        response = Redirect(
             f"/@{username}/{answered.post_id}?comment={created.id}#comment-{created.id}",
             status_code=303,
         )
+        with_flash(response, request, Flash.REPLY_POSTED)
+        return response
 
     @get("/comments/{comment_id:str}/delete")
     async def confirm_delete_comment(
@@ -207,4 +249,6 @@ class PostController(Controller):
         comment = await posts.get_comment(wanted)
         await posts.delete_comment(logged_in_user(request), wanted)
         username = await posts.author_username(comment.post)
-        return Redirect(f"/@{username}/{comment.post}#comments", status_code=303)
+        response = Redirect(f"/@{username}/{comment.post}#comments", status_code=303)
+        with_flash(response, request, Flash.COMMENT_DELETED)
+        return response

@@ -9,11 +9,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_200_OK
 
 from domain import accounts, oauth, social
 from domain.core.errors import ValidationFailed
 from web.auth import clear_session_cookie, logged_in_user, requires_login
-from web.forms import failure_status, read_upload, text_field
+from web.flash import Flash, with_flash
+from web.forms import FailedForm, failed_form, failure_status, read_upload, show_failure, text_field
 
 
 class SettingsController(Controller):
@@ -78,18 +80,22 @@ class SettingsController(Controller):
             await oauth.revoke_all_tokens(user.id)
         response = Redirect("/login", status_code=303)
         clear_session_cookie(response, request)
+        with_flash(response, request, Flash.LOGGED_OUT_EVERYWHERE)
         return response
 
     @get("/profile")
     async def edit_profile(self, request: Request[Any, Any, Any]) -> Template:
+        """The profile form, filled from the account, or a failed save kept for `?failed=`."""
         viewer = logged_in_user(request)
+        if failed := await failed_form(request):
+            return _profile_page(failed)
         values = {
             "display_name": viewer.display_name,
             "bio": viewer.bio,
             "fields": accounts.profile_fields(viewer),
             "bot": viewer.bot,
         }
-        return Template("profiles/edit.html", context=_profile_form(values, {}))
+        return _profile_page(_kept(values, {}, HTTP_200_OK))
 
     @post("/profile")
     async def save_profile(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -118,17 +124,31 @@ class SettingsController(Controller):
             )
         except ValidationFailed as failure:
             values = {"display_name": display_name, "bio": bio, "fields": fields, "bot": bot}
-            return Template(
-                "profiles/edit.html",
-                context=_profile_form(values, failure.errors),
-                status_code=failure_status(failure),
-            )
-        return Redirect(f"/@{viewer.username}", status_code=303)
+            failed = _kept(values, failure.errors, failure_status(failure))
+
+            async def render(failed: FailedForm) -> Response[Any]:
+                return _profile_page(failed)
+
+            return await show_failure(request, "/settings/profile", failed, render)
+        response = Redirect(f"/@{viewer.username}", status_code=303)
+        with_flash(response, request, Flash.PROFILE_SAVED)
+        return response
 
 
-def _profile_form(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    """The profile form's context: every field row, filled ones first, then empty ones."""
-    filled: list[accounts.ProfileField] = values["fields"]
+def _kept(values: dict[str, Any], errors: dict[str, str], status: int) -> FailedForm:
+    """The profile form's values as kept between requests: field rows as [name, value]."""
+    fields: list[accounts.ProfileField] = values["fields"]
+    rows = [[field.name, field.value] for field in fields]
+    return FailedForm({**values, "fields": rows}, errors, status)
+
+
+def _profile_page(form: FailedForm) -> Template:
+    """The profile form: every field row, filled ones first, then empty ones."""
+    filled = [accounts.ProfileField(name, value) for name, value in form.values["fields"]]
     blank = accounts.ProfileField("", "")
     rows = [*filled, *[blank] * (accounts.MAX_PROFILE_FIELDS - len(filled))]
-    return {"values": {**values, "fields": rows}, "errors": errors}
+    return Template(
+        "profiles/edit.html",
+        context={"values": {**form.values, "fields": rows}, "errors": form.errors},
+        status_code=form.status_code,
+    )
