@@ -29,6 +29,7 @@ from web.api.serializers import agora_version
 from web.auth import SessionBoundCSRFMiddleware, csrf_config, session_authentication
 from web.controllers.accounts import AccountController
 from web.controllers.admin import AdminJobsController, AdminUsersController
+from web.controllers.app_files import AppFilesController
 from web.controllers.bench import BenchController
 from web.controllers.feeds import FeedController
 from web.controllers.health import HealthController
@@ -39,6 +40,7 @@ from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController
 from web.controllers.search import SearchController
 from web.controllers.settings import SettingsController
+from web.controllers.styleguide import StyleguideController
 from web.cors import allow_api_from_any_origin
 from web.dependencies import shared_dependencies
 from web.errors import EXCEPTION_HANDLERS
@@ -115,6 +117,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     SearchController,
                     HealthController,
                     MetricsController,
+                    AppFilesController,
+                    # The design system's page, for people working on Agora only.
+                    *([] if settings.is_production else [StyleguideController]),
                 ],
                 include_in_schema=False,
             ),

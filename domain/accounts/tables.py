@@ -23,6 +23,8 @@ from piccolo.constraints import Check
 from piccolo.table import Table
 
 ROLES = ("member", "moderator", "admin")
+# The colour theme a member chose: "auto" follows the device's light or dark preference.
+THEMES = ("auto", "light", "dark")
 # Who may moderate: delete anyone's posts and comments, suspend and reinstate members.
 STAFF_ROLES = frozenset({"moderator", "admin"})
 
@@ -41,6 +43,8 @@ class User(Table, tablename="agora_user"):
     field_values = Array(base_column=Text(), default=list)
     # "Automated account": the member says the account is run by a program.
     bot = Boolean(default=False)
+    # The colour theme of every page the member sees, one of THEMES.
+    theme = Varchar(length=8, default="auto")
     password_hash = Varchar(length=255, null=False)
     role = Varchar(length=16, default="member")
     is_suspended = Boolean(default=False)
@@ -52,6 +56,7 @@ class User(Table, tablename="agora_user"):
 
     # Spelled out because Piccolo cannot serialise an IN (...) check into a migration.
     role_is_known = Check((role == "member") | (role == "moderator") | (role == "admin"))
+    theme_is_known = Check((theme == "auto") | (theme == "light") | (theme == "dark"))
 
     @property
     def is_staff(self) -> bool:

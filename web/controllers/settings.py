@@ -1,5 +1,5 @@
-"""`/settings/...`: the account settings page, the profile form, blocked accounts and
-logging out everywhere."""
+"""`/settings/...`: the account settings page, the theme, the profile form, blocked accounts
+and logging out everywhere."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from domain.core.errors import ValidationFailed
 from web.auth import clear_session_cookie, logged_in_user, requires_login
 from web.forms import failure_status, read_upload, text_field
 
+# The theme setting's choices (accounts.THEMES), as the settings page labels them.
+THEME_CHOICES = (("auto", "Follow the device"), ("light", "Light"), ("dark", "Dark"))
+
 
 class SettingsController(Controller):
     path = "/settings"
@@ -21,11 +24,18 @@ class SettingsController(Controller):
 
     @get("/")
     async def settings_page(self, request: Request[Any, Any, Any]) -> Template:
+        return await _settings_page(request, {})
+
+    @post("/theme")
+    async def save_theme(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """The colour theme (`theme`: auto, light or dark); a 422 with the message otherwise."""
         user = logged_in_user(request)
-        return Template(
-            "accounts/settings.html",
-            context={"session_count": await accounts.count_sessions(user.id)},
-        )
+        form = await request.form()
+        try:
+            await accounts.save_theme(user, text_field(form, "theme"))
+        except ValidationFailed as failure:
+            return await _settings_page(request, failure.errors, failure_status(failure))
+        return Redirect("/settings#appearance-heading", status_code=303)
 
     @get("/blocks")
     async def blocked_accounts(
@@ -92,6 +102,21 @@ class SettingsController(Controller):
                 status_code=failure_status(failure),
             )
         return Redirect(f"/@{viewer.username}", status_code=303)
+
+
+async def _settings_page(
+    request: Request[Any, Any, Any], errors: dict[str, str], status_code: int = 200
+) -> Template:
+    user = logged_in_user(request)
+    return Template(
+        "accounts/settings.html",
+        context={
+            "session_count": await accounts.count_sessions(user.id),
+            "themes": THEME_CHOICES,
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
 
 
 def _profile_form(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
