@@ -3,6 +3,7 @@ running the worker's jobs from a test."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import cast
 
@@ -106,3 +107,13 @@ async def failure_page(client: AsyncClient, response: Response) -> Response:
     location = response.headers["location"]
     assert "failed=" in location, location
     return await client.get(location)
+
+
+def spoken_link(page: str, element_id: str) -> str | None:
+    """The link with this id (a nav link with a count badge) as a screen reader says it: the
+    badge is hidden, its visually hidden text is read; None when the page has no such link."""
+    match = re.search(rf'<a id="{element_id}".*?</a>', page, re.DOTALL)
+    if match is None:
+        return None
+    spoken = re.sub(r'<span class="badge" aria-hidden="true">.*?</span>', "", match.group(0))
+    return re.sub(r"<[^>]+>", "", spoken).strip()

@@ -13,7 +13,7 @@ from litestar import Litestar
 
 from domain.posts import ConversationMember, Post
 from tests.api.helpers import make_user
-from tests.helpers import htmx_headers, post_form
+from tests.helpers import htmx_headers, post_form, spoken_link
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 
@@ -40,10 +40,8 @@ def listed(page: str) -> list[int]:
     return [int(i) for i in found]
 
 
-def unread_in_nav(page: str) -> str:
-    found = re.search(r'<a id="nav-messages"[^>]*>([^<]*)</a>', page)
-    assert found
-    return found.group(1)
+def unread_in_nav(page: str) -> str | None:
+    return spoken_link(page, "nav-messages")
 
 
 async def test_a_profile_message_button_starts_a_conversation_both_can_read(
@@ -63,7 +61,7 @@ async def test_a_profile_message_button_starts_a_conversation_both_can_read(
     # Bob has one unread conversation; the nav says so.
     inbox = (await bob.get("/messages")).text
     assert listed(inbox) == [conversation]
-    assert unread_in_nav(inbox) == "Messages (1 unread)"
+    assert unread_in_nav(inbox) == "Messages, 1 unread"
     assert "conversation-item--unread" in inbox
     assert 'New<span class="visually-hidden"> message from</span>' in inbox
     assert "<bdi>Hello Bob, lunch?</bdi>" in inbox and "data-relative" in inbox
@@ -169,7 +167,7 @@ async def test_removal_hides_it_until_the_next_message(app: Litestar, members: M
     assert (await bob.get(f"/messages/{conversation}")).status_code == 200
     await send(alice, conversation, "two")
     back = (await bob.get("/messages")).text
-    assert listed(back) == [conversation] and unread_in_nav(back) == "Messages (1 unread)"
+    assert listed(back) == [conversation] and unread_in_nav(back) == "Messages, 1 unread"
 
 
 async def test_the_list_is_newest_first_and_paged(app: Litestar, members: Members) -> None:

@@ -49,7 +49,9 @@ async def test_a_bad_default_visibility_is_shown_on_the_settings_page(
     app: Litestar, members: Members
 ) -> None:
     alice = await members("alice")
-    response = await post_form(alice, "/settings/visibility", {"default_visibility": "friends"})
+    response = await failure_page(
+        alice, await post_form(alice, "/settings/visibility", {"default_visibility": "friends"})
+    )
     assert response.status_code == 422
     assert "Visibility must be one of: public, unlisted, private, direct." in response.text
     assert 'aria-invalid="true"' in response.text

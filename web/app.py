@@ -31,6 +31,7 @@ from web.auth import SessionBoundCSRFMiddleware, csrf_config, session_authentica
 from web.compression import compression_config
 from web.controllers.accounts import AccountController
 from web.controllers.admin import AdminJobsController, AdminUsersController
+from web.controllers.app_files import AppFilesController
 from web.controllers.bench import BenchController
 from web.controllers.discovery import WellKnownController
 from web.controllers.feeds import FeedController
@@ -48,6 +49,7 @@ from web.controllers.posts import PostController
 from web.controllers.profiles import ProfileController
 from web.controllers.search import SearchController
 from web.controllers.settings import SettingsController
+from web.controllers.styleguide import StyleguideController
 from web.cors import allow_api_from_any_origin
 from web.dependencies import shared_dependencies
 from web.errors import EXCEPTION_HANDLERS
@@ -137,6 +139,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     SearchController,
                     HealthController,
                     MetricsController,
+                    AppFilesController,
+                    # The design system's page, for people working on Agora only.
+                    *([] if settings.is_production else [StyleguideController]),
                 ],
                 include_in_schema=False,
             ),

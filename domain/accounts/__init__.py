@@ -7,6 +7,7 @@ from domain.accounts.profiles import (
     ProfileField,
     profile_fields,
     save_profile,
+    save_theme,
 )
 from domain.accounts.sessions import (
     count_sessions,
@@ -16,7 +17,7 @@ from domain.accounts.sessions import (
     start_session,
     user_for_session,
 )
-from domain.accounts.tables import ROLES, STAFF_ROLES, Session, User
+from domain.accounts.tables import ROLES, STAFF_ROLES, THEMES, Session, User
 from domain.accounts.users import (
     MAX_BIO_LENGTH,
     MAX_DISPLAY_NAME_LENGTH,
@@ -47,6 +48,7 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "ROLES",
     "STAFF_ROLES",
+    "THEMES",
     "USERNAME_TAKEN",
     "ProfileField",
     "Session",
@@ -67,6 +69,7 @@ __all__ = [
     "profile_fields",
     "public_fields",
     "save_profile",
+    "save_theme",
     "set_default_visibility",
     "sign_up",
     "start_session",

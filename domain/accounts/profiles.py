@@ -1,5 +1,6 @@
 """Saving a profile: display name, bio, profile fields, the bot flag and, when sent, a new
 avatar or header image. The one path for the settings page and the API's update_credentials.
+Beside it, saving the member's colour theme (`save_theme`).
 
 Profile fields are Mastodon's: up to four name/value pairs of plain text. A value that is just
 an http(s) address is shown as a link; Agora does not verify links (`verified_at` is null).
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from domain import media
-from domain.accounts.tables import User
+from domain.accounts.tables import THEMES, User
 from domain.accounts.users import MAX_BIO_LENGTH, display_name_problem
 from domain.core import outbox
 from domain.core.errors import ValidationFailed
@@ -134,4 +135,15 @@ async def save_profile(
             user.header = await asyncio.to_thread(media.save, images["header"])
             columns.append(User.header)
         await user.save(columns)
+    return user
+
+
+async def save_theme(user: User, theme: str) -> User:
+    """Save the colour theme every page is shown in: one of THEMES ("auto" follows the
+    device's light or dark preference). Raises ValidationFailed on `theme` for anything else.
+    """
+    if theme not in THEMES:
+        raise ValidationFailed({"theme": "Choose a theme: follow the device, light or dark."})
+    user.theme = theme
+    await user.save([User.theme])
     return user

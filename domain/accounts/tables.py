@@ -23,6 +23,8 @@ from piccolo.constraints import Check
 from piccolo.table import Table
 
 ROLES = ("member", "moderator", "admin")
+# The colour theme a member chose: "auto" follows the device's light or dark preference.
+THEMES = ("auto", "light", "dark")
 # Who may moderate: delete anyone's posts and comments, suspend and reinstate members.
 STAFF_ROLES = frozenset({"moderator", "admin"})
 
@@ -44,6 +46,8 @@ class User(Table, tablename="agora_user"):
     # "Approve new followers" (Mastodon's `locked`): others ask to follow and the member
     # accepts or rejects each request (domain.social.follow_requests).
     locked = Boolean(default=False)
+    # The colour theme of every page the member sees, one of THEMES.
+    theme = Varchar(length=8, default="auto")
     password_hash = Varchar(length=255, null=False)
     role = Varchar(length=16, default="member")
     is_suspended = Boolean(default=False)
@@ -63,6 +67,7 @@ class User(Table, tablename="agora_user"):
         | (default_visibility == "private")
         | (default_visibility == "direct")
     )
+    theme_is_known = Check((theme == "auto") | (theme == "light") | (theme == "dark"))
 
     @property
     def is_staff(self) -> bool:

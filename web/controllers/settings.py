@@ -1,5 +1,5 @@
-"""`/settings/...`: the account settings page, the profile form, approving new followers,
-blocked accounts and logging out everywhere."""
+"""`/settings/...`: the account settings page (the theme, the default post visibility,
+approving new followers), the profile form, blocked accounts and logging out everywhere."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from web.auth import clear_session_cookie, logged_in_user, requires_login
 from web.flash import Flash, with_flash
 from web.forms import FailedForm, failed_form, failure_status, read_upload, show_failure, text_field
 
+# The theme setting's choices (accounts.THEMES), as the settings page labels them.
+THEME_CHOICES = (("auto", "Follow the device"), ("light", "Light"), ("dark", "Dark"))
+
 
 class SettingsController(Controller):
     path = "/settings"
@@ -24,11 +27,20 @@ class SettingsController(Controller):
 
     @get("/")
     async def settings_page(self, request: Request[Any, Any, Any]) -> Template:
+        """The settings, or a failed save kept for `?failed=` (web/forms.py)."""
+        failed = await failed_form(request)
+        return await _settings_page(request, failed or FailedForm({}, {}, HTTP_200_OK))
+
+    @post("/theme")
+    async def save_theme(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """The colour theme (`theme`: auto, light or dark); a 422 with the message otherwise."""
         user = logged_in_user(request)
-        return Template(
-            "accounts/settings.html",
-            context={"session_count": await accounts.count_sessions(user.id)},
-        )
+        value = text_field(await request.form(), "theme")
+        try:
+            await accounts.save_theme(user, value)
+        except ValidationFailed as failure:
+            return await _show_settings_failure(request, {"theme": value}, failure)
+        return Redirect("/settings#appearance-heading", status_code=303)
 
     @post("/visibility")
     async def save_default_visibility(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -39,15 +51,7 @@ class SettingsController(Controller):
         try:
             await accounts.set_default_visibility(user, value)
         except ValidationFailed as failure:
-            return Template(
-                "accounts/settings.html",
-                context={
-                    "session_count": await accounts.count_sessions(user.id),
-                    "visibility_value": value,
-                    "visibility_error": failure.errors["default_visibility"],
-                },
-                status_code=failure_status(failure),
-            )
+            return await _show_settings_failure(request, {"default_visibility": value}, failure)
         return Redirect("/settings#posting-heading", status_code=303)
 
     @get("/blocks")
@@ -133,6 +137,34 @@ class SettingsController(Controller):
         response = Redirect(f"/@{viewer.username}", status_code=303)
         with_flash(response, request, Flash.PROFILE_SAVED)
         return response
+
+
+async def _settings_page(request: Request[Any, Any, Any], form: FailedForm) -> Template:
+    """The settings page; `form` holds a failed save's value and error, if any."""
+    user = logged_in_user(request)
+    return Template(
+        "accounts/settings.html",
+        context={
+            "session_count": await accounts.count_sessions(user.id),
+            "themes": THEME_CHOICES,
+            "values": form.values,
+            "errors": form.errors,
+        },
+        status_code=form.status_code,
+    )
+
+
+async def _show_settings_failure(
+    request: Request[Any, Any, Any], values: dict[str, str], failure: ValidationFailed
+) -> Response[Any]:
+    """A setting that could not be saved, shown on the settings page at a URL a reload does
+    not re-submit (Post/Redirect/Get, web/forms.py)."""
+
+    async def render(failed: FailedForm) -> Response[Any]:
+        return await _settings_page(request, failed)
+
+    failed = FailedForm(values, failure.errors, failure_status(failure))
+    return await show_failure(request, "/settings", failed, render)
 
 
 def _kept(values: dict[str, Any], errors: dict[str, str], status: int) -> FailedForm:
