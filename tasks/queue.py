@@ -77,7 +77,8 @@ class AgoraQueue(RedisQueue):
         return await super().sweep(lock, abort=min(abort, SWEEP_ABORT_WAIT_SECONDS))
 
 
-def create_queue(settings: Settings) -> RedisQueue:
+def create_queue(settings: Settings, name: str = QUEUE_NAME) -> RedisQueue:
+    """The job queue `name` on the settings' Redis (tests pass names of their own)."""
     # Built from a client rather than Queue.from_url, which rejects unix:// socket URLs
     # (the bundled Redis of the embedded default listens on a socket).
     # redis-py's default retries a failed command 10 times with a back-off of up to 1 s each,
@@ -93,7 +94,7 @@ def create_queue(settings: Settings) -> RedisQueue:
             health_check_interval=5,
             retry=Retry(ConstantBackoff(0.2), 2),
         ),
-        name=QUEUE_NAME,
+        name=name,
     )
 
 
