@@ -1,5 +1,6 @@
-"""What happens after each attempt of a job: one log line, and the dead-letter record for an
-outbox job that failed its last attempt.
+"""What happens after each attempt of a job: one log line, and for an outbox job that is over,
+its row out of the outbox (deleted when it completed, moved to the dead letters when it failed
+its last attempt).
 
 SAQ retries a failed job with the back-off of tasks.queue and logs each failure with its
 traceback. A lost connection is expected during an outage and says nothing a traceback could
@@ -12,9 +13,10 @@ from __future__ import annotations
 import logging
 import time
 
+from saq.job import Job as SaqJob
 from saq.job import Status
 
-from domain.core import dead_letters
+from domain.core import dead_letters, outbox
 from domain.core.outbox import Job
 from tasks.queue import CONNECTION_ERRORS, WorkerContext
 
@@ -35,20 +37,18 @@ async def before_process(ctx: WorkerContext) -> None:
 
 
 async def after_process(ctx: WorkerContext) -> None:
-    """SAQ's `after_process` hook: dead-letter an outbox job that failed for good, then log
-    one INFO line: `job <name> <key> <outcome> in <ms> ms (attempt <n> of <m>)[: <error>]`."""
+    """SAQ's `after_process` hook: settle an outbox job that is over, then log one INFO line:
+    `job <name> <key> <outcome> in <ms> ms (attempt <n> of <m>)[: <error>]`."""
     job = ctx["job"]
     elapsed_ms = (time.monotonic() - ctx.get("started_at", time.monotonic())) * 1000
     outcome = OUTCOMES.get(job.status, job.status.value)
-    if job.status == Status.FAILED and job.function in OUTBOX_JOBS:
+    if job.function in OUTBOX_JOBS:
         try:
-            await dead_letters.record(
-                Job(job.function), job.key, job.kwargs or {}, job.error or "", job.attempts
-            )
-            outcome = "dead-lettered"
+            outcome = await _settle(job) or outcome
         except CONNECTION_ERRORS as lost:
-            # PostgreSQL is away too: the log line below is then the only record of the job.
-            outcome = f"failed, not dead-lettered ({lost!r}), kwargs {job.kwargs!r}"
+            # PostgreSQL is away too: the row stays, and the relay settles the job once it is
+            # back (tasks.outbox_relay), from what SAQ keeps of it.
+            outcome = f"{outcome}, outbox row kept ({lost!r})"
     error = ctx.get("exception")
     logger.info(
         "job %s %s %s in %.0f ms (attempt %d of %d)%s",
@@ -60,6 +60,22 @@ async def after_process(ctx: WorkerContext) -> None:
         job.retries,
         f": {error!r}" if error is not None else "",
     )
+
+
+async def _settle(job: SaqJob) -> str | None:
+    """Delete the outbox row of a completed job, or dead-letter a failed one; the outcome to
+    log instead of SAQ's status, or None to log that."""
+    if job.status == Status.COMPLETE:
+        message_id = outbox.message_id_of(job.key)
+        if message_id is not None:
+            await outbox.finish(message_id)
+        return None
+    if job.status in (Status.FAILED, Status.ABORTED):
+        recorded = await dead_letters.record(
+            job.function, job.key, job.kwargs or {}, job.error or "", job.attempts
+        )
+        return "dead-lettered" if recorded else "failed, already dead-lettered"
+    return None
 
 
 class QuietConnectionErrors(logging.Filter):

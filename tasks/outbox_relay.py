@@ -1,7 +1,10 @@
-"""Moves jobs from the Postgres outbox onto the SAQ queue.
+"""Moves jobs from the Postgres outbox onto the SAQ queue, and settles those relayed before.
 
-The web process relays as soon as a write records a job; the worker relays every minute as
-well, so jobs recorded while Redis was down go out once it is back.
+The web process relays as soon as a write records a job, and again whenever the lease of a
+relayed row runs out; the worker relays every minute as well, so jobs recorded while Redis was
+down go out once it is back. A row stays in the outbox until its job is done
+(domain.core.outbox): handed over again after the lease, its job is looked up under its key
+and queued again only if Redis no longer has it.
 """
 
 from __future__ import annotations
@@ -9,17 +12,20 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections.abc import Sequence
 from contextlib import suppress
-from typing import Any
 
 from saq import Queue
+from saq.job import Status
 
-from domain.core import outbox
+from domain.core import dead_letters, outbox
+from domain.core.outbox import Message, Relayed
 from tasks.queue import (
     CONNECTION_ERRORS,
     JOB_ATTEMPTS,
     JOB_HEARTBEAT_SECONDS,
     JOB_TIMEOUT_SECONDS,
+    RELAY_LEASE_SECONDS,
     RETRY_BASE_SECONDS,
     RETRY_CAP_SECONDS,
     WorkerContext,
@@ -27,27 +33,74 @@ from tasks.queue import (
 
 logger = logging.getLogger(__name__)
 
+MIN_WAIT_SECONDS = 0.05
+
+# Ends a job can come to that it will not leave on its own: ABORTED is how SAQ's sweep ends a
+# lost job that has no attempts left.
+FAILED_FOR_GOOD = frozenset({Status.FAILED, Status.ABORTED})
+
+
+async def _enqueue(queue: Queue, message: Message) -> None:
+    """Queue the message's job with the retry policy (tasks.queue). Under its key, SAQ
+    queues nothing while a job of that key is queued, running or waiting for a retry."""
+    await queue.enqueue(
+        message.job,
+        key=message.key,
+        timeout=JOB_TIMEOUT_SECONDS,
+        heartbeat=JOB_HEARTBEAT_SECONDS,
+        retries=JOB_ATTEMPTS,
+        retry_delay=RETRY_BASE_SECONDS,
+        retry_backoff=RETRY_CAP_SECONDS,
+        **message.payload,
+    )
+
+
+async def send_messages(queue: Queue, messages: Sequence[Message]) -> list[Relayed]:
+    """What `outbox.relay` hands its rows to: queue each new job; for each relayed before,
+    look its job up under its key and act on what SAQ knows of it.
+
+    - not known (Redis lost it, or its record of a finished job expired): queued again;
+    - complete: done (the worker could not delete its row);
+    - failed for good: dead-lettered here (the worker could not, PostgreSQL being away), done;
+    - anything else (queued, running, waiting for a retry): left alone.
+    """
+    relayed = [message for message in messages if message.relayed]
+    known = dict(
+        zip(
+            (message.key for message in relayed),
+            await queue.jobs(message.key for message in relayed) if relayed else [],
+            strict=True,
+        )
+    )
+    outcomes: list[Relayed] = []
+    lost: list[str] = []
+    for message in messages:
+        job = known.get(message.key)
+        if job is None:
+            await _enqueue(queue, message)
+            if message.relayed:
+                lost.append(message.key)
+            outcomes.append(Relayed.QUEUED)
+        elif job.status == Status.COMPLETE:
+            outcomes.append(Relayed.DONE)
+        elif job.status in FAILED_FOR_GOOD:
+            await dead_letters.record(
+                message.job, message.key, message.payload, job.error or "", job.attempts
+            )
+            logger.info("job %s %s dead-lettered by the relay", message.job, message.key)
+            outcomes.append(Relayed.DONE)
+        else:
+            outcomes.append(Relayed.QUEUED)
+    if lost:
+        logger.info(
+            "queued again %d relayed jobs that Redis no longer had (%s first)", len(lost), lost[0]
+        )
+    return outcomes
+
 
 async def relay_outbox(queue: Queue) -> int:
-    """Enqueue every recorded job with the retry policy (tasks.queue); returns how many.
-
-    Each is keyed by its outbox id, so relaying a row twice (a relay that failed before
-    deleting it) does not run the job twice.
-    """
-
-    async def send(message_id: int, job: str, payload: dict[str, Any]) -> None:
-        await queue.enqueue(
-            job,
-            key=f"outbox-{message_id}",
-            timeout=JOB_TIMEOUT_SECONDS,
-            heartbeat=JOB_HEARTBEAT_SECONDS,
-            retries=JOB_ATTEMPTS,
-            retry_delay=RETRY_BASE_SECONDS,
-            retry_backoff=RETRY_CAP_SECONDS,
-            **payload,
-        )
-
-    return await outbox.relay(send)
+    """Relay the outbox to `queue` (send_messages); returns how many rows were handed over."""
+    return await outbox.relay(lambda messages: send_messages(queue, messages), RELAY_LEASE_SECONDS)
 
 
 class OutageLog:
@@ -75,7 +128,8 @@ class OutageLog:
 async def relay_when_recorded(
     queue: Queue, stop: asyncio.Event, sweep_seconds: float, retry_seconds: float = 1.0
 ) -> None:
-    """Runs for the life of the web process: relay right after writes, and sweep now and then.
+    """Runs for the life of the web process: relay right after writes, when the lease of a
+    relayed row runs out, and every `sweep_seconds` in any case.
 
     While PostgreSQL or Redis is unreachable it tries again every `retry_seconds` and logs
     the outage once (OutageLog). It is stopped with `stop`, never cancelled: a cancellation
@@ -83,8 +137,13 @@ async def relay_when_recorded(
     pool's shutdown.
     """
     outage = OutageLog("outbox relay")
+    due: float | None = None
     while not stop.is_set():
-        wait = sweep_seconds if outage.down_since is None else retry_seconds
+        if outage.down_since is not None:
+            wait = retry_seconds
+        else:
+            # Not less than a moment: a due row that another relay holds locked is its to send.
+            wait = sweep_seconds if due is None else min(sweep_seconds, max(due, MIN_WAIT_SECONDS))
         # asyncio.timeout rather than wait_for: Python 3.11's wait_for can lose a cancellation.
         with suppress(TimeoutError):
             async with asyncio.timeout(wait):
@@ -93,9 +152,9 @@ async def relay_when_recorded(
         # Each run gets a context of its own: when a connection dies inside a transaction,
         # Piccolo's rollback fails before it resets its `current_transaction` variable, and a
         # context shared by every run would keep that dead transaction for all the later ones.
-        run = asyncio.create_task(relay_outbox(queue), context=contextvars.Context())
+        run = asyncio.create_task(_relay_once(queue), context=contextvars.Context())
         try:
-            await run
+            due = await run
         except CONNECTION_ERRORS as error:
             # The rows stay in Postgres; a later run sends them.
             outage.failed(error)
@@ -103,6 +162,12 @@ async def relay_when_recorded(
             logger.exception("outbox relay failed, will retry")
         else:
             outage.succeeded()
+
+
+async def _relay_once(queue: Queue) -> float | None:
+    """Relay the outbox; then the seconds until the next relayed row's lease runs out."""
+    await relay_outbox(queue)
+    return await outbox.seconds_until_due(RELAY_LEASE_SECONDS)
 
 
 async def relay_job(ctx: WorkerContext) -> int:

@@ -32,6 +32,18 @@ JOB_TIMEOUT_SECONDS = 60
 # taken while it ran) and SAQ's sweep runs it again, instead of waiting for the 60 s timeout.
 # Jobs are idempotent, so a run twice by a late touch is harmless.
 JOB_HEARTBEAT_SECONDS = 3
+# The outbox row's lease: the relay hands a row over again once it was relayed this long ago
+# and its job is not yet known to be done (domain.core.outbox). Handing it over again first
+# asks SAQ for the job under its key (tasks.outbox_relay): one still queued, running or
+# waiting for a retry is left alone, whatever its age, so the lease need not outlast a job's
+# 60 s timeout per attempt, nor its retries' minutes of back-off (up to about eighteen), as
+# a lease after which a job is taken for lost would have to. What it does bound is how long
+# after its relaying a job that Redis lost (restarted empty, or from an older snapshot) waits
+# to be queued again: at most one lease, or none at all if Redis was away longer. The same
+# 3 s after which SAQ's sweep takes a running job whose worker went silent as lost; under
+# load the relay then reads the records of the jobs outstanding in batches of 100 (one MGET
+# each) every 3 s.
+RELAY_LEASE_SECONDS = float(JOB_HEARTBEAT_SECONDS)
 # How often the worker's sweep looks for such jobs (SAQ passes it as the sweep's lock too).
 SWEEP_SECONDS = 1
 # How long the sweep waits for a lost job to acknowledge its abort before re-queueing it.
@@ -65,7 +77,8 @@ class AgoraQueue(RedisQueue):
         return await super().sweep(lock, abort=min(abort, SWEEP_ABORT_WAIT_SECONDS))
 
 
-def create_queue(settings: Settings) -> RedisQueue:
+def create_queue(settings: Settings, name: str = QUEUE_NAME) -> RedisQueue:
+    """The job queue `name` on the settings' Redis (tests pass names of their own)."""
     # Built from a client rather than Queue.from_url, which rejects unix:// socket URLs
     # (the bundled Redis of the embedded default listens on a socket).
     # redis-py's default retries a failed command 10 times with a back-off of up to 1 s each,
@@ -81,7 +94,7 @@ def create_queue(settings: Settings) -> RedisQueue:
             health_check_interval=5,
             retry=Retry(ConstantBackoff(0.2), 2),
         ),
-        name=QUEUE_NAME,
+        name=name,
     )
 
 

@@ -40,13 +40,19 @@ from tasks.queue import (
 )
 from tasks.timeline_jobs import TIMELINE_JOBS
 
+logger = logging.getLogger(__name__)
 
-async def touch_while_running(ctx: WorkerContext) -> None:
-    """Touch the running job every quarter of its heartbeat until cancelled: SAQ does not,
+
+async def touch_while_running(ctx: WorkerContext, stop: asyncio.Event) -> None:
+    """Touch the running job every quarter of its heartbeat until `stop` is set: SAQ does not,
     and its sweep takes a job untouched for longer than its heartbeat as lost."""
     job = ctx["job"]
-    while True:
-        await asyncio.sleep(job.heartbeat / 4)
+    while not stop.is_set():
+        with suppress(TimeoutError):
+            async with asyncio.timeout(job.heartbeat / 4):
+                await stop.wait()
+        if stop.is_set():
+            return
         # Redis away: the job is touched again once it is back (if it is still running then).
         with suppress(*CONNECTION_ERRORS):
             await job.update()
@@ -54,19 +60,26 @@ async def touch_while_running(ctx: WorkerContext) -> None:
 
 def kept_alive(run: JobFunction) -> JobFunction:
     """`run`, touching its job while it runs if the job has a heartbeat. The touching stops
-    before the function returns, so it never races SAQ's finishing of the job."""
+    before the function returns, so it never races SAQ's finishing of the job.
+
+    It is stopped by an event, not only cancelled: a cancellation that lands inside the touch
+    itself can come out of redis-py as a connection error, which the touching takes for an
+    outage and survives, and the job then waited for it for good while it kept the job looking
+    alive (seen after Redis restarts: jobs stuck until their 60 s timeout)."""
 
     @functools.wraps(run)
     async def run_kept_alive(ctx: WorkerContext, **kwargs: Any) -> Any:
         if not ctx["job"].heartbeat:
             return await run(ctx, **kwargs)
-        toucher = asyncio.create_task(touch_while_running(ctx))
+        stop = asyncio.Event()
+        toucher = asyncio.create_task(touch_while_running(ctx, stop))
         try:
             return await run(ctx, **kwargs)
         finally:
+            stop.set()
             toucher.cancel()
-            with suppress(asyncio.CancelledError):
-                await toucher
+            # Waits for the toucher without taking its cancellation for this task's own.
+            await asyncio.wait([toucher])
 
     return run_kept_alive
 
@@ -109,6 +122,8 @@ async def startup(ctx: WorkerContext) -> None:
             ctx["redis"], 5.0, min(WORKER_REDIS_RETRY_SECONDS, settings.redis_retry_seconds)
         )
     )
+    # The fault harness (bench/faults) counts the worker back from this line.
+    logger.info("worker ready")
 
 
 async def shutdown(ctx: WorkerContext) -> None:

@@ -27,24 +27,7 @@ async def harness() -> AsyncIterator[Harness]:
         yield running
 
 
-# A known gap, not yet closed: jobs already handed to Redis but not yet run are lost with
-# Redis, because the relay deletes an outbox row as soon as its job is queued; a restart
-# (empty, or from a snapshot older than the queue) can drop one or two of them (a missing
-# like or follow notification in the runs that missed). Keeping each row until its job
-# completes closes it (docs/RELIABILITY.md). Until then these two may fail and are reported
-# as XFAIL (or XPASS when they do not), with their figures printed either way.
-LOST_WITH_REDIS = pytest.mark.xfail(
-    strict=False, reason="queued jobs are lost with Redis until outbox rows outlive relaying"
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=LOST_WITH_REDIS) if name.startswith("redis") else name
-        for name in SCENARIOS
-    ],
-)
+@pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_recovers_from(harness: Harness, name: str) -> None:
     figures = await run_scenario(harness, name, QUICK)
     print(figures.report())

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from saq import CronJob, Queue, Worker
 
 from domain import accounts
@@ -173,3 +174,26 @@ def test_the_worker_process_logs_each_job_at_its_default_log_level(tmp_path: Pat
         r"INFO:tasks.job_outcomes:job remove_expired_sessions process-log-1 complete in \d+ ms",
         log_path.read_text(),
     ), log_path.read_text()
+
+
+class _TouchSwallowingItsCancellation:
+    """A job whose touch, when cancelled, raises a connection error instead (as redis-py can
+    when the cancellation lands inside a command)."""
+
+    heartbeat = 0.04
+
+    async def update(self) -> None:
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError:
+            raise RedisConnectionError("Connection closed by server.") from None
+
+
+async def test_a_finished_job_is_not_kept_waiting_by_its_touching() -> None:
+    async def quick(ctx: WorkerContext) -> str:
+        await asyncio.sleep(0.05)  # long enough for a touch to be under way
+        return "done"
+
+    ctx = cast(WorkerContext, {"job": _TouchSwallowingItsCancellation()})
+    async with asyncio.timeout(3):
+        assert await worker.kept_alive(quick)(ctx) == "done"

@@ -71,7 +71,7 @@ class Sample:
     """The backlog at one moment; None where its server could not be asked."""
 
     at: float  # time.monotonic()
-    outbox: int | None  # rows recorded, not yet relayed
+    outbox: int | None  # rows recorded whose job is not known to be done (relayed or not)
     queue: int | None  # SAQ jobs relayed from them, not yet done (queued, running, retrying)
     oldest: int | None  # the smallest outbox id among both; None when both are empty
 
@@ -199,6 +199,35 @@ class BacklogMonitor:
         with suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self.drained.wait()
+
+
+async def job_states(redis_url: str, outbox_ids: Sequence[int]) -> list[str]:
+    """What SAQ holds of the jobs of these outbox rows: `outbox-<id> <status> (attempt n)`,
+    or `outbox-<id> unknown`; [] if Redis cannot be asked."""
+    redis = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+    queue = RedisQueue(redis, name=QUEUE_NAME)
+    keys = [f"outbox-{outbox_id}" for outbox_id in outbox_ids]
+    try:
+        jobs = await queue.jobs(keys)
+        where = [
+            await redis.lpos(queue.namespace(name), queue.job_id(key)) is not None
+            for key in keys
+            for name in ("queued", "active")
+        ]
+    except (OSError, RedisError, TimeoutError):
+        return []
+    finally:
+        await redis.aclose()
+    states = []
+    for index, (key, job) in enumerate(zip(keys, jobs, strict=True)):
+        lists = [
+            n
+            for n, found in zip(("queued", "active"), where[2 * index : 2 * index + 2], strict=True)
+            if found
+        ]
+        described = "unknown" if job is None else f"{job.status.value} (attempt {job.attempts})"
+        states.append(f"{key} {described} in {'+'.join(lists) or 'no list'}")
+    return states
 
 
 async def lost_writes(database_url: str, answers: Sequence[Answer]) -> Counter[str]:

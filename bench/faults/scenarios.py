@@ -21,6 +21,7 @@ from bench.faults.checks import (
     Timelines,
     check_notifications,
     check_timelines,
+    job_states,
     lost_writes,
     outbox_position,
     take_marks,
@@ -122,7 +123,7 @@ async def worker_killed(
     down = time.monotonic()
     stack.worker.kill()
     await asyncio.sleep(options.outage)
-    stack.worker.start()
+    await stack.start_worker()
     return down, time.monotonic()
 
 
@@ -188,6 +189,7 @@ class Figures:
     position: int  # the last outbox row recorded by the return: the fault's backlog ends there
     peaks: tuple[int, int]  # the most outbox rows, and jobs not done, from the fault on
     stuck: list[int]  # outbox ids of the jobs still not done when the checks ran
+    stuck_states: list[str]  # what SAQ holds of the first of them
     last_backlog: Sample | None  # the last sample, before the drain, with that work waiting
     drained_before: float  # the share of samples before the fault with nothing waiting
     exits: list[str] = field(default_factory=list)  # processes that died on their own
@@ -293,6 +295,10 @@ class Figures:
                 f" seen waiting at {last.at - self.back:+.1f} s: oldest outbox-{last.oldest};"
                 f" {last.outbox} outbox rows, {last.queue} jobs not done in all"
             )
+        if self.stuck_states:
+            lines.append(
+                f"  jobs still not done, as SAQ holds them: {'; '.join(self.stuck_states)}"
+            )
         if self.timelines.examples:
             shown = ", ".join(f"post {post} for {user}" for user, post in self.timelines.examples)
             lines.append(f"  missing from home timelines, e.g.: {shown}")
@@ -335,7 +341,7 @@ async def _restart_dead(stack: Stack) -> list[str]:
             if service is stack.web:
                 await stack.start_web()
             else:
-                service.start()
+                await stack.start_worker()
     return died
 
 
@@ -380,6 +386,7 @@ async def run_scenario(harness: Harness, name: str, options: FaultOptions) -> Fi
         position=position,
         peaks=monitor.peaks(down),
         stuck=monitor.pending,
+        stuck_states=await job_states(stack.redis.url, monitor.pending[:3]),
         last_backlog=monitor.last_waiting(end, position),
         drained_before=monitor.drained_share(down),
         exits=exits,

@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 DATABASE = "agora"
 START_TIMEOUT_SECONDS = 60.0
+# What the worker logs once its start-up is done (tasks.worker.startup).
+WORKER_READY = "worker ready"
 
 
 class StartError(RuntimeError):
@@ -288,6 +290,28 @@ class Stack:
         self.web.start()
         await wait_until_live(self.base_url, self.web)
 
+    async def start_worker(self) -> None:
+        """Start the worker and return once its start-up is done (it logs WORKER_READY), as
+        the web process's return is counted once it answers: a Python process takes seconds
+        to import its code on a loaded machine, and that is not the time its recovery takes."""
+        await start_and_wait_for(self.worker, WORKER_READY)
+
+
+async def start_and_wait_for(service: Service, line: str) -> None:
+    """Start `service` and return once its log, from now on, holds `line`."""
+    offset = service.log.stat().st_size if service.log.exists() else 0
+    service.start()
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if not service.running:
+            raise StartError(f"the {service.name} exited; see {service.log}")
+        with service.log.open("rb") as log:
+            log.seek(offset)
+            if line.encode() in log.read():
+                return
+        await asyncio.sleep(0.05)
+    raise StartError(f"the {service.name} did not start; see {service.log}")
+
 
 async def wait_until_live(base_url: str, web: Service) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=1.0) as client:
@@ -399,7 +423,7 @@ async def running_stack(options: StackOptions | None = None) -> AsyncIterator[St
         await release(env)
         await _seed(postgres, options)
         await stack.start_web()
-        worker.start()
+        await stack.start_worker()
         yield stack
     finally:
         for service in (web, worker):

@@ -1,10 +1,11 @@
 """The dead-letter record: outbox jobs that failed every attempt the worker gave them.
 
 A job that keeps failing after its retries (see tasks/queue.py for the back-off) would
-otherwise vanish from SAQ with its error after a few minutes; here it stays, visible on
-/metrics and /admin/jobs, until staff run it again. Running it again moves it back into the
-outbox in one transaction, so it goes through the same relay as any new job (jobs are
-idempotent, so a job that partly ran before does no harm when run once more).
+otherwise vanish from SAQ with its error after a few minutes; here it stays (its outbox row
+is deleted as it is recorded), visible on /metrics and /admin/jobs, until staff run it again.
+Running it again moves it back into the outbox in one transaction, so it goes through the
+same relay as any new job (jobs are idempotent, so a job that partly ran before does no harm
+when run once more).
 """
 
 from __future__ import annotations
@@ -59,11 +60,23 @@ class DeadLetterRow:
         return lines[-1] if lines else ""
 
 
-async def record(job: Job, key: str, payload: dict[str, Any], error: str, attempts: int) -> None:
-    """Keep `job(**payload)`, which failed for good after `attempts` attempts with `error`."""
-    await DeadLetter.insert(
-        DeadLetter(job=job.value, key=key, payload=payload, error=error, attempts=attempts)
-    )
+async def record(job: str, key: str, payload: dict[str, Any], error: str, attempts: int) -> bool:
+    """Keep `job(**payload)`, which failed for good after `attempts` attempts with `error`;
+    returns whether it was kept.
+
+    A job of the outbox (`key` is `outbox-<id>`) leaves the outbox in the same transaction,
+    and is kept only if its row was still there: the worker and the relay may both find the
+    same failure (the relay does when the worker could not reach PostgreSQL), and only the
+    first records it.
+    """
+    async with outbox.transaction():
+        message_id = outbox.message_id_of(key)
+        if message_id is not None and not await outbox.finish(message_id):
+            return False
+        await DeadLetter.insert(
+            DeadLetter(job=job, key=key, payload=payload, error=error, attempts=attempts)
+        )
+    return True
 
 
 async def count() -> int:
