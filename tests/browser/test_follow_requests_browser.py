@@ -30,7 +30,7 @@ async def lock_on_settings(page: Page) -> None:
     box = page.get_by_label("Approve new followers")
     await expect(box).not_to_be_checked()
     await box.check()
-    await page.get_by_role("button", name="Save").click()
+    await page.get_by_role("button", name="Save follower approval").click()
     await expect(page).to_have_url("/settings")
     await expect(page.get_by_label("Approve new followers")).to_be_checked()
 
