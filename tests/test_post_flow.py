@@ -213,3 +213,59 @@ async def test_an_htmx_page_says_its_flash_in_the_announcer(members: Members) ->
     assert '<div id="announcer" hx-swap-oob="innerHTML">Posted.</div>' in page.text
     assert flashes(page) == []
     assert flashes(await alice.get("/")) == []  # said once
+
+
+def submission_of(page: str) -> str:
+    """The `submission` token of the first form on the page that carries one."""
+    found = re.search(r'<input type="hidden" name="submission" value="([^"]+)">', page)
+    assert found, "the form carries a submission token"
+    return found.group(1)
+
+
+async def test_a_form_sent_again_posts_once(members: Members) -> None:
+    """Back after posting, then Post again: the same rendering of the form, the same token."""
+    alice = await members("alice")
+    token = submission_of((await alice.get("/compose")).text)
+    first = await post_form(alice, "/posts", {"text": "only once", "submission": token})
+    assert flashes(await alice.get(first.headers["location"])) == ["Posted"]
+    again = await post_form(alice, "/posts", {"text": "only once", "submission": token})
+    assert again.headers["location"] == first.headers["location"]
+    assert flashes(await alice.get(again.headers["location"])) == [
+        "Already posted: that form was sent before"
+    ]
+    assert await Post.count() == 1
+    # Every rendering is a new form: a new token posts again.
+    fresh = submission_of((await alice.get("/compose")).text)
+    assert fresh != token
+    await post_form(alice, "/posts", {"text": "only once", "submission": fresh})
+    assert await Post.count() == 2
+
+
+async def test_a_reply_form_sent_again_replies_once(members: Members) -> None:
+    alice = await members("alice")
+    post_id = await write_post(alice, "a post")
+    token = submission_of((await alice.get(f"/@alice/{post_id}")).text)
+    sent = {"text": "a single reply", "submission": token}
+    first = await post_form(alice, f"/posts/{post_id}/comments", sent)
+    again = await post_form(alice, f"/posts/{post_id}/comments", sent)
+    assert again.headers["location"] == first.headers["location"]
+    assert await Comment.count() == 1
+
+
+async def test_a_failed_form_keeps_its_token_usable(members: Members) -> None:
+    """A post refused (too long) claims nothing: the same form, corrected, then posts."""
+    alice = await members("alice")
+    token = submission_of((await alice.get("/compose")).text)
+    refused = await post_form(alice, "/posts", {"text": "x" * 501, "submission": token})
+    assert (await failure_page(alice, refused)).status_code == 422
+    await post_form(alice, "/posts", {"text": "short now", "submission": token})
+    assert await Post.count() == 1
+
+
+@pytest.mark.parametrize("token", ["short", "x" * 65, "spaces are not allowed here!", "é" * 20])
+async def test_a_malformed_submission_token_is_refused(members: Members, token: str) -> None:
+    alice = await members("alice")
+    refused = await post_form(alice, "/posts", {"text": "hello", "submission": token})
+    assert refused.status_code == 400
+    assert "submission token is malformed" in refused.text
+    assert await Post.count() == 0

@@ -30,6 +30,7 @@ class Flash(StrEnum):
     """The messages a redirect can leave for the next page; the values are the cookie's."""
 
     POSTED = "posted"
+    ALREADY_POSTED = "already-posted"
     REPLY_POSTED = "reply-posted"
     POST_DELETED = "post-deleted"
     COMMENT_DELETED = "comment-deleted"
@@ -40,6 +41,7 @@ class Flash(StrEnum):
 
 FLASH_MESSAGES: dict[Flash, str] = {
     Flash.POSTED: "Posted",
+    Flash.ALREADY_POSTED: "Already posted: that form was sent before",
     Flash.REPLY_POSTED: "Reply posted",
     Flash.POST_DELETED: "Post deleted",
     Flash.COMMENT_DELETED: "Comment deleted",

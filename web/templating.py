@@ -16,6 +16,7 @@ from web.avatars import avatar_hue, initials
 from web.flash import take_flash
 from web.htmx import is_htmx
 from web.static_assets import static_url
+from web.submissions import new_submission_token
 from web.times import absolute_time, relative_time
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -32,6 +33,7 @@ def _add_globals(engine: JinjaTemplateEngine) -> None:
         max_post_length=MAX_POST_LENGTH,
         url_length=URL_LENGTH,
         is_htmx=is_htmx,
+        submission_token=new_submission_token,
     )
     engine.engine.filters.update(
         avatar_hue=avatar_hue,

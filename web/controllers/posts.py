@@ -30,12 +30,14 @@ from web.forms import (
 )
 from web.htmx import htmx_page_location, is_htmx
 from web.post_pages import post_page
+from web.submissions import SUBMISSION_FIELD, publish_once
 
 
 @dataclass
 class TextForm:
     text: str = ""
     parent_id: str = ""  # a comment id, parsed by domain.core.numbers' rule
+    submission: str = ""  # the rendered form's token (web/submissions.py)
 
 
 COMMENT_MISSING = "That comment does not exist."
@@ -111,7 +113,8 @@ class PostController(Controller):
         text, alt = text_field(form, "text"), text_field(form, "image_alt")
         asked = text_field(form, "visibility")
         upload = await read_upload(form, "image")
-        try:
+
+        async def publish() -> int:
             created = await posts.publish(
                 viewer,
                 text,
@@ -119,6 +122,10 @@ class PostController(Controller):
                 # Absent (a client sending only text): the member's default visibility.
                 visibility=posts.chosen_visibility(asked) if asked else None,
             )
+            return created.id
+
+        try:
+            post_id, fresh = await publish_once(viewer, text_field(form, SUBMISSION_FIELD), publish)
         except ValidationFailed as failure:
             failed = FailedForm(
                 {"text": text, "image_alt": alt, "visibility": asked},
@@ -130,8 +137,8 @@ class PostController(Controller):
                 return _compose_page(request, failed)
 
             return await show_failure(request, "/compose", failed, render)
-        response = Redirect(f"/#post-{created.id}", status_code=303)
-        with_flash(response, request, Flash.POSTED)
+        response = Redirect(f"/#post-{post_id}", status_code=303)
+        with_flash(response, request, Flash.POSTED if fresh else Flash.ALREADY_POSTED)
         return response
 
     @post("/posts/{post_id:str}/like")
@@ -188,8 +195,12 @@ class PostController(Controller):
             _post_id(post_id), optional_number(data.parent_id, "parent_id", SERIAL)
         )
         username = await posts.author_username(answered.post_id)
+
+        async def publish() -> int:
+            return (await posts.publish(viewer, data.text, in_reply_to=answered)).id
+
         try:
-            created = await posts.publish(viewer, data.text, in_reply_to=answered)
+            comment_id, fresh = await publish_once(viewer, data.submission, publish)
         except ValidationFailed as failure:
             failed = FailedForm(
                 {"reply": data.text},
@@ -219,15 +230,15 @@ class PostController(Controller):
                 username,
                 answered.post_id,
                 fragment=True,
-                announcement="Reply posted.",
-                containing=created.id,
+                announcement="Reply posted." if fresh else "Already posted.",
+                containing=comment_id,
             )
         # The page of a long thread that holds the new comment, scrolled to it.
         response = Redirect(
-            f"/@{username}/{answered.post_id}?comment={created.id}#comment-{created.id}",
+            f"/@{username}/{answered.post_id}?comment={comment_id}#comment-{comment_id}",
             status_code=303,
         )
-        with_flash(response, request, Flash.REPLY_POSTED)
+        with_flash(response, request, Flash.REPLY_POSTED if fresh else Flash.ALREADY_POSTED)
         return response
 
     @get("/comments/{comment_id:str}/delete")
