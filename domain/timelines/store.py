@@ -18,6 +18,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
+from domain.core import events
 from domain.core.paging import IdRange, KeyedPage, page_from_rows
 from domain.core.redis_guard import GuardedRedis
 from domain.core.settings import get_settings
@@ -163,13 +164,23 @@ async def fan_out(guard: GuardedRedis, post_id: int) -> int | None:
     readers = [row["author"]]
     if row["followers"] <= _big_threshold():
         readers += await followers_in_batches(row["author"])
-    return await push(guard, post_id, readers)
+    pushed = await push(guard, post_id, readers)
+    if pushed is not None:
+        # Every post is public until posts carry a visibility; then this flag follows it,
+        # and each stream still renders the post for its own viewer (web.streaming).
+        await events.publish(
+            events.Event(events.EventName.UPDATE, post_id, tuple(readers), public=True)
+        )
+    return pushed
 
 
 async def retract(guard: GuardedRedis, post_id: int, author_id: int) -> bool:
     """Remove a deleted post from every timeline that may hold it."""
     readers = [author_id, *await followers_in_batches(author_id)]
-    return await remove(guard, [post_id], readers)
+    removed = await remove(guard, [post_id], readers)
+    if removed:
+        await events.publish(events.Event(events.EventName.DELETE, post_id))
+    return removed
 
 
 async def page_ids(
