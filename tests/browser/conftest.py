@@ -82,10 +82,11 @@ def live_server(test_database: str) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def live_worker(live_server: str) -> Iterator[None]:
     """The Procfile's worker, running the jobs live_server relays (fan-out, notifications),
-    so that what they publish reaches live streams."""
+    so that what they publish reaches live streams. One per test: tests without it rely on
+    jobs not running behind their backs (a notification appearing mid-test)."""
     saq = Path(sys.executable).parent / "saq"
     process = subprocess.Popen(
         [str(saq), "tasks.worker.settings"],
