@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -16,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 from httpx import AsyncClient
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from tests.api.helpers import make_app
 from tests.browser.conftest import free_port, start_web, wait_until_live
@@ -135,7 +138,9 @@ def test_a_full_journey_leaves_no_secret_in_the_logs(logged_server: tuple[str, P
                 "_csrf_token": form_token(browser.get("/login").text),
             },
         )
-        assert wrong.status_code == 401
+        # Post/Redirect/Get: the refusal is shown (401) at the page the 303 leads to.
+        assert wrong.status_code == 303
+        assert browser.get(wrong.headers["location"]).status_code == 401
         used["wrong password"] = "wrong-" + password
 
         # An app registers and goes through the authorization code flow with PKCE.
@@ -162,7 +167,7 @@ def test_a_full_journey_leaves_no_secret_in_the_logs(logged_server: tuple[str, P
         url, fields = rendered_form(consent.text, "/oauth/authorize")
         shown = browser.post(url, data={**fields, "decision": "authorize"})
         code_match = re.search(
-            r'id="authorization-code" type="text" readonly value="([^"]+)"', shown.text
+            r'id="authorization-code"[^>]* readonly value="([^"]+)"', shown.text
         )
         assert code_match, shown.text
         used["code"] = code_match.group(1)
@@ -211,6 +216,14 @@ def test_a_full_journey_leaves_no_secret_in_the_logs(logged_server: tuple[str, P
             == 400
         )
         program.get("/api/v1/timelines/home", params={"access_token": token})
+        # The streaming API takes the token in the query, as Mastodon's does.
+        streaming = base_url.replace("http://", "ws://") + "/api/v1/streaming"
+        with connect(f"{streaming}?access_token={token}&stream=user") as socket:
+            socket.send(json.dumps({"type": "subscribe", "stream": "nowhere"}))
+            assert json.loads(socket.recv(timeout=5))["error"] == "Unknown stream type"
+        used["refused token"] = refused_token = "not-" + token
+        with pytest.raises(InvalidStatus):
+            connect(f"{streaming}?access_token={refused_token}")
 
         revoked = program.post(
             "/oauth/revoke",
@@ -230,5 +243,6 @@ def test_a_full_journey_leaves_no_secret_in_the_logs(logged_server: tuple[str, P
     # The log was really written: the journey's requests are in it, masked where needed.
     assert '"POST /oauth/token HTTP/1.1" 200' in log
     assert "password=[redacted]" in log and "access_token=[redacted]" in log
+    assert '"WebSocket /api/v1/streaming?access_token=[redacted]&stream=user" [accepted]' in log
     for what, secret in used.items():
         assert secret not in log, f"the {what} is in the log"

@@ -308,7 +308,8 @@ async def test_the_profile_puts_block_in_a_more_menu(members: Members) -> None:
     await members("alice")
     alice = await member("alice")
     page = (await bob.get("/@alice")).text
-    menu = page[page.index('<details class="menu"') : page.index("</details>")]
+    start = page.index('<details class="menu" id="profile-menu-')
+    menu = page[start : page.index("</details>", start)]
     assert '<summary class="icon-button">' in menu and "More</span></summary>" in menu
     assert f'id="block-toggle-{alice.id}" href="/@alice/block?next=/%40alice"' in menu
     assert 'id="follow-button-' not in menu and f'id="follow-button-{alice.id}"' in page

@@ -51,8 +51,29 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class RedactWebSocketSecrets(logging.Filter):
+    """A filter for the `uvicorn.error` logger, where uvicorn logs each WebSocket handshake
+    as (client, path[, status]): the streaming API takes `access_token` in the query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (
+            isinstance(record.msg, str)
+            and '"WebSocket %s"' in record.msg
+            and isinstance(args, tuple)
+            and len(args) >= 2
+            and isinstance(args[1], str)
+        ):
+            record.args = (args[0], redact_query(args[1]), *args[2:])
+        return True
+
+
 def redact_access_log() -> None:
-    """Install the filter on uvicorn's access logger (idempotent)."""
-    logger = logging.getLogger("uvicorn.access")
-    if not any(isinstance(existing, RedactSecrets) for existing in logger.filters):
-        logger.addFilter(RedactSecrets())
+    """Install the filters on uvicorn's access and WebSocket handshake lines (idempotent)."""
+    for name, kind in (
+        ("uvicorn.access", RedactSecrets),
+        ("uvicorn.error", RedactWebSocketSecrets),
+    ):
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, kind) for existing in logger.filters):
+            logger.addFilter(kind())

@@ -59,6 +59,9 @@ from web.media_files import max_request_bytes, media_files_router
 from web.rate_limit import RateLimiter
 from web.security_headers import add_security_headers
 from web.static_assets import static_files_router
+from web.streaming.hub import Hub
+from web.streaming.mastodon import StreamingController
+from web.streaming.pages import LiveController
 from web.templating import template_config
 from web.text_guard import text_guard
 
@@ -74,7 +77,8 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         await database.open_pool(min_size=0, max_size=20)
         redis = create_redis(settings)
         queue = create_queue(settings)
-        app.state.update(redis=redis, queue=queue, rate_limiter=RateLimiter(redis))
+        hub = Hub(settings.redis_url)
+        app.state.update(redis=redis, queue=queue, rate_limiter=RateLimiter(redis), hub=hub)
         redis_guard.use(
             GuardedRedis(redis, settings.redis_timeout_seconds, settings.redis_retry_seconds)
         )
@@ -86,10 +90,12 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         # in every full collection (pauses that showed up in the bench's p99, bench/README.md).
         gc.collect()
         gc.freeze()
+        hub.start()
         try:
             yield
         finally:
             gc.unfreeze()
+            await hub.stop()
             stop_relay.set()
             outbox.pending_work.set()  # wake the relay so it sees the stop
             await relay
@@ -142,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     AppFilesController,
                     # The design system's page, for people working on Agora only.
                     *([] if settings.is_production else [StyleguideController]),
+                    LiveController,
                 ],
                 include_in_schema=False,
             ),
@@ -159,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     AuthorizedAppsController,
                     DiscoveryController,
                     WellKnownController,
+                    StreamingController,
                 ],
                 exception_handlers=API_EXCEPTION_HANDLERS,
             ),

@@ -87,6 +87,9 @@ class Settings:
     # How often the web process looks for outbox jobs it was not woken for (recorded by
     # another process, or left while Redis was down).
     outbox_sweep_seconds: float = 30.0
+    # How often an open live stream (pages' SSE, the streaming API) sends a heartbeat and
+    # checks that its session or token still holds.
+    stream_heartbeat_seconds: float = 15.0
     # How long rendered post fragments stay cached (their keys change whenever their content does).
     fragment_ttl_seconds: int = 86_400
     # Serves /_bench/ceiling, the constant page bench/load.py compares every page with.
@@ -112,6 +115,13 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def streaming_url(self) -> str:
+        """Where clients open the streaming API: the public URL as `wss://` (or `ws://` when
+        served over plain http), never derived from a request's Host header."""
+        scheme, _, rest = self.public_url.partition("://")
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
 
     @property
     def is_https(self) -> bool:
@@ -159,6 +169,7 @@ def load_settings() -> Settings:
         redis_retry_seconds=float(os.environ.get("REDIS_RETRY_SECONDS", "5")),
         fragment_ttl_seconds=_int("FRAGMENT_TTL_SECONDS", 86_400),
         outbox_sweep_seconds=float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
+        stream_heartbeat_seconds=float(os.environ.get("STREAM_HEARTBEAT_SECONDS", "15")),
         bench_routes=_bool("AGORA_BENCH_ROUTES", False),
         media_dir=os.environ.get("MEDIA_DIR", "") or ".data/media",
         max_upload_bytes=_int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),

@@ -14,6 +14,7 @@ from asyncpg.exceptions import ForeignKeyViolationError
 from piccolo.querystring import QueryString
 
 from domain import social
+from domain.core import events
 from domain.core.sql import fetch, sql
 from domain.core.visibility import visible_to
 from domain.posts import extract_mentions
@@ -24,7 +25,7 @@ _FOLLOW = """
 INSERT INTO notification (recipient, actor, kind, post, comment)
 SELECT f.followed, f.follower, 'follow', NULL, NULL FROM follow f
 WHERE f.follower = {actor} AND f.followed = {user}
-ON CONFLICT DO NOTHING RETURNING id
+ON CONFLICT DO NOTHING RETURNING id, recipient
 """
 # The request's notification names it, and goes when it is accepted, rejected or withdrawn.
 _FOLLOW_REQUEST = """
@@ -37,7 +38,7 @@ _LIKE = """
 INSERT INTO notification (recipient, actor, kind, post, comment)
 SELECT p.author, l."user", 'like', p.id, NULL FROM post_like l JOIN post p ON p.id = l.post
 WHERE l."user" = {actor} AND l.post = {post} AND p.author <> l."user"
-ON CONFLICT DO NOTHING RETURNING id
+ON CONFLICT DO NOTHING RETURNING id, recipient
 """
 # A comment notifies the post's author ("comment") and, for a reply, the author of the
 # comment answered ("reply"); someone who is both gets the reply only.
@@ -50,7 +51,7 @@ UNION ALL
 SELECT parent.author, c.author, 'reply', c.post, c.id
 FROM comment c JOIN comment parent ON parent.id = c.parent
 WHERE c.id = {comment} AND parent.author <> c.author
-ON CONFLICT DO NOTHING RETURNING id
+ON CONFLICT DO NOTHING RETURNING id, recipient
 """
 # A mention across a block (either way) notifies nobody, nor does one that its account may
 # not see (domain.core.visibility; the accounts a post mentions always may).
@@ -59,7 +60,7 @@ INSERT INTO notification (recipient, actor, kind, post, comment)
 SELECT u.id, p.author, 'mention', p.id, NULL
 FROM post p JOIN agora_user u ON lower(u.username) = ANY({names})
 WHERE p.id = {post} AND u.id <> p.author AND {unblocked} AND {visible}
-ON CONFLICT DO NOTHING RETURNING id
+ON CONFLICT DO NOTHING RETURNING id, recipient
 """
 
 
@@ -68,6 +69,10 @@ async def _insert(statement: QueryString) -> int:
         rows = await fetch(statement)
     except ForeignKeyViolationError:  # a row it refers to was deleted meanwhile
         return 0
+    for row in rows:
+        await events.publish(
+            events.Event(events.EventName.NOTIFICATION, row["id"], (row["recipient"],))
+        )
     return len(rows)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
+from domain.core import events
 from domain.core.paging import IdRange, KeyedPage, page_from_rows
 from domain.core.redis_guard import GuardedRedis
 from domain.core.settings import get_settings
@@ -167,7 +168,7 @@ async def fan_out(guard: GuardedRedis, post_id: int) -> int | None:
     sets. None if Redis is down."""
     rows = await fetch(
         sql(
-            "SELECT p.author, u.followers_count AS followers FROM post p"
+            "SELECT p.author, p.visibility, u.followers_count AS followers FROM post p"
             " JOIN agora_user u ON u.id = p.author WHERE p.id = {post_id}",
             post_id=post_id,
         )
@@ -178,13 +179,28 @@ async def fan_out(guard: GuardedRedis, post_id: int) -> int | None:
     readers = [row["author"]]
     if row["followers"] <= _big_threshold():
         readers += await followers_in_batches(row["author"], seeing=post_id)
-    return await push(guard, post_id, readers)
+    pushed = await push(guard, post_id, readers)
+    if pushed is not None:
+        # Public posts also go to the public streams; every stream still renders the post for
+        # its own viewer (web.streaming), through the visibility rule.
+        await events.publish(
+            events.Event(
+                events.EventName.UPDATE,
+                post_id,
+                tuple(readers),
+                public=row["visibility"] == "public",
+            )
+        )
+    return pushed
 
 
 async def retract(guard: GuardedRedis, post_id: int, author_id: int) -> bool:
     """Remove a deleted post from every timeline that may hold it."""
     readers = [author_id, *await followers_in_batches(author_id)]
-    return await remove(guard, [post_id], readers)
+    removed = await remove(guard, [post_id], readers)
+    if removed:
+        await events.publish(events.Event(events.EventName.DELETE, post_id))
+    return removed
 
 
 async def page_ids(

@@ -15,7 +15,7 @@ from domain.posts import IdempotencyKey, MediaUpload
 
 # Shared with the browser tests: uvicorn as the Procfile runs it, for the real clients, and
 # Chromium, for the consent page.
-from tests.browser.conftest import browser, live_server, playwright
+from tests.browser.conftest import browser, live_server, live_worker, playwright
 from tests.conftest import TEST_DATABASE_URL, run_async
 
 
@@ -30,7 +30,7 @@ async def _truncate_api_tables() -> None:
         await connection.close()
 
 
-__all__ = ["browser", "live_server", "playwright"]
+__all__ = ["browser", "live_server", "live_worker", "playwright"]
 
 
 @pytest.fixture(autouse=True)

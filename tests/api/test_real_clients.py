@@ -1,22 +1,28 @@
 """Real Mastodon clients against a running Agora: Mastodon.py (the library), toot (the
-command line client) and megalodon (the JavaScript library, pinned in
+command line client), megalodon and masto.js (the JavaScript libraries, pinned in
 tests/clients/package-lock.json), unmodified and unmocked, over HTTP to uvicorn."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from mastodon import Mastodon
+from mastodon import CallbackStreamListener, Mastodon
 from mastodon.errors import MastodonAPIError, MastodonNotFoundError, MastodonUnauthorizedError
 from PIL import Image
 
@@ -317,3 +323,121 @@ def test_toot_logs_in_and_posts(live_server: str, tmp_path: Path) -> None:
     assert "Hello from toot" in timeline.stdout
     notifications = toot(tmp_path, "notifications")
     assert notifications.returncode == 0, notifications.stdout + notifications.stderr
+
+
+# The streaming tests need the worker: the events come from the jobs it runs after commit.
+STREAM_DELIVERY_SECONDS = 2.0
+
+
+def next_event(
+    received: queue.Queue[tuple[str, Any]], kind: str, wanted: Callable[[Any], bool]
+) -> Any:
+    """The first `kind` event that is `wanted` within STREAM_DELIVERY_SECONDS, skipping
+    others (the reader's own post enters their home too, whenever its fan-out runs)."""
+    deadline = time.monotonic() + STREAM_DELIVERY_SECONDS
+    while True:
+        name, payload = received.get(timeout=max(0.01, deadline - time.monotonic()))
+        if name == kind and wanted(payload):
+            return payload
+
+
+@pytest.mark.usefixtures("live_worker")
+def test_mastodon_py_stream_user_receives_an_update_and_a_notification(live_server: str) -> None:
+    make_user("alice")
+    bob_id = make_user("bob")
+    alice, bob = logged_in(live_server, "alice"), logged_in(live_server, "bob")
+    alice.account_follow(bob_id)
+    mine = alice.status_post("Alice's post, written before the stream opens")
+    received: queue.Queue[tuple[str, Any]] = queue.Queue()
+    listener = CallbackStreamListener(  # type: ignore[no-untyped-call]
+        update_handler=lambda status: received.put(("update", status)),
+        notification_handler=lambda notification: received.put(("notification", notification)),
+    )
+    handle = alice.stream_user(listener, run_async=True)
+    try:
+        deadline = time.monotonic() + 5
+        while not handle.is_receiving() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert handle.is_receiving()
+        started = time.monotonic()
+        post = bob.status_post("Hello from Bob")
+        status = next_event(received, "update", lambda status: status.id == post.id)
+        assert status.account.username == "bob"
+        assert time.monotonic() - started < STREAM_DELIVERY_SECONDS
+
+        started = time.monotonic()
+        bob.status_favourite(mine.id)
+        notification = next_event(received, "notification", lambda _: True)
+        assert (notification.type, notification.status.id) == ("favourite", mine.id)
+        assert time.monotonic() - started < STREAM_DELIVERY_SECONDS
+    finally:
+        handle.close()
+
+
+def next_line(lines: queue.Queue[str], event: str, item_id: str | None) -> dict[str, Any]:
+    """The first line for `event` (and `item_id`, if given) within STREAM_DELIVERY_SECONDS,
+    skipping others (late warm-up posts)."""
+    deadline = time.monotonic() + STREAM_DELIVERY_SECONDS
+    while True:
+        found: dict[str, Any] = json.loads(
+            lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        )
+        if found["event"] == event and item_id in (None, found["id"]):
+            return found
+
+
+def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The process's stdout lines as they come, to wait for with a timeout."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.strip())
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+@pytest.mark.usefixtures("live_worker")
+def test_masto_js_streaming_client_receives_an_update_and_a_notification(
+    live_server: str, node_clients: Path
+) -> None:
+    """masto.js (pinned, with `ws` as its WebSocket on Node 20) finds the streaming URL in
+    the v2 instance and sends its token as Sec-WebSocket-Protocol."""
+    make_user("alice")
+    bob_id = make_user("bob")
+    alice, bob = logged_in(live_server, "alice"), logged_in(live_server, "bob")
+    alice.account_follow(bob_id)
+    node = shutil.which("node")
+    assert node
+    streaming = subprocess.Popen(
+        [node, "stream.mjs", live_server, str(alice.access_token)],
+        cwd=node_clients,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # an error message then stands where a line was expected
+        text=True,
+    )
+    try:
+        lines = lines_of(streaming)
+        # The client connects in its own time: Alice's own posts, reaching her own stream,
+        # show when it has (one posted before it connects is simply not heard).
+        for attempt in range(15):
+            mine = alice.status_post(f"Alice's post {attempt}")
+            with contextlib.suppress(queue.Empty):
+                assert json.loads(lines.get(timeout=1))["event"] == "update"
+                break
+        else:
+            pytest.fail("masto.js heard nothing in 15 s")
+
+        started = time.monotonic()
+        post = bob.status_post("Hello from Bob")
+        assert next_line(lines, "update", str(post.id))["id"] == str(post.id)
+        assert time.monotonic() - started < STREAM_DELIVERY_SECONDS
+        started = time.monotonic()
+        bob.status_favourite(mine.id)
+        assert next_line(lines, "notification", None)["type"] == "favourite"
+        assert time.monotonic() - started < STREAM_DELIVERY_SECONDS
+    finally:
+        streaming.kill()
+        streaming.wait()

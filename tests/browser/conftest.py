@@ -82,6 +82,26 @@ def live_server(test_database: str) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.fixture
+def live_worker(live_server: str) -> Iterator[None]:
+    """The Procfile's worker, running the jobs live_server relays (fan-out, notifications),
+    so that what they publish reaches live streams. One per test: tests without it rely on
+    jobs not running behind their backs (a notification appearing mid-test)."""
+    saq = Path(sys.executable).parent / "saq"
+    process = subprocess.Popen(
+        [str(saq), "tasks.worker.settings"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 # The async API shares pytest-asyncio's event loop; the sync API would hold a loop of its own
 # open for the whole session and break every async test that runs after it.
 @pytest.fixture(scope="session")

@@ -60,7 +60,7 @@ class InstanceController(Controller):
             description=INSTANCE_DESCRIPTION,
             email="",
             version=compatible_version(),
-            urls={"streaming_api": ""},
+            urls={"streaming_api": request.app.state.settings.streaming_url},
             stats={"user_count": users, "status_count": posts, "domain_count": 0},
             thumbnail=None,
             languages=["en"],
@@ -89,7 +89,7 @@ class InstanceController(Controller):
             icon=[],
             languages=["en"],
             configuration={
-                "urls": {"streaming": ""},
+                "urls": {"streaming": request.app.state.settings.streaming_url},
                 "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
                 "translation": {"enabled": False},
                 **_limits(),

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 
 from domain import accounts, feeds, media, posts, social
 from domain.accounts import User
@@ -59,7 +60,7 @@ def iso(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def base_url(request: Request[Any, Any, Any]) -> str:
+def base_url(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The configured public URL (`PUBLIC_URL`), without a trailing slash: every absolute URL
     starts with it, whatever Host header the request came with."""
     public_url: str = request.app.state.settings.public_url
@@ -97,7 +98,7 @@ _MENTION = re.compile(r'href="[^"]*/@([A-Za-z0-9_]{1,30})" class="mention"')
 class Presenter:
     """Builds entities for one request: absolute URLs from its base, flags for its viewer."""
 
-    def __init__(self, request: Request[Any, Any, Any], viewer: User | None) -> None:
+    def __init__(self, request: ASGIConnection[Any, Any, Any, Any], viewer: User | None) -> None:
         self.base = base_url(request)
         self.viewer = viewer
 
