@@ -31,10 +31,14 @@ function refreshTimes(root = document) {
   for (const time of root.querySelectorAll("time[data-relative]")) {
     const moment = new Date(time.dateTime);
     if (Number.isNaN(moment.getTime())) continue;
+    const short = time.querySelector(".time-short");
+    const fullText = time.querySelector(".time-full");
+    // A <time> not made by the timestamp macro has nowhere to write: leave it as the server wrote it.
+    if (!short || !fullText) continue;
     const full = fullTime.format(moment);
     time.title = full;
-    time.querySelector(".time-short").textContent = shortTime(moment, now);
-    time.querySelector(".time-full").textContent = full;
+    short.textContent = shortTime(moment, now);
+    fullText.textContent = full;
   }
 }
 
@@ -165,11 +169,15 @@ function setUpComposer(form) {
     if (alt) alt.required = chosen;
   };
   file.addEventListener("change", () => {
-    if (image.src) URL.revokeObjectURL(image.src);
     const chosen = file.files[0];
     preview.hidden = !chosen;
     if (chosen) {
-      image.src = URL.createObjectURL(chosen);
+      // A data: URL, not a blob: one: the CSP's img-src allows 'self' and data: only.
+      const reader = new FileReader();
+      reader.addEventListener("load", () => {
+        if (file.files[0] === chosen) image.src = reader.result;
+      });
+      reader.readAsDataURL(chosen);
       name.textContent = chosen.name;
     } else {
       image.removeAttribute("src");
