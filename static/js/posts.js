@@ -148,6 +148,24 @@ function setUpComposer(form) {
     });
   }
   if (!file) return;
+  setUpImagePicker(file);
+  const showAlt = () => {
+    const chosen = file.files.length > 0;
+    if (altField) altField.hidden = !chosen && !alt.value && alt.getAttribute("aria-invalid") !== "true";
+    if (alt) alt.required = chosen;
+  };
+  file.addEventListener("change", () => {
+    showAlt();
+    if (file.files.length && alt) alt.focus();
+  });
+  showAlt();
+}
+
+// --- An image file input (the composer's, the profile's avatar and header) as a button with
+// a preview of the chosen picture, its name and a Remove button. ---
+function setUpImagePicker(file) {
+  if (file.dataset.picker) return;
+  file.dataset.picker = "on";
   const picker = file.closest(".field");
   picker.classList.add("image-picker");
   const preview = document.createElement("div");
@@ -163,11 +181,6 @@ function setUpComposer(form) {
   remove.textContent = "Remove image";
   preview.append(image, name, remove);
   picker.after(preview);
-  const showAlt = () => {
-    const chosen = file.files.length > 0;
-    if (altField) altField.hidden = !chosen && !alt.value && alt.getAttribute("aria-invalid") !== "true";
-    if (alt) alt.required = chosen;
-  };
   file.addEventListener("change", () => {
     const chosen = file.files[0];
     preview.hidden = !chosen;
@@ -182,15 +195,12 @@ function setUpComposer(form) {
     } else {
       image.removeAttribute("src");
     }
-    showAlt();
-    if (chosen && alt) alt.focus();
   });
   remove.addEventListener("click", () => {
     file.value = "";
     file.dispatchEvent(new Event("change"));
     file.focus();
   });
-  showAlt();
 }
 
 // --- Images at full size in a dialog: focus moves in, Escape closes, focus returns. ---
@@ -280,6 +290,7 @@ function enhance(root) {
   upgradeShareLinks(root);
   for (const textarea of root.querySelectorAll("textarea[data-count-max]")) setUpCount(textarea);
   for (const form of root.querySelectorAll("form[data-composer]")) setUpComposer(form);
+  for (const file of root.querySelectorAll("input[type=file][data-image-picker]")) setUpImagePicker(file);
 }
 
 document.addEventListener("htmx:load", (event) => enhance(event.target));
