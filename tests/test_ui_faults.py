@@ -98,6 +98,10 @@ async def test_the_bio_links_urls_and_escapes_the_rest(members: Members) -> None
     assert f'<p class="bio" dir="auto">{posts.render_html(bio)}</p>' in page
     assert '<a href="https://example.org/bea" rel="nofollow noopener ugc">' in page
     assert "<b>bold" not in page and "&lt;b&gt;bold" in page
+    # Its HTML has <br> for line breaks: kept white space as well would double them.
+    for sheet in ("site.css", "people.css"):
+        for selectors, declarations in rules(css(sheet)):
+            assert not (re.search(r"\.bio\b", selectors) and "pre-line" in declarations), sheet
 
 
 async def test_messages_show_times_by_the_macro_and_names_without_a_leading_space(

@@ -162,8 +162,10 @@ async def test_screenshots(browser: Browser, live_server: str) -> None:
             me = await accounts.find_user(user)
             assert me is not None
             post = await posts.publish(me, "A post with a link https://example.org and #tags")
+            await social.follow(bea, me.id)
+            await notifications.deliver("follow", actor_id=bea.id, user_id=me.id)
             await notifications.deliver("like", actor_id=bea.id, post_id=post.id)
-            await posts.start(bea, user, "Hi there, how are you?")
+            conversation = await posts.start(bea, user, "Hi there, how are you?")
             await page.goto("/@bea")
             await page.get_by_role("button", name="Follow", exact=True).click()
             await expect(page.locator(".follow-requested")).to_be_visible()
@@ -172,6 +174,7 @@ async def test_screenshots(browser: Browser, live_server: str) -> None:
                 "notifications": "/notifications",
                 "profile": "/@bea",
                 "messages": "/messages",
+                "conversation": f"/messages/{conversation.conversation}",
                 "edit": "/settings/profile",
                 "follows": "/@bea/followers",
             }
