@@ -166,9 +166,7 @@ def test_a_full_journey_leaves_no_secret_in_the_logs(logged_server: tuple[str, P
         )
         url, fields = rendered_form(consent.text, "/oauth/authorize")
         shown = browser.post(url, data={**fields, "decision": "authorize"})
-        code_match = re.search(
-            r'id="authorization-code"[^>]* readonly value="([^"]+)"', shown.text
-        )
+        code_match = re.search(r'id="authorization-code"[^>]* readonly value="([^"]+)"', shown.text)
         assert code_match, shown.text
         used["code"] = code_match.group(1)
         exchanged = program.post(

@@ -308,7 +308,7 @@ async def test_the_profile_puts_block_in_a_more_menu(members: Members) -> None:
     await members("alice")
     alice = await member("alice")
     page = (await bob.get("/@alice")).text
-    start = page.index('<details class="menu" id="profile-menu-')
+    start = page.index('<details class="menu" id="profile-menu-')  # not the nav's account menu
     menu = page[start : page.index("</details>", start)]
     assert '<summary class="icon-button">' in menu and "More</span></summary>" in menu
     assert f'id="block-toggle-{alice.id}" href="/@alice/block?next=/%40alice"' in menu
@@ -364,7 +364,7 @@ async def test_a_notification_shows_the_actor_the_kind_and_when(members: Members
     page = (await alice.get("/notifications")).text
     articles = notification_articles(page)
     assert sorted(articles) == ["follow", "like", "mention"]
-    for kind, sprite in (("follow", "profile"), ("like", "like"), ("mention", "reply")):
+    for kind, sprite in (("follow", "profile"), ("like", "like"), ("mention", "direct")):
         article = articles[kind]
         kind_icon = article.split('<span class="notification__kind">')[1].split("</span>")[0]
         assert f'#{sprite}"></use>' in kind_icon

@@ -180,8 +180,8 @@ async def test_the_empty_home_feed_links_to_explore(members: Members) -> None:
     alice = await members("alice")
     page = (await alice.get("/")).text
     assert (
-        'Your feed is empty. Write a post, or follow people from <a href="/explore">Explore</a>.'
-        in page
+        '<div class="empty-state"><p>Your feed is empty. Write a post, or follow people from'
+        ' <a href="/explore">Explore</a>.</p></div>' in page
     )
 
 

@@ -31,10 +31,14 @@ function refreshTimes(root = document) {
   for (const time of root.querySelectorAll("time[data-relative]")) {
     const moment = new Date(time.dateTime);
     if (Number.isNaN(moment.getTime())) continue;
+    const short = time.querySelector(".time-short");
+    const fullText = time.querySelector(".time-full");
+    // A <time> not made by the timestamp macro has nowhere to write: leave it as the server wrote it.
+    if (!short || !fullText) continue;
     const full = fullTime.format(moment);
     time.title = full;
-    time.querySelector(".time-short").textContent = shortTime(moment, now);
-    time.querySelector(".time-full").textContent = full;
+    short.textContent = shortTime(moment, now);
+    fullText.textContent = full;
   }
 }
 
@@ -144,6 +148,24 @@ function setUpComposer(form) {
     });
   }
   if (!file) return;
+  setUpImagePicker(file);
+  const showAlt = () => {
+    const chosen = file.files.length > 0;
+    if (altField) altField.hidden = !chosen && !alt.value && alt.getAttribute("aria-invalid") !== "true";
+    if (alt) alt.required = chosen;
+  };
+  file.addEventListener("change", () => {
+    showAlt();
+    if (file.files.length && alt) alt.focus();
+  });
+  showAlt();
+}
+
+// --- An image file input (the composer's, the profile's avatar and header) as a button with
+// a preview of the chosen picture, its name and a Remove button. ---
+function setUpImagePicker(file) {
+  if (file.dataset.picker) return;
+  file.dataset.picker = "on";
   const picker = file.closest(".field");
   picker.classList.add("image-picker");
   const preview = document.createElement("div");
@@ -159,30 +181,26 @@ function setUpComposer(form) {
   remove.textContent = "Remove image";
   preview.append(image, name, remove);
   picker.after(preview);
-  const showAlt = () => {
-    const chosen = file.files.length > 0;
-    if (altField) altField.hidden = !chosen && !alt.value && alt.getAttribute("aria-invalid") !== "true";
-    if (alt) alt.required = chosen;
-  };
   file.addEventListener("change", () => {
-    if (image.src) URL.revokeObjectURL(image.src);
     const chosen = file.files[0];
     preview.hidden = !chosen;
     if (chosen) {
-      image.src = URL.createObjectURL(chosen);
+      // A data: URL, not a blob: one: the CSP's img-src allows 'self' and data: only.
+      const reader = new FileReader();
+      reader.addEventListener("load", () => {
+        if (file.files[0] === chosen) image.src = reader.result;
+      });
+      reader.readAsDataURL(chosen);
       name.textContent = chosen.name;
     } else {
       image.removeAttribute("src");
     }
-    showAlt();
-    if (chosen && alt) alt.focus();
   });
   remove.addEventListener("click", () => {
     file.value = "";
     file.dispatchEvent(new Event("change"));
     file.focus();
   });
-  showAlt();
 }
 
 // --- Images at full size in a dialog: focus moves in, Escape closes, focus returns. ---
@@ -272,6 +290,7 @@ function enhance(root) {
   upgradeShareLinks(root);
   for (const textarea of root.querySelectorAll("textarea[data-count-max]")) setUpCount(textarea);
   for (const form of root.querySelectorAll("form[data-composer]")) setUpComposer(form);
+  for (const file of root.querySelectorAll("input[type=file][data-image-picker]")) setUpImagePicker(file);
 }
 
 document.addEventListener("htmx:load", (event) => enhance(event.target));

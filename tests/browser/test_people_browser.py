@@ -19,7 +19,7 @@ async def test_the_more_menu_blocks_and_unblocks(
     await accounts.sign_up("alice", "Alice Adams", PASSWORD)
     await sign_up(page, "bob", "Bob")
     await page.goto("/@alice")
-    more = page.locator("details.menu > summary")
+    more = page.locator('details.menu[id^="profile-menu-"] > summary')  # not the nav's menu
     block = page.get_by_role("link", name="Block @alice")
     await expect(page.get_by_role("button", name="Follow", exact=True)).to_be_visible()
     await expect(block).to_be_hidden()  # quiet until asked for

@@ -115,6 +115,8 @@ class ProfileController(Controller):
             f"/@{profile.username}",
             profile=profile,
             profile_fields=accounts.profile_fields(profile),
+            # Linked and escaped as a post's text is (the API's `note` is the same HTML).
+            bio_html=posts.render_html(profile.bio),
             **relationship,
             feed_heading=f"Posts by {profile.display_name}",
             empty_message=f"{profile.display_name} has not posted yet.",
