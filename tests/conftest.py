@@ -39,11 +39,14 @@ import pytest  # noqa: E402
 import redis  # noqa: E402
 from httpx import ASGITransport, AsyncClient  # noqa: E402
 from litestar import Litestar  # noqa: E402
+from saq import Worker  # noqa: E402
 
 from domain.core.settings import Settings  # noqa: E402
 from domain.piccolo_app import ALL_TABLES  # noqa: E402
 from piccolo_conf import DB  # noqa: E402
-from tests.helpers import as_asgi  # noqa: E402
+from tasks import worker as worker_settings  # noqa: E402
+from tasks.queue import WorkerContext  # noqa: E402
+from tests.helpers import as_asgi, worker_functions  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,3 +203,13 @@ def queries(monkeypatch: pytest.MonkeyPatch) -> QueryCounter:
 
     monkeypatch.setattr(engine_class, "run_querystring", recording)
     return counter
+
+
+@pytest.fixture
+async def worker(app: Litestar) -> AsyncIterator[Worker[WorkerContext]]:
+    """A real worker on the app's own queue, with the worker process's functions."""
+    running = Worker(queue=app.state.queue, functions=worker_functions(worker_settings.settings))
+    task = asyncio.create_task(running.start())
+    yield running
+    await running.stop()
+    task.cancel()

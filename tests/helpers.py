@@ -3,6 +3,7 @@ running the worker's jobs from a test."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import cast
@@ -11,6 +12,7 @@ from httpx import AsyncClient, Response
 from litestar import Litestar
 from saq.types import FunctionsType
 
+from domain.core import outbox
 from tasks.queue import WorkerContext
 
 CSRF_COOKIE = "agora_csrf"
@@ -117,3 +119,17 @@ def spoken_link(page: str, element_id: str) -> str | None:
         return None
     spoken = re.sub(r'<span class="badge" aria-hidden="true">.*?</span>', "", match.group(0))
     return re.sub(r"<[^>]+>", "", spoken).strip()
+
+
+async def settled(app: Litestar) -> None:
+    """Wait (up to 20 s) until every recorded job has been relayed and run by the worker."""
+    queue = app.state.queue
+    for _ in range(400):
+        if (
+            await outbox.backlog() == 0
+            and await queue.count("queued") == 0
+            and await queue.count("active") == 0
+        ):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the jobs did not finish")

@@ -24,14 +24,12 @@ from tests.helpers import (
     htmx_headers,
     post_form,
     rendered_form,
+    settled,
     spoken_link,
     write_post,
 )
-from tests.test_notifications import settled, worker
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
-
-__all__ = ["worker"]  # the fixture, shared with tests/test_notifications.py
 
 
 async def user(username: str) -> User:

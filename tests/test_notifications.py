@@ -4,9 +4,8 @@ their own actions), marking read, paging, and the login and CSRF checks."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import asyncpg
@@ -17,7 +16,6 @@ from saq import Worker
 
 from domain import accounts, notifications, posts, social
 from domain.accounts import User
-from domain.core import outbox
 from domain.notifications import Notification
 from tasks import worker as worker_settings
 from tasks.notification_jobs import notify
@@ -27,36 +25,13 @@ from tests.helpers import (
     NO_CONTEXT,
     htmx_headers,
     post_form,
+    settled,
     spoken_link,
     worker_functions,
     write_post,
 )
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
-
-
-@pytest.fixture
-async def worker(app: Litestar) -> AsyncIterator[Worker[WorkerContext]]:
-    """A real worker on the app's own queue, with the worker process's functions."""
-    running = Worker(queue=app.state.queue, functions=worker_functions(worker_settings.settings))
-    task = asyncio.create_task(running.start())
-    yield running
-    await running.stop()
-    task.cancel()
-
-
-async def settled(app: Litestar) -> None:
-    """Wait until every recorded job has been relayed and run by the worker."""
-    queue = app.state.queue
-    for _ in range(200):
-        if (
-            await outbox.backlog() == 0
-            and await queue.count("queued") == 0
-            and await queue.count("active") == 0
-        ):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the jobs did not finish")
 
 
 async def user(username: str) -> User:

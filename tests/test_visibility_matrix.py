@@ -21,13 +21,11 @@ the viewer was shown, add it to SURFACES and its row to EXPECTED.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import pytest
 import redis.asyncio as aioredis
 from httpx import AsyncClient, Response
 from litestar import Litestar
@@ -35,14 +33,12 @@ from saq import Worker
 
 from domain import accounts, timelines
 from domain.accounts import User
-from domain.core import outbox
 from domain.core.sql import fetch, sql
 from domain.core.visibility import VISIBILITIES, Visibility
-from tasks import worker as worker_settings
 from tasks.queue import WorkerContext
 from tests.api.helpers import token_for
 from tests.conftest import TEST_REDIS_URL
-from tests.helpers import post_form, worker_functions
+from tests.helpers import post_form, settled
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 
@@ -124,30 +120,6 @@ class World:
 
     def shown(self, found_ids: set[int]) -> set[Visibility]:
         return {v for v, post_id in self.posts.items() if post_id in found_ids}
-
-
-@pytest.fixture
-async def worker(app: Litestar) -> AsyncIterator[Worker[WorkerContext]]:
-    """A real worker on the app's own queue, with the worker process's functions."""
-    running = Worker(queue=app.state.queue, functions=worker_functions(worker_settings.settings))
-    task = asyncio.create_task(running.start())
-    yield running
-    await running.stop()
-    task.cancel()
-
-
-async def settled(app: Litestar) -> None:
-    """Wait until every recorded job has been relayed and run by the worker."""
-    queue = app.state.queue
-    for _ in range(400):
-        if (
-            await outbox.backlog() == 0
-            and await queue.count("queued") == 0
-            and await queue.count("active") == 0
-        ):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the jobs did not finish")
 
 
 async def redis_timeline(user_id: int) -> set[int]:
