@@ -63,7 +63,7 @@ async def test_a_profile_message_button_starts_a_conversation_both_can_read(
     assert listed(inbox) == [conversation]
     assert unread_in_nav(inbox) == "Messages, 1 unread"
     assert "conversation-item--unread" in inbox
-    assert 'New<span class="visually-hidden"> message from</span>' in inbox
+    assert 'New<span class="visually-hidden"> message from </span>' in inbox
     assert "<bdi>Hello Bob, lunch?</bdi>" in inbox and "data-relative" in inbox
     # Opening it marks it read.
     page = (await bob.get(f"/messages/{conversation}")).text

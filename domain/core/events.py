@@ -8,8 +8,9 @@ are a courtesy on top of the record: the notifications list and the timelines st
 truth, so an event lost while Redis is away costs a live update, never data.
 
 Publishers are the jobs that already run after commit: fan-out (`update`), notification
-delivery (`notification`) and retraction (`delete`). `status.update` (edits) and
-`conversation` (direct messages) are named here for the features that will publish them.
+delivery (`notification`) and retraction (`delete`); the fan-out of a direct message also
+publishes `conversation` to its participants. `status.update` is named for edits, which Agora
+does not have yet.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class EventName(StrEnum):
     STATUS_UPDATE = "status.update"
     """Hook for edits: post `item_id` changed (no publisher yet)."""
     CONVERSATION = "conversation"
-    """Hook for direct messages: conversation `item_id` changed for `readers` (none yet)."""
+    """A direct message changed conversation `item_id`; `readers` are its participants."""
 
 
 @dataclass(frozen=True)

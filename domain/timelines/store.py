@@ -168,8 +168,8 @@ async def fan_out(guard: GuardedRedis, post_id: int) -> int | None:
     sets. None if Redis is down."""
     rows = await fetch(
         sql(
-            "SELECT p.author, p.visibility, u.followers_count AS followers FROM post p"
-            " JOIN agora_user u ON u.id = p.author WHERE p.id = {post_id}",
+            "SELECT p.author, p.visibility, p.conversation, u.followers_count AS followers"
+            " FROM post p JOIN agora_user u ON u.id = p.author WHERE p.id = {post_id}",
             post_id=post_id,
         )
     )
@@ -191,7 +191,22 @@ async def fan_out(guard: GuardedRedis, post_id: int) -> int | None:
                 public=row["visibility"] == "public",
             )
         )
+        if row["conversation"] is not None:
+            await _publish_conversation(row["conversation"])
     return pushed
+
+
+async def _publish_conversation(conversation_id: int) -> None:
+    """A direct message changed its conversation: every participant's direct stream hears of
+    it (and renders the conversation as that participant sees it)."""
+    rows = await fetch(
+        sql(
+            'SELECT "user" FROM conversation_member WHERE conversation = {conversation}',
+            conversation=conversation_id,
+        )
+    )
+    members = tuple(row["user"] for row in rows)
+    await events.publish(events.Event(events.EventName.CONVERSATION, conversation_id, members))
 
 
 async def retract(guard: GuardedRedis, post_id: int, author_id: int) -> bool:

@@ -134,6 +134,8 @@ async def test_the_user_stream_carries_home_posts_notifications_and_deletes(
         started = time.monotonic()
         post = await bob.status("Hello from Bob")
         update = await stream.until("update")
+        if update["id"] == mine["id"]:  # her own post's fan-out may be heard first
+            update = await stream.until("update")
         assert update["id"] == post["id"] and update["account"]["username"] == "bob"
         assert update["favourited"] is False
         assert time.monotonic() - started < DELIVERY_SECONDS
@@ -211,3 +213,24 @@ async def test_the_websocket_refuses_a_bad_token(live_server: str) -> None:
             pass
     assert refused.value.response.status_code == 401
     assert json.loads(refused.value.response.body or b"{}") == {"error": "Invalid access token"}
+
+
+async def test_the_direct_stream_carries_conversations_to_their_participants_only(
+    client: httpx.AsyncClient,
+) -> None:
+    alice, bob = await two_people(client)
+    carol = await caller(client, "carol")
+    async with (
+        sse(client, "/api/v1/streaming/direct", alice.token) as alices,
+        sse(client, "/api/v1/streaming/direct", carol.token) as carols,
+    ):
+        started = time.monotonic()
+        sent = await bob.status("@alice just between us", visibility="direct")
+        conversation = await alices.until("conversation")
+        assert time.monotonic() - started < DELIVERY_SECONDS
+        assert conversation["unread"] is True
+        assert conversation["last_status"]["id"] == sent["id"]
+        assert [account["username"] for account in conversation["accounts"]] == ["bob"]
+        # Carol is no participant: her direct stream hears nothing of it.
+        with pytest.raises(TimeoutError):
+            await carols.until("conversation", seconds=1.0)

@@ -28,10 +28,11 @@ from litestar.serialization import encode_json
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_401_UNAUTHORIZED
 from litestar.types import WebSocketResponseBodyEvent, WebSocketResponseStartEvent
 
-from domain import notifications, oauth
+from domain import notifications, oauth, posts
 from domain.core.errors import NotFound
 from domain.core.events import Event, EventName
 from domain.oauth import TokenGrant
+from web.api.conversations import present as present_conversations
 from web.api.notifications import present
 from web.api.serializers import Presenter
 from web.streaming import sse
@@ -170,7 +171,22 @@ async def render_event(
         items = await notifications.by_ids(subscription.user_id, [event.item_id])
         found = await present(presenter, list(items.values()))
         return (event.name.value, encode_json(found[0]).decode()) if found else None
-    return None  # conversation: no direct messages yet
+    if event.name is EventName.CONVERSATION and subscription.user_id is not None:
+        return await _conversation_event(presenter, subscription.user_id, event.item_id)
+    return None
+
+
+async def _conversation_event(
+    presenter: Presenter, viewer_id: int, conversation_id: int
+) -> tuple[str, str] | None:
+    """Mastodon's `conversation` event: the Conversation as this participant sees it (None
+    when a block hides it from them)."""
+    try:
+        summary = await posts.conversation(viewer_id, conversation_id)
+    except NotFound:
+        return None
+    found = await present_conversations(presenter, [summary])
+    return "conversation", encode_json(found[0]).decode()
 
 
 def _error_response(error: StreamError) -> Response[dict[str, str]]:
