@@ -32,7 +32,7 @@ _FOLLOW_REQUEST = """
 INSERT INTO notification (recipient, actor, kind, follow_request)
 SELECT r.followed, r.follower, 'follow_request', r.id FROM follow_request r
 WHERE r.follower = {actor} AND r.followed = {user}
-ON CONFLICT DO NOTHING RETURNING id
+ON CONFLICT DO NOTHING RETURNING id, recipient
 """
 _LIKE = """
 INSERT INTO notification (recipient, actor, kind, post, comment)
