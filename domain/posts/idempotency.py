@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from domain.accounts import User
+from domain.core import outbox
 from domain.core.errors import ValidationFailed
 from domain.core.sql import fetch, sql
 from domain.posts.tables import IdempotencyKey
@@ -46,7 +47,9 @@ async def run_once(user: User, key: str, create: Callable[[], Awaitable[str]]) -
         (IdempotencyKey.user == user.id)
         & (IdempotencyKey.created_at < datetime.now(UTC) - KEY_LIFETIME)
     )
-    async with IdempotencyKey._meta.db.transaction():
+    # The outbox's transaction, so that the relay is woken once the post's jobs are committed,
+    # not when the post's own (then nested) transaction ends.
+    async with outbox.transaction():
         claimed = await fetch(sql(_CLAIM, user_id=user.id, key=key))
         if not claimed:
             stored = await _stored_result(user.id, key)

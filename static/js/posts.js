@@ -92,10 +92,15 @@ function setUpCount(textarea) {
   textarea.dataset.counting = "on";
   const max = Number(textarea.dataset.countMax);
   const urlLength = Number(textarea.dataset.urlLength);
-  const counter = document.createElement("p");
-  counter.className = "char-count";
-  counter.id = `${textarea.id}-count`;
-  textarea.after(counter);
+  // The page holds the counter's place already (partials/form_field.html); swapped-in forms
+  // from older pages may not.
+  let counter = document.getElementById(`${textarea.id}-count`);
+  if (!counter) {
+    counter = document.createElement("p");
+    counter.className = "char-count";
+    counter.id = `${textarea.id}-count`;
+    textarea.after(counter);
+  }
   textarea.setAttribute("aria-describedby",
     `${textarea.getAttribute("aria-describedby") || ""} ${counter.id}`.trim());
   let spoken = "";
@@ -133,7 +138,9 @@ function setUpComposer(form) {
   const used = () => text.value.trim() || (file && file.files.length);
   const link = form.previousElementSibling;
   if (link && link.matches(".compose-link")) link.hidden = true;
-  if (form.hasAttribute("data-home") && !hasErrors && !used()) {
+  if (!form.hasAttribute("data-home") || hasErrors || used()) {
+    form.classList.remove("compose--collapsed");
+  } else {
     form.classList.add("compose--collapsed");
     text.rows = 1;
     form.addEventListener("focusin", () => {
