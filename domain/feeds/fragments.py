@@ -30,7 +30,7 @@ FEED_HEADING_LEVEL = 3
 BUSIEST_POSTS = 200
 # Part of every key: changing how a body is rendered (the text rules, the template's markup)
 # changes this, so fragments rendered the old way are never read again.
-RENDERING = "4"
+RENDERING = "5"
 
 FRAGMENT_HITS = Counter("agora_fragment_cache_hits", "Post fragments served from Redis")
 FRAGMENT_MISSES = Counter("agora_fragment_cache_misses", "Post fragments rendered afresh")
