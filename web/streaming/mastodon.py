@@ -142,8 +142,8 @@ def subscription_for(
 
 async def _visible_status(presenter: Presenter, post_id: int) -> Any | None:
     """The post as this viewer may see it, or None. The one place a stream decides whether
-    its viewer sees a post: blocks and suspensions apply here (the API's own cards), and so
-    will visibility once posts carry one."""
+    its viewer sees a post: blocks, suspensions and visibility (domain.core.visibility) apply
+    here, through the API's own cards."""
     try:
         return await presenter.post(post_id)
     except NotFound:
