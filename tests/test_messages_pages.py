@@ -11,9 +11,11 @@ from typing import Any
 from httpx import AsyncClient, Response
 from litestar import Litestar
 
-from domain.posts import ConversationMember, Post
+from domain import posts
+from domain.accounts import User
+from domain.posts import MESSAGES_PER_PAGE, Comment, ConversationMember, Post
 from tests.api.helpers import make_user
-from tests.helpers import htmx_headers, post_form, spoken_link
+from tests.helpers import failure_page, htmx_headers, post_form, spoken_link
 
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 
@@ -215,3 +217,82 @@ async def test_blocks_stop_messages_both_ways_and_hide_conversations(
     assert await ConversationMember.count() == 2
     assert (await post_form(bob, "/@alice/unblock", {})).status_code == 303
     assert listed((await alice.get("/messages")).text) == [conversation]
+
+
+def shown_messages(page: str) -> list[int]:
+    """The messages a conversation page (or htmx's earlier ones) shows, in order."""
+    return [int(i) for i in re.findall(r'<li class="message[^"]*" id="message-(\d+)"', page)]
+
+
+async def test_a_long_conversation_pages_back_to_its_first_message(
+    app: Litestar, members: Members
+) -> None:
+    alice, bob = await members("alice"), await members("bob")
+    conversation = await start(alice, "bob", "message 0")
+    author = await User.objects().where(User.username == "alice").first()
+    assert author is not None
+    total = 2 * MESSAGES_PER_PAGE + 7
+    for n in range(1, total):
+        await posts.reply(author, conversation, f"message {n}")
+    ids = [
+        row["id"]
+        for row in await Post.select(Post.id)
+        .where(Post.conversation == conversation)
+        .order_by(Post.id)
+    ]
+    assert len(ids) == total
+    latest = (await bob.get(f"/messages/{conversation}")).text
+    assert shown_messages(latest) == ids[-MESSAGES_PER_PAGE:]
+    assert "Latest messages" not in latest
+    # Without JavaScript, "Earlier messages" is a page of its own, twice, then the first.
+    pages, url = [], f"/messages/{conversation}"
+    while (earlier := re.search(r'href="(/messages/\d+\?before=\d+)"', latest)) is not None:
+        url = earlier.group(1)
+        latest = (await bob.get(url)).text
+        assert "Latest messages" in latest and 'id="message-form"' in latest
+        pages.append(shown_messages(latest))
+    assert pages == [
+        ids[-2 * MESSAGES_PER_PAGE : -MESSAGES_PER_PAGE],
+        ids[: -2 * MESSAGES_PER_PAGE],
+    ]
+    # With htmx only the messages (and the next link) come, the first taking the focus.
+    in_place = await bob.get(url, headers=htmx_headers(bob))
+    assert "<h1>" not in in_place.text and shown_messages(in_place.text) == pages[-1]
+    assert 'tabindex="-1" autofocus' in in_place.text
+    assert (await bob.get(f"/messages/{conversation}?before=x")).status_code == 400
+    # An outsider's `before` shows nothing either.
+    carol = await members("carol")
+    assert (await carol.get(f"/messages/{conversation}?before={ids[-1]}")).status_code == 404
+
+
+async def test_a_reply_on_a_direct_posts_page_continues_its_conversation(
+    app: Litestar, members: Members
+) -> None:
+    alice, bob, carol = await members("alice"), await members("bob"), await members("carol")
+    conversation = await start(alice, "bob", "first")
+    row = await Post.select(Post.id).where(Post.conversation == conversation).first()
+    assert row is not None
+    permalink = f"/@alice/{row['id']}"
+    page = (await bob.get(permalink)).text
+    assert "Reply in the conversation" in page and 'name="visibility"' not in page
+    sent = await post_form(bob, f"/posts/{row['id']}/comments", {"text": "from the permalink"})
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith(f"/messages/{conversation}#message-")
+    shown = await bob.get(sent.headers["location"].split("#")[0])
+    assert "from the permalink" in shown.text and "Message sent" in shown.text
+    assert await Comment.count() == 0
+    texts = await Post.select(Post.text).where(Post.conversation == conversation).order_by(Post.id)
+    assert [r["text"] for r in texts] == ["@bob first", "@alice from the permalink"]
+    # htmx follows to the conversation's page too.
+    in_place = await bob.post(
+        f"/posts/{row['id']}/comments", data={"text": "again"}, headers=htmx_headers(bob)
+    )
+    assert in_place.headers["hx-redirect"].startswith(f"/messages/{conversation}#message-")
+    # A blank reply says why on the permalink; an outsider finds no post.
+    blank = await failure_page(
+        bob, await post_form(bob, f"/posts/{row['id']}/comments", {"text": " "})
+    )
+    assert blank.status_code == 422 and "Write a message before sending it." in blank.text
+    outsider = await post_form(carol, f"/posts/{row['id']}/comments", {"text": "hi"})
+    assert outsider.status_code == 404
+    assert await Post.count().where(Post.conversation == conversation) == 3

@@ -11,7 +11,6 @@ from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.datastructures import State
-from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from redis.exceptions import RedisError
@@ -180,9 +179,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             text_guard,
             session_authentication,
             # Innermost, where Litestar puts its own CSRF check.
-            DefineMiddleware(
-                SessionBoundCSRFMiddleware, config=csrf_config(settings), settings=settings
-            ),
+            SessionBoundCSRFMiddleware(csrf_config(settings), settings),
         ],
         before_request=count_for_nav,
         before_send=[

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.middleware._utils import should_bypass_middleware
+from litestar.middleware import (
+    AbstractAuthenticationMiddleware,
+    ASGIMiddleware,
+    AuthenticationResult,
+)
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash, generate_csrf_token
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from domain import accounts
@@ -69,48 +74,52 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     )
 
 
-class SessionBoundCSRFMiddleware(CSRFMiddleware):
-    """CSRF protection bound to the session.
+class SessionBoundCSRFMiddleware(ASGIMiddleware):
+    """CSRF protection, in place of Litestar's CSRFMiddleware, bound to the session.
 
     A request carrying a session cookie must send that session's token
     (`session_csrf_token`, in the `_csrf_token` field or the `X-CSRFToken` header); the CSRF
     cookie is not consulted, only refreshed to the session's token for clients that read it.
-    A visitor's request gets Litestar's double-submit check. Failures raise
-    PermissionDeniedException (403).
+    A visitor's request (the log-in and sign-up forms) gets the double-submit check of
+    Litestar's design: the token sent must be the CSRF cookie's, signed with SECRET_KEY.
+    Tokens are compared as bytes, so one with characters beyond ASCII fails rather than
+    raising. Failures raise PermissionDeniedException (403).
     """
 
-    def __init__(self, app: ASGIApp, config: CSRFConfig, settings: Settings) -> None:
-        super().__init__(app, config)
-        self.session_cookie = cookie_name(SESSION_COOKIE, settings)
+    scopes = (ScopeType.HTTP,)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or should_bypass_middleware(
-            scope=scope,
-            scopes=self.scopes,
-            exclude_opt_key=self.config.exclude_from_csrf_key,
-            exclude_path_pattern=self.exclude,
-        ):
-            await self.app(scope, receive, send)
-            return
+    def __init__(self, config: CSRFConfig, settings: Settings) -> None:
+        self.config = config
+        self.session_cookie = cookie_name(SESSION_COOKIE, settings)
+        exempt = re.compile("|".join(config.exclude or ["(?!)"]))
+        self.should_bypass_for_scope = lambda scope: bool(exempt.search(scope["path"]))
+        self.exclude_opt_key = config.exclude_from_csrf_key
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         request: Request[Any, Any, Any] = scope["litestar_app"].request_class(scope, receive)
+        cookie = request.cookies.get(self.config.cookie_name)
         session = request.cookies.get(self.session_cookie)
-        if not session:
-            await super().__call__(scope, receive, send)
-            return
-        expected = session_csrf_token(session, self.config.secret)
         state = ScopeState.from_scope(scope)
         if request.method in self.config.safe_methods:
-            state.csrf_token = expected
-            cookie = request.cookies.get(self.config.cookie_name)
-            # The wrapper sets the cookie when told there is none: say so when it is stale.
-            await self.app(
-                scope,
-                receive,
-                self.create_send_wrapper(
-                    send=send, token=expected, csrf_cookie=cookie if cookie == expected else None
-                ),
-            )
+            if session:
+                token = session_csrf_token(session, self.config.secret)
+            else:
+                token = cookie or generate_csrf_token(self.config.secret)
+            state.csrf_token = token
+            await next_app(scope, receive, self._setting_cookie(send, token, cookie))
             return
+        submitted = await self._submitted_token(request)
+        expected: str | None = None
+        if session:
+            expected = session_csrf_token(session, self.config.secret)
+        elif cookie is not None and self._signed(cookie):
+            expected = cookie
+        if expected is None or submitted is None or not _same(submitted, expected):
+            raise PermissionDeniedException("CSRF token verification failed")
+        state.csrf_token = expected
+        await next_app(scope, receive, send)
+
+    async def _submitted_token(self, request: Request[Any, Any, Any]) -> str | None:
         submitted: Any = request.headers.get(self.config.header_name)
         content_type, _ = request.content_type
         if not submitted and content_type in (
@@ -118,20 +127,40 @@ class SessionBoundCSRFMiddleware(CSRFMiddleware):
             RequestEncodingType.MULTI_PART,
         ):
             submitted = (await request.form()).get("_csrf_token")
-        # Compared as bytes: compare_digest refuses str with characters beyond ASCII.
-        if not isinstance(submitted, str) or not hmac.compare_digest(
-            submitted.encode(), expected.encode()
-        ):
-            raise PermissionDeniedException("CSRF token verification failed")
-        state.csrf_token = expected
-        await self.app(scope, receive, send)
+        return submitted if isinstance(submitted, str) else None
 
-    def _csrf_tokens_match(self, request_csrf_token: str, cookie_csrf_token: str) -> bool:
-        # Litestar's visitor check compares str digests, which raises (a 500) on a token with
-        # characters beyond ASCII; no real token has any.
-        if not (request_csrf_token.isascii() and cookie_csrf_token.isascii()):
-            return False
-        return super()._csrf_tokens_match(request_csrf_token, cookie_csrf_token)
+    def _signed(self, token: str) -> bool:
+        """Whether a visitor's token is one this site made: a random secret and its HMAC."""
+        secret, digest = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+        return bool(digest) and _same(digest, generate_csrf_hash(secret, self.config.secret))
+
+    def _setting_cookie(self, send: Send, token: str, cookie: str | None) -> Send:
+        """`send`, adding the CSRF cookie to the response when the request's is not `token`."""
+        if cookie == token:
+            return send
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                fresh = Cookie(
+                    key=self.config.cookie_name,
+                    value=token,
+                    path=self.config.cookie_path,
+                    secure=self.config.cookie_secure,
+                    httponly=self.config.cookie_httponly,
+                    samesite=self.config.cookie_samesite,
+                    domain=self.config.cookie_domain,
+                )
+                MutableScopeHeaders.from_message(message).add(
+                    "set-cookie", fresh.to_header(header="")
+                )
+            await send(message)
+
+        return send_with_cookie
+
+
+def _same(submitted: str, expected: str) -> bool:
+    # Compared as bytes: compare_digest refuses str with characters beyond ASCII.
+    return hmac.compare_digest(submitted.encode(), expected.encode())
 
 
 class SessionAuthenticationMiddleware(AbstractAuthenticationMiddleware):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import regex
 
@@ -16,6 +17,11 @@ _FIRST_GRAPHEME = regex.compile(
 )
 
 
+# Feed pages draw the same few dozen people over and over; the grapheme search is the cost.
+_REMEMBERED = 4096
+
+
+@lru_cache(maxsize=_REMEMBERED)
 def avatar_hue(username: str) -> int:
     """A stable colour index in `0 .. AVATAR_HUES - 1` for a username (same name, same colour,
     whatever its case), so a person keeps their colour on every page and every visit."""
@@ -33,6 +39,7 @@ def _first_grapheme(word: str) -> str:
     return upper if len(upper) == len(grapheme) else grapheme
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def initials(name: str, fallback: str = "") -> str:
     """Up to two initials: the first grapheme of the first two words ("Ada Lovelace" -> "AL",
     "🎉 party" -> "🎉P"), in capitals.

@@ -32,6 +32,7 @@ class Flash(StrEnum):
     POSTED = "posted"
     ALREADY_POSTED = "already-posted"
     REPLY_POSTED = "reply-posted"
+    MESSAGE_SENT = "message-sent"
     POST_DELETED = "post-deleted"
     COMMENT_DELETED = "comment-deleted"
     PROFILE_SAVED = "profile-saved"
@@ -43,6 +44,7 @@ FLASH_MESSAGES: dict[Flash, str] = {
     Flash.POSTED: "Posted",
     Flash.ALREADY_POSTED: "Already posted: that form was sent before",
     Flash.REPLY_POSTED: "Reply posted",
+    Flash.MESSAGE_SENT: "Message sent",
     Flash.POST_DELETED: "Post deleted",
     Flash.COMMENT_DELETED: "Comment deleted",
     Flash.PROFILE_SAVED: "Profile saved",

@@ -12,17 +12,19 @@ from domain.media import shown as shown_image
 from domain.media import upload_limit
 from domain.posts import MAX_POST_LENGTH, URL_LENGTH
 from web.auth import current_user
-from web.avatars import avatar_hue, initials
+from web.components import avatar, icon, timestamp, visibility_badge
 from web.flash import take_flash
 from web.htmx import is_htmx
 from web.static_assets import static_url
 from web.submissions import new_submission_token
-from web.times import absolute_time, relative_time
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def _add_globals(engine: JinjaTemplateEngine) -> None:
+    # Templates change only with a deploy (a restart); checking each file's time on every
+    # render is a stat() per template per page.
+    engine.engine.auto_reload = False
     engine.engine.globals.update(
         static_url=static_url,
         current_user=current_user,
@@ -34,12 +36,10 @@ def _add_globals(engine: JinjaTemplateEngine) -> None:
         url_length=URL_LENGTH,
         is_htmx=is_htmx,
         submission_token=new_submission_token,
-    )
-    engine.engine.filters.update(
-        avatar_hue=avatar_hue,
-        initials=initials,
-        relative_time=relative_time,
-        absolute_time=absolute_time,
+        icon=icon,
+        avatar=avatar,
+        timestamp=timestamp,
+        visibility_badge=visibility_badge,
     )
 
 

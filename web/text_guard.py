@@ -7,18 +7,28 @@ binary; the domain checks the text it stores as well, so nothing unchecked reach
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from domain.core.text import control_character_problem, decode_problem
 
-_CHECKED_TYPES = ("application/x-www-form-urlencoded", "application/json")
+JSON_BODY_STATE_KEY = "json_body"
+
+
+def is_json(content_type: str) -> bool:
+    """Whether a (lower-case, parameter-free) content type is JSON's, `+json` kinds included."""
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def is_checked(content_type: str) -> bool:
+    """Whether the guard reads bodies of this content type (url-encoded forms and JSON)."""
+    return content_type == "application/x-www-form-urlencoded" or is_json(content_type)
 
 
 def _pairs(encoded: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -55,19 +65,29 @@ def _strings(value: Any) -> Iterator[tuple[str, str]]:
             yield from ((key, text) for _, text in _strings(item))
 
 
-def json_problem(body: bytes) -> str | None:
-    """What is wrong with a JSON body's text; malformed JSON is left to the parser's 400."""
-    try:
-        document = json.loads(body)
-    except ValueError:  # not JSON (or a lone surrogate the strict decoder refuses later)
-        return decode_problem(body, "The body")
+def json_problem(document: Any) -> str | None:
+    """What is wrong with the text of a decoded JSON document, naming the parameter."""
     for name, text in _strings(document):
         noun = f"The parameter {name}" if name else "A value"
         if problem := control_character_problem(text, noun):
             return problem
-        if any(0xD800 <= ord(character) <= 0xDFFF for character in text):
-            return f"{noun} contains a lone surrogate (\\ud800-\\udfff), which is not text."
     return None
+
+
+def _body_problem(scope: Scope, kind: str, body: bytes) -> str | None:
+    """What is wrong with a url-encoded or JSON body. A JSON body that decodes is kept in
+    the request's state (JSON_BODY_STATE_KEY) for web.api.params, so it is decoded once;
+    one that does not is left to that parser's error, once its bytes are found to be text."""
+    if kind == "application/x-www-form-urlencoded":
+        return form_problem(body)
+    try:
+        # msgspec, unlike the json module, refuses what PostgreSQL cannot store or compare:
+        # a lone surrogate ("\ud800"), NaN, and numbers beyond a double.
+        document = msgspec.json.decode(body)
+    except msgspec.MsgspecError:
+        return decode_problem(body, "The body")
+    scope.setdefault("state", {})[JSON_BODY_STATE_KEY] = document
+    return json_problem(document)
 
 
 def _content_type(scope: Scope) -> str:
@@ -102,12 +122,11 @@ def text_guard(app: ASGIApp) -> ASGIApp:
         if problem := form_problem(scope.get("query_string", b"")):
             raise ValidationException(problem)
         kind = _content_type(scope)
-        if kind not in _CHECKED_TYPES:
+        if not is_checked(kind):
             await app(scope, receive, send)
             return
         body, messages = await _read_body(receive)
-        problem = form_problem(body) if kind.endswith("urlencoded") else json_problem(body)
-        if problem:
+        if problem := _body_problem(scope, kind, body):
             raise ValidationException(problem)
         replay = iter(messages)
 

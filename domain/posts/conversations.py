@@ -38,7 +38,7 @@ from domain.social import refuse_if_blocked
 CONVERSATION_MISSING: Final = "That conversation does not exist."
 # The @mentions in front of a message, which domain.posts.direct_messages puts there.
 _ADDRESS: Final = re.compile(r"^(?:@\w+\s+)+")
-MESSAGES_SHOWN: Final = 200
+MESSAGES_PER_PAGE: Final = 50
 
 # The other participants, the newest message the viewer may see and their own marks, for
 # the conversations `which` picks; hidden when anyone in it blocks, or is blocked by, the viewer.
@@ -72,7 +72,7 @@ SELECT * FROM (
     SELECT p.id, p.text, p.created_at, p.author AS author_id, u.username, u.display_name,
            u.avatar
     FROM post p JOIN agora_user u ON u.id = p.author
-    WHERE p.conversation = {conversation} AND NOT u.is_suspended AND {visible}
+    WHERE p.conversation = {conversation} AND NOT u.is_suspended AND {visible} {earlier}
     ORDER BY p.id DESC LIMIT {limit}
 ) newest ORDER BY id
 """
@@ -167,6 +167,15 @@ class Message:
         return render_html(self.text)
 
 
+@dataclass(frozen=True)
+class MessagePage:
+    """Some of a conversation's messages, oldest first; `earlier_before` is the `before` key
+    of the page of messages just before these, if there are any."""
+
+    items: list[Message]
+    earlier_before: int | None
+
+
 def _summary(row: dict[str, Any]) -> ConversationSummary:
     others = row["others"]
     if isinstance(others, str):
@@ -225,19 +234,24 @@ async def conversation(viewer_id: int, conversation_id: int) -> ConversationSumm
     return found[0]
 
 
-async def messages(viewer_id: int, conversation_id: int) -> list[Message]:
-    """The newest MESSAGES_SHOWN messages of one of the viewer's conversations, oldest
-    first; NotFound as for `conversation`."""
+async def messages(viewer_id: int, conversation_id: int, before: int | None = None) -> MessagePage:
+    """The newest MESSAGES_PER_PAGE messages of one of the viewer's conversations (of those
+    older than the message id `before`, when given), oldest first; NotFound as for
+    `conversation`."""
     await conversation(viewer_id, conversation_id)
+    earlier = sql("AND p.id < {before}", before=before) if before is not None else QueryString("")
     rows = await fetch(
         sql(
             _MESSAGES,
             conversation=conversation_id,
             visible=visible_to(viewer_id),
-            limit=MESSAGES_SHOWN,
+            earlier=earlier,
+            limit=MESSAGES_PER_PAGE + 1,
         )
     )
-    return [
+    # The statement's one extra row, the oldest, only says that earlier messages exist.
+    shown = rows[1:] if len(rows) > MESSAGES_PER_PAGE else rows
+    items = [
         Message(
             id=row["id"],
             text=row["text"],
@@ -246,8 +260,10 @@ async def messages(viewer_id: int, conversation_id: int) -> list[Message]:
                 row["author_id"], row["username"], row["display_name"], row["avatar"]
             ),
         )
-        for row in rows
+        for row in shown
     ]
+    has_earlier = len(rows) > MESSAGES_PER_PAGE
+    return MessagePage(items, items[0].id if has_earlier and items else None)
 
 
 async def _mark(viewer_id: int, conversation_id: int, change: str) -> None:

@@ -14,6 +14,7 @@ import msgspec
 from litestar import Request
 
 from web.api.errors import unprocessable
+from web.text_guard import JSON_BODY_STATE_KEY, is_json
 
 
 class Params:
@@ -111,6 +112,26 @@ def _add(values: dict[str, list[Any]], name: str, value: Any) -> None:
     values.setdefault(name, []).append(value)
 
 
+async def _json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The JSON body (as web.text_guard decoded it), {} when empty; 422 when malformed or not
+    an object."""
+    if JSON_BODY_STATE_KEY in request.state:
+        decoded = request.state[JSON_BODY_STATE_KEY]
+    else:
+        raw = await request.body()
+        if not raw.strip():
+            return {}
+        try:
+            decoded = msgspec.json.decode(raw)
+        except msgspec.MsgspecError as error:
+            raise unprocessable(
+                "The JSON body is malformed: it must be JSON of valid Unicode text"
+            ) from error
+    if not isinstance(decoded, dict):
+        raise unprocessable("The JSON body must be an object")
+    return decoded
+
+
 async def read_params(request: Request[Any, Any, Any]) -> Params:
     """Query string first, then the body (which wins for a name present in both)."""
     values: dict[str, list[Any]] = {}
@@ -118,21 +139,9 @@ async def read_params(request: Request[Any, Any, Any]) -> Params:
         _add(values, name, value)
     body: dict[str, list[Any]] = {}
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json" or content_type.endswith("+json"):
-        raw = await request.body()
-        if raw.strip():
-            try:
-                # msgspec, unlike the json module, refuses what PostgreSQL cannot store or
-                # compare: a lone surrogate ("\ud800"), NaN, and numbers beyond a double.
-                decoded = msgspec.json.decode(raw)
-            except msgspec.MsgspecError as error:
-                raise unprocessable(
-                    "The JSON body is malformed: it must be JSON of valid Unicode text"
-                ) from error
-            if not isinstance(decoded, dict):
-                raise unprocessable("The JSON body must be an object")
-            for name, value in decoded.items():
-                _add(body, name, value)
+    if is_json(content_type):
+        for name, value in (await _json_body(request)).items():
+            _add(body, name, value)
     elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
         for name, value in form.multi_items():

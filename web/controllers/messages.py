@@ -1,7 +1,8 @@
 """`/messages`: direct messages. The list of one's conversations (newest first, paged by
-the newest message's id), a conversation's page (its messages oldest first, a reply form at
-the bottom; opening it marks it read), starting one from a profile (`/messages/new?to=`), and
-removing one from the list. Plain forms with 303s; htmx sends a reply in place."""
+the newest message's id), a conversation's page (its newest messages oldest first, paged back
+by "Earlier messages", a reply form at the bottom; opening it marks it read), starting one
+from a profile (`/messages/new?to=`), and removing one from the list. Plain forms with 303s;
+htmx sends a reply in place."""
 
 from __future__ import annotations
 
@@ -58,11 +59,22 @@ async def _conversation_page(
     text: str = "",
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    before: int | None = None,
 ) -> Template:
     viewer = logged_in_user(request)
     found = await posts.conversation(viewer.id, conversation_id)
-    shown = await posts.messages(viewer.id, conversation_id)
-    if found.unread:
+    shown = await posts.messages(viewer.id, conversation_id, before)
+    if before is not None and is_htmx(request):
+        return Template(
+            "messages/earlier.html",
+            context={
+                "conversation": found,
+                "page": shown,
+                "viewer": viewer,
+                "focus_first": True,
+            },
+        )
+    if found.unread and before is None:
         await posts.mark_read(viewer.id, conversation_id)
         # The nav was counted before this page read the conversation.
         if (unread := request.state.get(UNREAD_MESSAGES_STATE_KEY)) is not None:
@@ -71,7 +83,8 @@ async def _conversation_page(
         "messages/show.html",
         context={
             "conversation": found,
-            "messages": shown,
+            "page": shown,
+            "earlier_page": before is not None,
             "viewer": viewer,
             "values": {"text": text},
             "errors": errors or {},
@@ -138,10 +151,18 @@ class MessagesController(Controller):
 
     @get("/{conversation_id:str}")
     async def show(
-        self, request: Request[Any, Any, Any], conversation_id: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        conversation_id: FromPath[str],
+        before: FromQuery[str] = "",
     ) -> Template:
-        """One of the member's conversations, oldest message first; marks it read."""
-        return await _conversation_page(request, _conversation_id(conversation_id))
+        """One of the member's conversations, its newest messages oldest first (marking it
+        read), or those older than the message id `before` (a bigserial); htmx's "Earlier
+        messages" gets only those, in place."""
+        earlier_than = optional_number(before, "before", BIGSERIAL)
+        return await _conversation_page(
+            request, _conversation_id(conversation_id), before=earlier_than
+        )
 
     @post("/{conversation_id:str}")
     async def reply(

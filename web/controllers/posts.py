@@ -93,6 +93,20 @@ def _compose_page(request: Request[Any, Any, Any], failed: FailedForm) -> Templa
     )
 
 
+async def _message_sent(
+    request: Request[Any, Any, Any], viewer: User, message_id: int, fresh: bool
+) -> Response[Any]:
+    """After a reply to a direct message: to the conversation that holds it (another one if
+    the text named someone new), the whole page with htmx too, since the thread lives there."""
+    conversation_id = await posts.conversation_of(viewer.id, message_id)
+    where = f"/messages/{conversation_id}#message-{message_id}"
+    if is_htmx(request):
+        return Response("", headers={"HX-Redirect": where})
+    response = Redirect(where, status_code=303)
+    with_flash(response, request, Flash.MESSAGE_SENT if fresh else Flash.ALREADY_POSTED)
+    return response
+
+
 class PostController(Controller):
     guards = [requires_login]
 
@@ -195,8 +209,13 @@ class PostController(Controller):
             _post_id(post_id), optional_number(data.parent_id, "parent_id", SERIAL)
         )
         username = await posts.author_username(answered.post_id)
+        # A reply to a direct message continues its conversation, as a Mastodon client's does
+        # (domain.posts.direct_messages.answer), rather than starting a comment thread.
+        conversation_id = await posts.conversation_of(viewer.id, answered.post_id)
 
         async def publish() -> int:
+            if conversation_id is not None:
+                return (await posts.reply(viewer, conversation_id, data.text)).id
             return (await posts.publish(viewer, data.text, in_reply_to=answered)).id
 
         try:
@@ -224,6 +243,8 @@ class PostController(Controller):
             answering = f"?reply_to={answered.comment_id}" if answered.comment_id else ""
             page = f"/@{username}/{answered.post_id}{answering}"
             return await show_failure(request, page, failed, render, anchor="field-reply")
+        if conversation_id is not None:
+            return await _message_sent(request, viewer, comment_id, fresh)
         if is_htmx(request):
             return await post_page(
                 request,
