@@ -86,6 +86,64 @@ async def test_fan_out_is_idempotent_and_keeps_the_newest_800(
     assert kept[0] == 810 and kept[-1] == 11
 
 
+async def test_a_post_fanned_out_while_its_readers_timeline_is_rebuilt_is_kept(
+    app: Litestar, members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race the web-kill fault run once met: the rebuild reads PostgreSQL, a post is
+    committed and fanned out before the rebuild stores what it read, and the fan-out found no
+    timeline to push to. The post is kept aside for the rebuild and ends in the timeline."""
+    await members("author")
+    await members("reader")
+    author, reader = await user("author"), await user("reader")
+    await social.follow(reader, author.id)
+    before = (await posts.publish(author, "before the rebuild")).id
+    raced: list[int] = []
+    read_home = timelines.store.home_post_ids
+
+    async def read_then_race(*args: Any, **kwargs: Any) -> Any:
+        page = await read_home(*args, **kwargs)  # the rebuild's read, before the post
+        if not raced:
+            raced.append((await posts.publish(author, "while it was read")).id)
+            assert await fan_out_post(NO_CONTEXT, post_id=raced[0]) == 2  # author + kept aside
+        return page
+
+    monkeypatch.setattr(timelines.store, "home_post_ids", read_then_race)
+    rebuilt = await timelines.rebuild(guard(), reader.id)
+    assert rebuilt is not None and rebuilt[0] == [before]
+    assert await timeline(reader.id) == [raced[0], before]
+    # Nothing is left behind: the flag and the posts kept aside are gone.
+    assert await guard().client.keys(f"tl:{reader.id}:*") == [f"tl:{reader.id}:big".encode()]
+    # Pushed from now on straight into the timeline.
+    later = (await posts.publish(author, "after")).id
+    await fan_out_post(NO_CONTEXT, post_id=later)
+    assert await timeline(reader.id) == [later, raced[0], before]
+
+
+async def test_a_rebuild_overtaken_by_a_change_of_follows_stores_nothing(
+    app: Litestar, members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await members("author")
+    await members("reader")
+    author, reader = await user("author"), await user("reader")
+    await posts.publish(author, "not followed when the rebuild read")
+    read_home = timelines.store.home_post_ids
+
+    async def read_then_follow(*args: Any, **kwargs: Any) -> Any:
+        page = await read_home(*args, **kwargs)
+        await social.follow(reader, author.id)
+        assert await timelines.forget(guard(), reader.id)  # as the follow's job does
+        return page
+
+    monkeypatch.setattr(timelines.store, "home_post_ids", read_then_follow)
+    rebuilt = await timelines.rebuild(guard(), reader.id)
+    assert rebuilt is not None and rebuilt[0] == []
+    # The stale read was not stored: the next visit builds the timeline afresh.
+    assert not await guard().client.exists(timelines.timeline_key(reader.id))
+    monkeypatch.setattr(timelines.store, "home_post_ids", read_home)
+    rebuilt = await timelines.rebuild(guard(), reader.id)
+    assert rebuilt is not None and len(rebuilt[0]) == 1
+
+
 async def test_an_author_with_very_many_followers_is_merged_at_read_time(
     app: Litestar, members: Members, monkeypatch: pytest.MonkeyPatch
 ) -> None:

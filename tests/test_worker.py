@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from asyncpg.exceptions import PostgresConnectionError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from saq import CronJob, Queue, Worker
 
@@ -21,7 +22,7 @@ from domain import accounts
 from domain.accounts import Session
 from domain.core.outbox import Job
 from domain.core.settings import get_settings
-from tasks import worker
+from tasks import outages, worker
 from tasks.cache_warming import warm_cache
 from tasks.housekeeping import (
     remove_expired_grants,
@@ -197,3 +198,45 @@ async def test_a_finished_job_is_not_kept_waiting_by_its_touching() -> None:
     ctx = cast(WorkerContext, {"job": _TouchSwallowingItsCancellation()})
     async with asyncio.timeout(3):
         assert await worker.kept_alive(quick)(ctx) == "done"
+
+
+async def test_a_job_rides_out_a_short_outage_within_its_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outages, "OUTAGE_POLL_SECONDS", 0.01)
+    calls: list[float] = []
+
+    async def back_on_the_third_try(ctx: WorkerContext, *, post_id: int) -> int:
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise PostgresConnectionError("the database system is shutting down")
+        return post_id
+
+    assert await outages.riding_out_outages(back_on_the_third_try)(NO_CONTEXT, post_id=7) == 7
+    assert len(calls) == 3
+
+
+async def test_a_long_outage_or_a_bug_fails_the_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outages, "OUTAGE_POLL_SECONDS", 0.01)
+    monkeypatch.setattr(outages, "OUTAGE_WAIT_SECONDS", 0.1)
+    calls = 0
+
+    async def never_back(ctx: WorkerContext) -> None:
+        nonlocal calls
+        calls += 1
+        raise RedisConnectionError("Connection refused")
+
+    started = time.monotonic()
+    with pytest.raises(RedisConnectionError):
+        await outages.riding_out_outages(never_back)(NO_CONTEXT)
+    assert 0.1 <= time.monotonic() - started < 1 and calls > 2
+
+    async def broken(ctx: WorkerContext) -> None:
+        nonlocal calls
+        calls += 1
+        raise KeyError("recipient")
+
+    calls = 0
+    with pytest.raises(KeyError):
+        await outages.riding_out_outages(broken)(NO_CONTEXT)
+    assert calls == 1  # a job's own fault goes straight to SAQ's back-off

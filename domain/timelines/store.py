@@ -33,18 +33,52 @@ TIMELINE_SIZE = 800
 SENTINEL = "0"
 FAN_OUT_BATCH = 1000
 
+# How long a rebuild may take before its reader's pushes stop being kept for it: far more
+# than the two statements it runs. A rebuild that died leaves nothing longer than this.
+REBUILD_SECONDS = 60
+
 # Adds the post to each timeline that exists, then trims it to the sentinel plus the newest
-# TIMELINE_SIZE posts. One script call per batch of followers: one round trip.
+# TIMELINE_SIZE posts; for a timeline being rebuilt (domain.timelines.store.rebuild), keeps
+# it aside for the rebuild to add. KEYS come in threes per reader: the timeline, its
+# rebuilding flag and the posts kept aside. One script call per batch: one round trip.
 _PUSH = """
 local added = 0
-for _, key in ipairs(KEYS) do
+for i = 1, #KEYS, 3 do
+  local key, rebuilding, pending = KEYS[i], KEYS[i + 1], KEYS[i + 2]
   if redis.call('EXISTS', key) == 1 then
     redis.call('ZADD', key, ARGV[1], ARGV[1])
     redis.call('ZREMRANGEBYRANK', key, 1, -(tonumber(ARGV[2]) + 1))
     added = added + 1
+  elseif redis.call('EXISTS', rebuilding) == 1 then
+    redis.call('ZADD', pending, ARGV[1], ARGV[1])
+    redis.call('EXPIRE', pending, ARGV[3])
+    added = added + 1
   end
 end
 return added
+"""
+
+# A rebuild's last step, atomic: unless the rebuild was called off (`forget` dropped its
+# flag, or another rebuild of the same timeline finished first), the sentinel (ARGV[4]), the
+# posts read from PostgreSQL (ARGV[5..]) and those pushed while it read are added to the timeline, which is
+# trimmed and given its metadata. Returns 1 if it stored the timeline.
+_FINISH_REBUILD = """
+local key, big_key, rebuilding, pending = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('EXISTS', rebuilding) == 0 then
+  return 0
+end
+redis.call('ZADD', key, -1, ARGV[4])
+for i = 5, #ARGV do
+  redis.call('ZADD', key, ARGV[i], ARGV[i])
+end
+for _, post in ipairs(redis.call('ZRANGE', pending, 0, -1)) do
+  redis.call('ZADD', key, post, post)
+end
+redis.call('ZREMRANGEBYRANK', key, 1, -(tonumber(ARGV[3]) + 1))
+redis.call('SET', big_key, ARGV[2], 'EX', ARGV[1])
+redis.call('EXPIRE', key, ARGV[1])
+redis.call('DEL', rebuilding, pending)
+return 1
 """
 
 
@@ -54,6 +88,18 @@ def timeline_key(user_id: int) -> str:
 
 def big_authors_key(user_id: int) -> str:
     return f"tl:{user_id}:big"
+
+
+def _rebuilding_key(user_id: int) -> str:
+    return f"tl:{user_id}:rebuilding"
+
+
+def _pending_key(user_id: int) -> str:
+    return f"tl:{user_id}:pending"
+
+
+def _rebuild_keys(user_id: int) -> list[str]:
+    return [timeline_key(user_id), _rebuilding_key(user_id), _pending_key(user_id)]
 
 
 def _ttl_seconds() -> int:
@@ -68,10 +114,12 @@ async def push(guard: GuardedRedis, post_id: int, user_ids: list[int]) -> int | 
     """Add a post to the existing timelines of these users; how many took it (None if down)."""
     total = 0
     for batch in _batches(user_ids, FAN_OUT_BATCH):
-        keys = [timeline_key(user_id) for user_id in batch]
+        keys = [key for user_id in batch for key in _rebuild_keys(user_id)]
 
         async def run(client: Any, keys: list[str] = keys) -> int:
-            added: int = await client.eval(_PUSH, len(keys), *keys, post_id, TIMELINE_SIZE)
+            added: int = await client.eval(
+                _PUSH, len(keys), *keys, post_id, TIMELINE_SIZE, REBUILD_SECONDS
+            )
             return added
 
         added = await guard.call(run)
@@ -108,7 +156,13 @@ async def forget(guard: GuardedRedis, user_id: int, changed_ms: int | None = Non
             meta = await client.get(big_authors_key(user_id))
             if meta and _built_ms(meta) >= changed_ms:
                 return True
-        await client.delete(timeline_key(user_id), big_authors_key(user_id))
+        # A rebuild under way read the follows before the change: it is called off too.
+        await client.delete(
+            timeline_key(user_id),
+            big_authors_key(user_id),
+            _rebuilding_key(user_id),
+            _pending_key(user_id),
+        )
         return True
 
     return bool(await guard.call(drop))
@@ -334,9 +388,21 @@ async def home_post_ids(
 
 
 async def rebuild(guard: GuardedRedis, user_id: int) -> tuple[list[int], list[int]] | None:
-    """Build a user's timeline from Postgres; returns (post ids, big authors followed)."""
+    """Build a user's timeline from Postgres; returns (post ids, big authors followed), or
+    None when Redis cannot be reached.
+
+    A post can be committed, and its fan-out run, while the rebuild reads: the fan-out finds
+    no timeline, and the read may not have seen the post. So the timeline is flagged as being
+    rebuilt before the read, fan-out keeps what it pushes meanwhile aside, and the rebuild
+    adds those posts when it stores what it read (_FINISH_REBUILD). A rebuild that `forget`
+    calls off (the follows changed while it read) stores nothing; the next visit rebuilds."""
     threshold = _big_threshold()
     built_ms = now_ms()
+    flagged = await guard.call(
+        lambda client: client.set(_rebuilding_key(user_id), built_ms, ex=REBUILD_SECONDS)
+    )
+    if flagged is None:
+        return None
     big_rows = await fetch(
         sql(
             "SELECT u.id FROM follow f JOIN agora_user u ON u.id = f.followed"
@@ -350,15 +416,15 @@ async def rebuild(guard: GuardedRedis, user_id: int) -> tuple[list[int], list[in
         user_id, IdRange(), TIMELINE_SIZE, popular=threshold, visible_only=False
     )
     ids = [item.item_id for item in newest.items]
-    key, big_key, ttl = timeline_key(user_id), big_authors_key(user_id), _ttl_seconds()
+    meta = f"{built_ms};{','.join(str(author) for author in big_authors)}"
+    keys = [timeline_key(user_id), big_authors_key(user_id), *_rebuild_keys(user_id)[1:]]
 
-    def build(pipe: Any) -> None:
-        pipe.delete(key)
-        pipe.zadd(key, {SENTINEL: -1, **{str(post_id): post_id for post_id in ids}})
-        authors = ",".join(str(author) for author in big_authors)
-        pipe.set(big_key, f"{built_ms};{authors}", ex=ttl)
-        pipe.expire(key, ttl)
+    async def finish(client: Any) -> int:
+        stored: int = await client.eval(
+            _FINISH_REBUILD, len(keys), *keys, _ttl_seconds(), meta, TIMELINE_SIZE, SENTINEL, *ids
+        )
+        return stored
 
-    if await guard.pipeline(build) is None:
+    if await guard.call(finish) is None:
         return None
     return ids, big_authors

@@ -64,6 +64,47 @@ async def test_a_reply_is_sent_in_place_or_by_the_plain_form(
         await expect(page).to_have_url(f"{live_server}/messages/{conversation}#{anchor}")
 
 
+async def test_earlier_messages_load_in_place_or_as_a_page(
+    page: Page, javascript: bool, live_server: str
+) -> None:
+    await sign_up(page, "axel", "Axel")
+    conversation = await a_conversation_with_bea()
+    bea = await accounts.find_user("bea")
+    assert bea is not None
+    for n in range(posts.MESSAGES_PER_PAGE):
+        await posts.reply(bea, conversation, f"Note {n}")
+    await page.goto(f"/messages/{conversation}")
+    messages = page.locator("#message-list > li.message")
+    await expect(messages).to_have_count(posts.MESSAGES_PER_PAGE)
+    await page.get_by_role("link", name="Earlier messages").click()
+    if javascript:
+        # In place, above the others; the first of them takes the focus.
+        await expect(messages).to_have_count(posts.MESSAGES_PER_PAGE + 3)
+        await expect(messages.first).to_contain_text("Are you coming to the meetup")
+        await expect(messages.first).to_be_focused()
+        await expect(page.get_by_role("link", name="Earlier messages")).to_have_count(0)
+    else:
+        await expect(messages).to_have_count(3)
+        await expect(page.get_by_role("link", name="Latest messages")).to_be_visible()
+
+
+async def test_a_reply_on_a_messages_own_page_goes_to_its_conversation(
+    page: Page, javascript: bool, live_server: str
+) -> None:
+    await sign_up(page, "axel", "Axel")
+    conversation = await a_conversation_with_bea()
+    bea = await accounts.find_user("bea")
+    assert bea is not None
+    first = (await posts.messages(bea.id, conversation)).items[0]
+    await page.goto(f"/@bea/{first.id}")
+    await page.get_by_label("Reply in the conversation").fill("Replying from the post itself")
+    await page.get_by_role("button", name="Reply").click()
+    await expect(page).to_have_url(re.compile(rf"/messages/{conversation}#message-\d+$"))
+    await expect(page.locator("#message-list > li").last).to_contain_text(
+        "Replying from the post itself"
+    )
+
+
 async def test_the_pages_fit_a_narrow_screen_and_are_photographed(
     browser: Browser, live_server: str
 ) -> None:
@@ -71,9 +112,16 @@ async def test_the_pages_fit_a_narrow_screen_and_are_photographed(
     page = await open_page(browser, live_server)
     await sign_up(page, "axel", "Axel")
     conversation = await a_conversation_with_bea()
+    bea = await accounts.find_user("bea")
+    assert bea is not None
+    for n in range(posts.MESSAGES_PER_PAGE):
+        await posts.reply(bea, conversation, f"Note {n}: the room is on the second floor")
+    shown = await posts.messages(bea.id, conversation)
     pages = {
         "list": "/messages",
         "conversation": f"/messages/{conversation}",
+        "earlier": f"/messages/{conversation}?before={shown.earlier_before}",
+        "direct-post": f"/@bea/{shown.items[-1].id}",
         "new": "/messages/new?to=bea",
     }
     # The list while the conversation is still unread, before the loops below open it.
