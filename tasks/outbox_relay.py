@@ -72,12 +72,16 @@ async def send_messages(queue: Queue, messages: Sequence[Message]) -> list[Relay
             strict=True,
         )
     )
+    # Queued together, not one round trip after another: after an outage a backlog of
+    # thousands is relayed in batches of 100, and the worker can take only what is queued.
+    await asyncio.gather(
+        *(_enqueue(queue, message) for message in messages if known.get(message.key) is None)
+    )
     outcomes: list[Relayed] = []
     lost: list[str] = []
     for message in messages:
         job = known.get(message.key)
         if job is None:
-            await _enqueue(queue, message)
             if message.relayed:
                 lost.append(message.key)
             outcomes.append(Relayed.QUEUED)

@@ -42,7 +42,7 @@ from domain.core.outbox import Job, OutboxMessage
 from domain.core.redis_guard import GuardedRedis, create_redis
 from domain.core.settings import get_settings
 from piccolo_conf import DB
-from tasks import worker
+from tasks import outages, worker
 from tasks.job_outcomes import QuietConnectionErrors, after_process, before_process
 from tasks.outbox_relay import relay_outbox, relay_when_recorded, send_messages
 from tasks.queue import (
@@ -257,8 +257,10 @@ async def relayed_row(job: Job, **payload: Any) -> str:
 
 
 async def test_a_job_failing_while_redis_stays_away_is_dead_lettered_then_run_again(
-    app: Litestar, members: Members
+    app: Litestar, members: Members, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Each attempt rides out an outage this long before it fails (tasks.outages).
+    monkeypatch.setattr(outages, "OUTAGE_WAIT_SECONDS", 0.3)
     staff = await members("mod")
     await User.update({User.role: "moderator"}).where(User.username == "mod")
     author, post_id = await a_post("bea")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import re
@@ -47,8 +48,9 @@ async def test_worker_settings_register_the_job_and_its_schedule() -> None:
         relay_job,
         warm_cache,
     ]
-    # Outbox jobs are registered wrapped (tasks.worker.kept_alive), under their own names.
-    registered = {getattr(run, "__wrapped__", run) for run in worker_functions(worker.settings)}
+    # Outbox jobs are registered wrapped (tasks.worker.kept_alive, tasks.outages), under
+    # their own names.
+    registered = {inspect.unwrap(run) for run in worker_functions(worker.settings)}
     assert {fan_out_post, retract_post, refresh_timeline} <= registered
     assert isinstance(worker.settings["queue"], Queue)
 

@@ -60,8 +60,8 @@ return added
 
 # A rebuild's last step, atomic: unless the rebuild was called off (`forget` dropped its
 # flag, or another rebuild of the same timeline finished first), the sentinel (ARGV[4]), the
-# posts read from PostgreSQL (ARGV[5..]) and those pushed while it read are added to the timeline, which is
-# trimmed and given its metadata. Returns 1 if it stored the timeline.
+# posts read from PostgreSQL (ARGV[5..]) and those pushed while it read are added to the
+# timeline, which is trimmed and given its metadata. Returns 1 if it stored the timeline.
 _FINISH_REBUILD = """
 local key, big_key, rebuilding, pending = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 if redis.call('EXISTS', rebuilding) == 0 then
