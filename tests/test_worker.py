@@ -50,7 +50,8 @@ async def test_worker_settings_register_the_job_and_its_schedule() -> None:
     ]
     # Outbox jobs are registered wrapped (tasks.worker.kept_alive, tasks.outages), under
     # their own names.
-    registered = {inspect.unwrap(run) for run in worker_functions(worker.settings)}
+    functions = worker_functions(worker.settings)
+    registered = {inspect.unwrap(f[1] if isinstance(f, tuple) else f) for f in functions}
     assert {fan_out_post, retract_post, refresh_timeline} <= registered
     assert isinstance(worker.settings["queue"], Queue)
 
