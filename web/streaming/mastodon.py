@@ -23,6 +23,7 @@ from typing import Any
 from litestar import Controller, Request, Response, WebSocket, get, websocket
 from litestar.connection import ASGIConnection
 from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.serialization import encode_json
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_401_UNAUTHORIZED
@@ -249,7 +250,7 @@ class StreamingController(Controller):
 
     @get("/{path:path}", opt=NO_COMPRESSION)
     async def server_sent_events(
-        self, request: Request[Any, Any, Any], path: str
+        self, request: Request[Any, Any, Any], path: FromPath[str]
     ) -> ServerSentEvent | Response[dict[str, str]]:
         """A stream as Server-Sent Events: the path names it (`/user/notification` is the
         stream `user:notification`), `tag` picks the hashtag."""
