@@ -15,11 +15,29 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+
+def _per_worker(database_url: str, redis_url: str) -> tuple[str, str]:
+    """Under pytest-xdist, each worker process (`gw0`, `gw1`, ...) gets a database of its own
+    (the name with `_gw0` added) and the Redis db index after the previous worker's; alone,
+    the URLs as given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return database_url, redis_url
+    number = int(worker[2:])
+    database = urlsplit(database_url)
+    redis_parts = urlsplit(redis_url)
+    redis_db = int(redis_parts.path.lstrip("/") or 0) + number
+    return (
+        urlunsplit(database._replace(path=f"{database.path}_{worker}")),
+        urlunsplit(redis_parts._replace(path=f"/{redis_db}")),
+    )
+
+
 # Settings are read once, at first import: point them at the test services before anything else.
-TEST_DATABASE_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/agora_test"
+TEST_DATABASE_URL, TEST_REDIS_URL = _per_worker(
+    os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/agora_test"),
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9"),
 )
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.update(
     DATABASE_URL=TEST_DATABASE_URL,
     REDIS_URL=TEST_REDIS_URL,

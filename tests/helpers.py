@@ -4,6 +4,7 @@ running the worker's jobs from a test."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import cast
@@ -29,6 +30,15 @@ def worker_functions(settings: Mapping[str, object]) -> FunctionsType[WorkerCont
     """The job functions of the worker's settings (tasks.worker.settings). SAQ reads that dict
     by key and it is a plain dict, so mypy sees its values only as `object`."""
     return cast("FunctionsType[WorkerContext]", settings["functions"])
+
+
+def registered_functions(settings: Mapping[str, object]) -> set[Callable[..., object]]:
+    """The worker's job functions as written: outbox jobs are registered wrapped
+    (tasks.worker.kept_alive, tasks.outages), under their own names."""
+    return {
+        inspect.unwrap(function[1] if isinstance(function, tuple) else function)
+        for function in worker_functions(settings)
+    }
 
 
 def as_asgi(app: Litestar) -> Callable[..., Awaitable[None]]:

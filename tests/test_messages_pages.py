@@ -275,6 +275,8 @@ async def test_a_reply_on_a_direct_posts_page_continues_its_conversation(
     permalink = f"/@alice/{row['id']}"
     page = (await bob.get(permalink)).text
     assert "Reply in the conversation" in page and 'name="visibility"' not in page
+    assert f'href="/messages/{conversation}#message-{row["id"]}"' in page
+    assert "No comments yet" not in page
     sent = await post_form(bob, f"/posts/{row['id']}/comments", {"text": "from the permalink"})
     assert sent.status_code == 303
     assert sent.headers["location"].startswith(f"/messages/{conversation}#message-")

@@ -25,9 +25,9 @@ from tests.helpers import (
     NO_CONTEXT,
     htmx_headers,
     post_form,
+    registered_functions,
     settled,
     spoken_link,
-    worker_functions,
     write_post,
 )
 
@@ -257,11 +257,7 @@ async def test_mark_all_as_read_needs_the_csrf_token(
 
 
 def test_the_worker_runs_the_notify_job() -> None:
-    # Outbox jobs are registered wrapped (tasks.worker.kept_alive), under their own names.
-    registered = {
-        getattr(run, "__wrapped__", run) for run in worker_functions(worker_settings.settings)
-    }
-    assert notify in registered
+    assert notify in registered_functions(worker_settings.settings)
 
 
 async def test_the_nav_count_is_one_query_on_full_pages_only(

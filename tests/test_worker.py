@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 import re
@@ -35,7 +34,7 @@ from tasks.outbox_relay import relay_job
 from tasks.queue import WorkerContext, create_queue
 from tasks.timeline_jobs import fan_out_post, refresh_timeline, retract_post
 from tests.conftest import ROOT, TEST_REDIS_URL, run_async
-from tests.helpers import NO_CONTEXT, PASSWORD, worker_functions
+from tests.helpers import NO_CONTEXT, PASSWORD, registered_functions, worker_functions
 
 
 async def test_worker_settings_register_the_job_and_its_schedule() -> None:
@@ -48,10 +47,7 @@ async def test_worker_settings_register_the_job_and_its_schedule() -> None:
         relay_job,
         warm_cache,
     ]
-    # Outbox jobs are registered wrapped (tasks.worker.kept_alive, tasks.outages), under
-    # their own names.
-    functions = worker_functions(worker.settings)
-    registered = {inspect.unwrap(f[1] if isinstance(f, tuple) else f) for f in functions}
+    registered = registered_functions(worker.settings)
     assert {fan_out_post, retract_post, refresh_timeline} <= registered
     assert isinstance(worker.settings["queue"], Queue)
 

@@ -37,6 +37,12 @@ async def post_page(
     if card.author_username.lower() != username.lower():
         raise NotFoundException(posts.POST_MISSING)
     thread = await posts.comment_thread(post_id, viewer.id if viewer else None)
+    # A direct message's replies live in its conversation: the page links there.
+    conversation_id = (
+        await posts.conversation_of(viewer.id, post_id)
+        if viewer and card.visibility == "direct"
+        else None
+    )
     return Template(
         "posts/comments_changed.html" if fragment else "posts/post.html",
         context={
@@ -47,6 +53,7 @@ async def post_page(
             "thread": posts.page_of_thread(thread, after, containing or reply_to),
             "replying_to": posts.find_in_thread(thread, reply_to) if reply_to else None,
             "bodies": await feeds.post_bodies([card], 2, redis_guard.active()),
+            "conversation_id": conversation_id,
             "values": failed.values,
             "errors": failed.errors,
         },

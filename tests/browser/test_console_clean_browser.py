@@ -45,8 +45,7 @@ async def test_no_page_errors_on_the_main_pages_nor_sending_a_message(
 ) -> None:
     page = await open_page(browser, live_server)
     problems = watch(page)
-    await sign_up(page, "axel", "Axel")
-    conversation = await a_conversation_with_bea()
+    conversation, _ = await a_conversation_with_bea(page)
     for path in (*MAIN_PAGES, f"/messages/{conversation}"):
         await page.goto(path)
         # The minute timer's work, run now: it throws on a <time> it cannot handle.

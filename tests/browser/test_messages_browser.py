@@ -13,14 +13,17 @@ from typing import Literal
 from playwright.async_api import Browser, Page, expect
 
 from domain import accounts, posts
+from domain.accounts import User
 from tests.browser.conftest import open_page
 from tests.browser.test_accounts_browser import PASSWORD, sign_up
 
 SHOTS = Path("/tmp/shots-dm")
 
 
-async def a_conversation_with_bea() -> int:
-    """Bea (signed up apart) writes to axel, who is signed up in the browser; its id."""
+async def a_conversation_with_bea(page: Page) -> tuple[int, User]:
+    """Axel signs up in the browser and Bea (signed up apart) writes to him: the
+    conversation's id, and Bea."""
+    await sign_up(page, "axel", "Axel")
     axel = await accounts.find_user("axel")
     assert axel is not None
     bea = await accounts.sign_up("bea", "Bea Lindqvist", PASSWORD)
@@ -28,14 +31,13 @@ async def a_conversation_with_bea() -> int:
     conversation: int = first.conversation
     await posts.reply(axel, conversation, "Probably, what time does it start?")
     await posts.reply(bea, conversation, "Seven. See https://example.org/meetup")
-    return conversation
+    return conversation, bea
 
 
 async def test_a_reply_is_sent_in_place_or_by_the_plain_form(
     page: Page, javascript: bool, live_server: str
 ) -> None:
-    await sign_up(page, "axel", "Axel")
-    conversation = await a_conversation_with_bea()
+    conversation, _ = await a_conversation_with_bea(page)
     await page.goto("/messages")
     await expect(
         page.get_by_role("link", name=re.compile(r"^Messages\s*, 1 unread$"))
@@ -67,10 +69,7 @@ async def test_a_reply_is_sent_in_place_or_by_the_plain_form(
 async def test_earlier_messages_load_in_place_or_as_a_page(
     page: Page, javascript: bool, live_server: str
 ) -> None:
-    await sign_up(page, "axel", "Axel")
-    conversation = await a_conversation_with_bea()
-    bea = await accounts.find_user("bea")
-    assert bea is not None
+    conversation, bea = await a_conversation_with_bea(page)
     for n in range(posts.MESSAGES_PER_PAGE):
         await posts.reply(bea, conversation, f"Note {n}")
     await page.goto(f"/messages/{conversation}")
@@ -91,10 +90,7 @@ async def test_earlier_messages_load_in_place_or_as_a_page(
 async def test_a_reply_on_a_messages_own_page_goes_to_its_conversation(
     page: Page, javascript: bool, live_server: str
 ) -> None:
-    await sign_up(page, "axel", "Axel")
-    conversation = await a_conversation_with_bea()
-    bea = await accounts.find_user("bea")
-    assert bea is not None
+    conversation, bea = await a_conversation_with_bea(page)
     first = (await posts.messages(bea.id, conversation)).items[0]
     await page.goto(f"/@bea/{first.id}")
     await page.get_by_label("Reply in the conversation").fill("Replying from the post itself")
@@ -110,10 +106,7 @@ async def test_the_pages_fit_a_narrow_screen_and_are_photographed(
 ) -> None:
     await asyncio.to_thread(SHOTS.mkdir, exist_ok=True)
     page = await open_page(browser, live_server)
-    await sign_up(page, "axel", "Axel")
-    conversation = await a_conversation_with_bea()
-    bea = await accounts.find_user("bea")
-    assert bea is not None
+    conversation, bea = await a_conversation_with_bea(page)
     for n in range(posts.MESSAGES_PER_PAGE):
         await posts.reply(bea, conversation, f"Note {n}: the room is on the second floor")
     shown = await posts.messages(bea.id, conversation)
