@@ -38,4 +38,9 @@ bash scripts/setup.sh dev
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports
-.venv/bin/pytest "$@"
+# Two passes: everything else on PYTEST_WORKERS processes at once (pytest-xdist; each has its
+# own database and Redis db, tests/conftest.py), then the timing-sensitive tests (marked
+# `serial`: servers killed and restarted, latencies measured) alone, so that no other test
+# competes with what they measure.
+.venv/bin/pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile -m "not serial" "$@"
+.venv/bin/pytest -m serial "$@"

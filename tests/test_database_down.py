@@ -23,7 +23,10 @@ from tests.browser.conftest import free_port, start_web, wait_until_live
 from tests.conftest import TEST_REDIS_URL, run_release
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-pytestmark = pytest.mark.skipif(not PG_BIN, reason="PostgreSQL's server binaries are not here")
+pytestmark = [
+    pytest.mark.serial,
+    pytest.mark.skipif(not PG_BIN, reason="PostgreSQL's server binaries are not here"),
+]
 
 # Anonymous and signed-in pages, the API (its guard and its handlers), OAuth's JSON.
 PAGES = ["/", "/explore", "/@alice", "/search?q=hello", "/tags/hello"]

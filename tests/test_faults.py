@@ -18,7 +18,7 @@ from bench.faults.scenarios import QUICK, SCENARIOS, Harness, run_scenario, runn
 from bench.faults.servers import StackOptions
 from bench.faults.traffic import Answer
 
-pytestmark = pytest.mark.timeout(150)
+pytestmark = [pytest.mark.serial, pytest.mark.timeout(150)]
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,8 @@ from tests.conftest import (
 )
 from tests.helpers import PASSWORD, post_form, worker_functions
 
+pytestmark = pytest.mark.serial
+
 Members = Callable[[str], Coroutine[Any, Any, AsyncClient]]
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 

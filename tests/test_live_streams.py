@@ -16,6 +16,8 @@ from tests.api.helpers import make_user, token_for
 from tests.browser.conftest import free_port, start_web, wait_until_live
 from tests.test_stream_faults import HEARTBEAT, _events
 
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture(scope="module")
 def quick_server(test_database: str) -> Iterator[str]:

@@ -21,6 +21,8 @@ from tests.api.helpers import make_user, token_for
 from tests.browser.conftest import free_port, start_web, wait_until_live
 from tests.test_job_reliability import PrivateRedis, private_redis
 
+pytestmark = pytest.mark.serial
+
 __all__ = ["private_redis"]
 
 HEARTBEAT = 0.3

@@ -35,6 +35,8 @@ from tests.api.helpers import caller
 from tests.browser.conftest import free_port, start_web, wait_until_live
 from tests.helpers import csrf_token, failure_page, sign_up
 
+pytestmark = pytest.mark.serial
+
 RSS_LIMIT_MB = 300
 FRAMES_OVER = f"That image has more than {media.MAX_GIF_FRAMES} frames."
 

@@ -30,6 +30,8 @@ from domain import accounts
 from tests.conftest import run_async
 from tests.helpers import PASSWORD
 
+pytestmark = pytest.mark.serial
+
 SCOPES = ["read", "write", "follow", "push"]
 NODE_CLIENTS = Path(__file__).resolve().parent.parent / "clients"
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the test reads the code from it

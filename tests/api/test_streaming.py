@@ -17,7 +17,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.api.helpers import Caller, caller
 
-pytestmark = pytest.mark.usefixtures("live_worker")
+pytestmark = [pytest.mark.serial, pytest.mark.usefixtures("live_worker")]
 
 DELIVERY_SECONDS = 2.0
 

@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Page, expect
 from tests.browser.conftest import open_page
 from tests.browser.test_accounts_browser import sign_up
 
-pytestmark = pytest.mark.usefixtures("live_worker")
+pytestmark = [pytest.mark.serial, pytest.mark.usefixtures("live_worker")]
 
 # Set by the page's own events: the SSE extension fires htmx:sseOpen once /events is open.
 WATCH_STREAM = "document.addEventListener('htmx:sseOpen', () => { window.liveStreamOpen = true; });"
