@@ -139,6 +139,20 @@ async def test_visitors_keep_the_double_submit_cookie(app: Litestar, client: Asy
         assert response.status_code == 403
 
 
+async def test_a_visitors_cookie_this_site_did_not_sign_is_replaced(client: AsyncClient) -> None:
+    """After SECRET_KEY changes, or with a cookie planted by someone else, the log-in form
+    still works: the page gives a fresh signed token instead of echoing the old one."""
+    for foreign in ("0" * 80, "a" * 64 + "b" * 64, "not-a-token"):
+        client.cookies.set(CSRF_COOKIE, foreign, domain="agora.test")
+        html = (await client.get("/login")).text
+        fresh = page_token(html)
+        assert fresh != foreign and client.cookies[CSRF_COOKIE] == fresh
+        response = await client.post(
+            "/login", data={"username": "nobody", "password": "wrong", "_csrf_token": fresh}
+        )
+        assert response.status_code != 403, foreign  # past the CSRF check: a failed log-in
+
+
 def https_client(application: Litestar) -> AsyncClient:
     return AsyncClient(
         transport=ASGITransport(app=as_asgi(application)), base_url="https://agora.test"

@@ -103,8 +103,12 @@ class SessionBoundCSRFMiddleware(ASGIMiddleware):
         if request.method in self.config.safe_methods:
             if session:
                 token = session_csrf_token(session, self.config.secret)
+            elif cookie is not None and self._signed(cookie):
+                token = cookie
             else:
-                token = cookie or generate_csrf_token(self.config.secret)
+                # None yet, or one this site did not sign (SECRET_KEY changed since): a fresh
+                # one, or the form would be refused for as long as the old cookie lasts.
+                token = generate_csrf_token(self.config.secret)
             state.csrf_token = token
             await next_app(scope, receive, self._setting_cookie(send, token, cookie))
             return
