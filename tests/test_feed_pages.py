@@ -136,9 +136,10 @@ async def test_a_feed_page_costs_the_same_queries_however_full(
     assert page.status_code == 200
     assert len(post_numbers(page.text)) == 20
     assert queries.count == sparse
-    # The session, the nav's unread notifications and unread conversations (a COUNT on an
-    # index each), then one query for the 20 posts with the viewer's likes and bookmarks.
-    assert sparse == 4
+    # The session, the nav's counts (one statement: unread notifications and unread
+    # conversations, a COUNT on an index each), then one query for the 20 posts with the
+    # viewer's likes and bookmarks.
+    assert sparse == 3
 
 
 async def test_without_redis_a_feed_page_is_one_keyset_query(
@@ -151,7 +152,7 @@ async def test_without_redis_a_feed_page_is_one_keyset_query(
     queries.reset()
     page = await reader.get("/")
     assert len(post_numbers(page.text)) == 20
-    assert queries.count == 4  # the session, the two unread counts, the feed
+    assert queries.count == 3  # the session, the nav's counts, the feed
 
 
 async def test_pages_are_not_reused_from_the_browser_cache(members: Members) -> None:

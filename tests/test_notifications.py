@@ -265,13 +265,13 @@ async def test_the_nav_count_is_one_query_on_full_pages_only(
 ) -> None:
     alice = await members("alice")
     counted: list[int] = []
-    original = notifications.unread_count
+    original = notifications.nav_counts
 
-    async def counting(recipient_id: int) -> int:
-        counted.append(recipient_id)
-        return await original(recipient_id)
+    async def counting(user_id: int, locked: bool) -> notifications.NavCounts:
+        counted.append(user_id)
+        return await original(user_id, locked)
 
-    monkeypatch.setattr(notifications, "unread_count", counting)
+    monkeypatch.setattr(notifications, "nav_counts", counting)
     assert nav_link((await alice.get("/explore")).text) == "Notifications"
     assert len(counted) == 1
     await alice.get("/explore", headers={"HX-Request": "true"})

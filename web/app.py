@@ -7,9 +7,8 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.prometheus import PrometheusConfig
@@ -34,14 +33,12 @@ from web.controllers.app_files import AppFilesController
 from web.controllers.bench import BenchController
 from web.controllers.discovery import WellKnownController
 from web.controllers.feeds import FeedController
-from web.controllers.follow_requests import FollowRequestController, count_waiting_for_nav
+from web.controllers.follow_requests import FollowRequestController
 from web.controllers.health import HealthController
-from web.controllers.messages import MessagesController, count_unread_messages_for_nav
+from web.controllers.messages import MessagesController
 from web.controllers.metrics import MetricsController
 from web.controllers.notifications import (
-    UNREAD_STATE_KEY,
     NotificationController,
-    count_unread_for_nav,
 )
 from web.controllers.oauth import AuthorizedAppsController, DiscoveryController, OAuthController
 from web.controllers.posts import PostController
@@ -55,6 +52,7 @@ from web.errors import EXCEPTION_HANDLERS
 from web.flash import forget_shown_flash
 from web.htmx import cache_headers
 from web.media_files import max_request_bytes, media_files_router
+from web.nav import count_for_nav
 from web.rate_limit import RateLimiter
 from web.security_headers import add_security_headers
 from web.static_assets import static_files_router
@@ -106,16 +104,6 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             await database.close_pool()
 
     return lifespan
-
-
-async def count_for_nav(request: Request[Any, Any, Any]) -> None:
-    """`before_request` hook (Litestar takes one per layer): the main nav's counts, unread
-    notifications, then, on the same pages (those that show the nav), unread conversations
-    and waiting follow requests."""
-    await count_unread_for_nav(request)
-    if request.state.get(UNREAD_STATE_KEY) is not None:
-        await count_unread_messages_for_nav(request)
-    await count_waiting_for_nav(request)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -2,6 +2,7 @@
 or mentioned you; delivered by the `notify` job from events recorded with the change, read by the
 notifications page, the nav's unread count and the API."""
 
+from domain.notifications.badges import NavCounts, nav_counts
 from domain.notifications.delivery import deliver
 from domain.notifications.inbox import (
     PAGE_SIZE,
@@ -23,6 +24,7 @@ __all__ = [
     "KINDS",
     "PAGE_SIZE",
     "VERBS",
+    "NavCounts",
     "Notification",
     "NotificationItem",
     "NotificationPage",
@@ -32,6 +34,7 @@ __all__ = [
     "deliver",
     "dismiss",
     "mark_all_read",
+    "nav_counts",
     "notification_ids",
     "page",
     "unread_count",

@@ -137,18 +137,22 @@ _UNREAD_COUNT = (
 )
 
 
-async def unread_count(recipient_id: int) -> int:
-    """How many are unread: one COUNT on the partial index of unread notifications, leaving
-    out suspended accounts', those across a block and those about a post the recipient may
-    not see (the list hides them too)."""
-    rows = await fetch(
-        sql(
-            _UNREAD_COUNT,
-            recipient=recipient_id,
-            unblocked=social.unblocked(*_BETWEEN_RECIPIENT_AND_ACTOR),
-            post_seen=_post_seen(recipient_id),
-        )
+def unread_count_query(recipient_id: int) -> QueryString:
+    """The statement counting the recipient's unread notifications (one row, `unread`): one
+    COUNT on the partial index of unread notifications, leaving out suspended accounts',
+    those across a block and those about a post the recipient may not see (the list hides
+    them too)."""
+    return sql(
+        _UNREAD_COUNT,
+        recipient=recipient_id,
+        unblocked=social.unblocked(*_BETWEEN_RECIPIENT_AND_ACTOR),
+        post_seen=_post_seen(recipient_id),
     )
+
+
+async def unread_count(recipient_id: int) -> int:
+    """How many are unread (`unread_count_query`)."""
+    rows = await fetch(unread_count_query(recipient_id))
     count: int = rows[0]["unread"]
     return count
 

@@ -300,9 +300,15 @@ async def conversation_of(viewer_id: int, post_id: int) -> int | None:
     return rows[0]["conversation"] if rows else None
 
 
+def unread_conversations_query(viewer_id: int) -> QueryString:
+    """The statement counting the viewer's listed conversations with an unread message (one
+    row, `unread`)."""
+    return sql(_UNREAD, viewer=viewer_id)
+
+
 async def unread_count(viewer_id: int) -> int:
     """How many of the viewer's listed conversations have an unread message."""
-    rows = await fetch(sql(_UNREAD, viewer=viewer_id))
+    rows = await fetch(unread_conversations_query(viewer_id))
     count: int = rows[0]["unread"]
     return count
 

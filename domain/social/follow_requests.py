@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from piccolo.querystring import QueryString
+
 from domain.accounts import User, visible_user
 from domain.core.errors import NotFound
 from domain.core.sql import fetch, sql
@@ -65,14 +67,18 @@ async def requests_waiting(
     return await accounts_page("requests", owner_id, limit, before_id, owner_id)
 
 
-async def count_requests_waiting(owner_id: int) -> int:
-    """How many requests wait for the owner's answer (suspended askers' left out)."""
-    rows = await fetch(
-        sql(
-            "SELECT count(*) AS waiting FROM ({requests}) pairs",
-            requests=sql(ACCOUNT_LISTS["requests"], user=owner_id),
-        )
+def requests_waiting_query(owner_id: int) -> QueryString:
+    """The statement counting the requests that wait for the owner's answer (one row,
+    `waiting`; suspended askers' left out)."""
+    return sql(
+        "SELECT count(*) AS waiting FROM ({requests}) pairs",
+        requests=sql(ACCOUNT_LISTS["requests"], user=owner_id),
     )
+
+
+async def count_requests_waiting(owner_id: int) -> int:
+    """How many requests wait for the owner's answer (`requests_waiting_query`)."""
+    rows = await fetch(requests_waiting_query(owner_id))
     count: int = rows[0]["waiting"]
     return count
 

@@ -14,22 +14,11 @@ from litestar.response import Template
 from domain import accounts, social
 from domain.accounts import User
 from domain.core.numbers import SERIAL, optional_number, path_id
-from web.auth import current_user, logged_in_user, requires_login
+from web.auth import logged_in_user, requires_login
 from web.forms import back_to
-from web.htmx import is_htmx, renders_nav
+from web.htmx import is_htmx
 
-WAITING_STATE_KEY = "follow_requests_waiting"
 LIST_URL = "/follow_requests"
-
-
-async def count_waiting_for_nav(request: Request[Any, Any, Any]) -> None:
-    """`before_request` hook: how many follow requests wait, for the nav of a full page.
-    Only a locked account is asked (unlocking accepts every request), so only its owner's
-    pages pay for the count."""
-    if not renders_nav(request):
-        return
-    if (user := current_user(request)) is not None and user.locked:
-        request.state[WAITING_STATE_KEY] = await social.count_requests_waiting(user.id)
 
 
 class FollowRequestController(Controller):

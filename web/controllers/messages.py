@@ -18,11 +18,11 @@ from domain import accounts, posts
 from domain.core.errors import ValidationFailed
 from domain.core.numbers import BIGSERIAL, optional_number, path_id
 from domain.core.paging import IdRange
-from web.auth import current_user, logged_in_user, requires_login
+from web.auth import logged_in_user, requires_login
 from web.forms import Form
 from web.htmx import is_htmx
+from web.nav import UNREAD_MESSAGES_STATE_KEY
 
-UNREAD_MESSAGES_STATE_KEY = "unread_messages"
 CONVERSATIONS_PER_PAGE = 20
 
 
@@ -35,13 +35,6 @@ class MessageForm:
 class NewMessageForm:
     to: str = ""
     text: str = ""
-
-
-async def count_unread_messages_for_nav(request: Request[Any, Any, Any]) -> None:
-    """For the main nav: how many of the member's conversations have an unread message.
-    Called by the app's `before_request` hook for the pages that show the nav."""
-    if (user := current_user(request)) is not None:
-        request.state[UNREAD_MESSAGES_STATE_KEY] = await posts.unread_count(user.id)
 
 
 def _conversation_id(raw: str) -> int:

@@ -10,19 +10,9 @@ from litestar.response import Redirect, Template
 
 from domain import notifications
 from domain.core.numbers import BIGSERIAL, optional_number
-from web.auth import current_user, logged_in_user, requires_login
-from web.htmx import is_htmx, renders_nav
-
-UNREAD_STATE_KEY = "unread_notifications"
-
-
-async def count_unread_for_nav(request: Request[Any, Any, Any]) -> None:
-    """`before_request` hook: the unread count the main nav shows, for full pages only
-    (fragments, forms, files and the API never render the nav, so they skip the query)."""
-    if not renders_nav(request):
-        return
-    if (user := current_user(request)) is not None:
-        request.state[UNREAD_STATE_KEY] = await notifications.unread_count(user.id)
+from web.auth import logged_in_user, requires_login
+from web.htmx import is_htmx
+from web.nav import UNREAD_NOTIFICATIONS_STATE_KEY
 
 
 async def _render(
@@ -30,7 +20,7 @@ async def _render(
 ) -> Template:
     viewer = logged_in_user(request)
     # Full pages have the count from the nav's hook already; fragments and forms do not.
-    unread = request.state.get(UNREAD_STATE_KEY)
+    unread = request.state.get(UNREAD_NOTIFICATIONS_STATE_KEY)
     if unread is None:
         unread = await notifications.unread_count(viewer.id)
     return Template(
