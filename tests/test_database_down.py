@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser.conftest import free_port, start_web, wait_until_live
+from tests.browser.conftest import free_port, serving
 from tests.conftest import TEST_REDIS_URL, run_release
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
@@ -104,17 +104,8 @@ def cluster() -> Iterator[Cluster]:
 @pytest.fixture(scope="module")
 def server(cluster: Cluster) -> Iterator[str]:
     """The web process as the Procfile runs it, against the cluster."""
-    port = free_port()
-    process = start_web(
-        port, {**os.environ, "DATABASE_URL": cluster.url, "REDIS_URL": TEST_REDIS_URL}
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_live(base_url, process)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving({"DATABASE_URL": cluster.url, "REDIS_URL": TEST_REDIS_URL}) as server:
+        yield server.url
 
 
 def _get(base_url: str, path: str, signed_in: bool = False) -> httpx.Response:

@@ -5,7 +5,6 @@ what they cannot serve."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 
 import httpx
@@ -13,7 +12,7 @@ import pytest
 
 from domain import accounts, oauth
 from tests.api.helpers import make_user, token_for
-from tests.browser.conftest import free_port, start_web, wait_until_live
+from tests.browser.conftest import serving
 from tests.test_stream_faults import HEARTBEAT, _events
 
 pytestmark = pytest.mark.serial
@@ -22,21 +21,9 @@ pytestmark = pytest.mark.serial
 @pytest.fixture(scope="module")
 def quick_server(test_database: str) -> Iterator[str]:
     """A web process whose streams heartbeat every HEARTBEAT seconds."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PUBLIC_URL": base_url,
-        "OUTBOX_SWEEP_SECONDS": "3600",
-        "STREAM_HEARTBEAT_SECONDS": str(HEARTBEAT),
-    }
-    process = start_web(port, env)
-    try:
-        wait_until_live(base_url, process)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    settings = {"OUTBOX_SWEEP_SECONDS": "3600", "STREAM_HEARTBEAT_SECONDS": str(HEARTBEAT)}
+    with serving(settings) as server:
+        yield server.url
 
 
 async def test_a_page_stream_says_bye_when_its_session_ends(quick_server: str) -> None:

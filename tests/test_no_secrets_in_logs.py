@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import secrets
 import tempfile
@@ -21,7 +20,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.api.helpers import make_app
-from tests.browser.conftest import free_port, start_web, wait_until_live
+from tests.browser.conftest import serving
 from tests.helpers import rendered_form
 from web.access_log import redact_query
 
@@ -85,18 +84,14 @@ def test_the_access_log_masks_secret_query_values(path: str, logged: str) -> Non
 @pytest.fixture
 def logged_server(test_database: str) -> Iterator[tuple[str, Path]]:
     """uvicorn as the Procfile runs it, its stdout and stderr kept in a file."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     log_path = Path(tempfile.mkstemp(prefix="agora-log-", suffix=".txt")[1])
-    with log_path.open("wb") as log:
-        environment = {**os.environ, "OUTBOX_SWEEP_SECONDS": "3600", "PUBLIC_URL": base_url}
-        process = start_web(port, environment, log, "--no-server-header")
     try:
-        wait_until_live(base_url, process)
-        yield base_url, log_path
+        with (
+            log_path.open("wb") as log,
+            serving({"OUTBOX_SWEEP_SECONDS": "3600"}, log, "--no-server-header") as server,
+        ):
+            yield server.url, log_path
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         log_path.unlink(missing_ok=True)
 
 

@@ -6,7 +6,6 @@ lost to the stream, never to the notifications list."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
@@ -18,7 +17,7 @@ import redis.asyncio as redis_async
 from domain import notifications, social
 from domain.core.events import Event, EventName, channel
 from tests.api.helpers import make_user, token_for
-from tests.browser.conftest import free_port, start_web, wait_until_live
+from tests.browser.conftest import serving
 from tests.test_job_reliability import PrivateRedis, private_redis
 
 pytestmark = pytest.mark.serial
@@ -30,22 +29,13 @@ HEARTBEAT = 0.3
 
 @pytest.fixture
 def web_on_private_redis(private_redis: PrivateRedis, test_database: str) -> Iterator[str]:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
+    settings = {
         "REDIS_URL": private_redis.url,
-        "PUBLIC_URL": base_url,
         "OUTBOX_SWEEP_SECONDS": "3600",
         "STREAM_HEARTBEAT_SECONDS": str(HEARTBEAT),
     }
-    process = start_web(port, env)
-    try:
-        wait_until_live(base_url, process)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(settings) as server:
+        yield server.url
 
 
 async def _events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import struct
 import threading
 import time
@@ -32,7 +31,7 @@ from domain import media
 from domain.core.errors import ValidationFailed
 from domain.media import isolation
 from tests.api.helpers import caller
-from tests.browser.conftest import free_port, start_web, wait_until_live
+from tests.browser.conftest import serving
 from tests.helpers import csrf_token, failure_page, sign_up
 
 pytestmark = pytest.mark.serial
@@ -286,17 +285,12 @@ class WebProcess:
 @pytest.fixture(scope="module")
 def web_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
     """uvicorn serving the app as the Procfile does; its pid is the web process's."""
-    port = free_port()
     log = tmp_path_factory.mktemp("web") / "uvicorn.log"
-    with log.open("wb") as output:
-        process = start_web(port, {**os.environ, "OUTBOX_SWEEP_SECONDS": "3600"}, output)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_live(url, process)
-        yield WebProcess(url, process.pid, log)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with (
+        log.open("wb") as output,
+        serving({"OUTBOX_SWEEP_SECONDS": "3600"}, output, stop_seconds=30) as server,
+    ):
+        yield WebProcess(server.url, server.process.pid, log)
 
 
 class Sampler:

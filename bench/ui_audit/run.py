@@ -20,7 +20,7 @@ from bench.ui_audit.seed import Showcase, seed_showcase
 from domain.core import database, redis_guard
 from domain.core.redis_guard import GuardedRedis, create_redis
 from domain.core.settings import get_settings
-from tests.browser.conftest import free_port, start_web, wait_until_live
+from tests.browser.conftest import serving as serving_web
 from tests.conftest import (
     TEST_DATABASE_URL,
     TEST_REDIS_URL,
@@ -64,16 +64,8 @@ async def _seed() -> Showcase:
 @contextmanager
 def serving(log: Path) -> Iterator[str]:
     """The Procfile's web line on a free port (its output in `log`); yields its base URL."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as output:
-        process = start_web(port, {**os.environ, "PUBLIC_URL": base_url}, output)
-        try:
-            wait_until_live(base_url, process)
-            yield base_url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with log.open("wb") as output, serving_web(output=output) as server:
+        yield server.url
 
 
 def log_in(base_url: str, showcase: Showcase) -> dict[str, str]:

@@ -7,7 +7,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,23 +65,45 @@ def wait_until_live(base_url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start")
 
 
-@pytest.fixture(scope="session")
-def live_server(test_database: str) -> Iterator[str]:
-    """The web process from the Procfile, on a free port, against the test database."""
+@dataclass(frozen=True)
+class WebServer:
+    """A running web process: its base URL and the process itself."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def serving(
+    settings: Mapping[str, str] | None = None,
+    output: int | IO[Any] = subprocess.DEVNULL,
+    *extra: str,
+    stop_seconds: float = 10,
+) -> Iterator[WebServer]:
+    """The Procfile's web line on a free port, live when this yields, stopped afterwards. Its
+    environment is this process's with `settings` over it; its absolute URLs (OAuth metadata,
+    Link headers) are its own address unless `settings` names a PUBLIC_URL. `output` and
+    `extra` as for `start_web`."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    # The server shares the test database: its periodic outbox sweep would relay jobs that
-    # in-process tests record and then inspect. It still relays its own at once.
-    # Its absolute URLs (OAuth metadata, Link headers) must be its own address.
     process = start_web(
-        port, {**os.environ, "OUTBOX_SWEEP_SECONDS": "3600", "PUBLIC_URL": base_url}
+        port, {**os.environ, "PUBLIC_URL": base_url, **(settings or {})}, output, *extra
     )
     try:
         wait_until_live(base_url, process)
-        yield base_url
+        yield WebServer(base_url, process)
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=stop_seconds)
+
+
+@pytest.fixture(scope="session")
+def live_server(test_database: str) -> Iterator[str]:
+    """The web process from the Procfile, on a free port, against the test database."""
+    # The server shares the test database: its periodic outbox sweep would relay jobs that
+    # in-process tests record and then inspect. It still relays its own at once.
+    with serving({"OUTBOX_SWEEP_SECONDS": "3600"}) as server:
+        yield server.url
 
 
 @pytest.fixture
