@@ -27,14 +27,16 @@ class NavCounts:
 async def nav_counts(user_id: int, locked: bool) -> NavCounts:
     """The user's nav counts, as `unread_count`, `domain.posts.unread_count` and
     `domain.social.count_requests_waiting` count them, in one round trip."""
-    waiting = sql("({count})", count=requests_waiting_query(user_id)) if locked else None
+    waiting = (
+        sql("({count})", count=requests_waiting_query(user_id)) if locked else QueryString("NULL")
+    )
     rows = await fetch(
         sql(
             "SELECT ({notifications}) AS notifications, ({conversations}) AS conversations,"
             " {waiting} AS waiting",
             notifications=unread_count_query(user_id),
             conversations=unread_conversations_query(user_id),
-            waiting=waiting if waiting is not None else QueryString("NULL"),
+            waiting=waiting,
         )
     )
     row = rows[0]

@@ -250,7 +250,8 @@ async def messages(viewer_id: int, conversation_id: int, before: int | None = No
         )
     )
     # The statement's one extra row, the oldest, only says that earlier messages exist.
-    shown = rows[1:] if len(rows) > MESSAGES_PER_PAGE else rows
+    has_earlier = len(rows) > MESSAGES_PER_PAGE
+    shown = rows[1:] if has_earlier else rows
     items = [
         Message(
             id=row["id"],
@@ -262,8 +263,7 @@ async def messages(viewer_id: int, conversation_id: int, before: int | None = No
         )
         for row in shown
     ]
-    has_earlier = len(rows) > MESSAGES_PER_PAGE
-    return MessagePage(items, items[0].id if has_earlier and items else None)
+    return MessagePage(items, items[0].id if has_earlier else None)
 
 
 async def _mark(viewer_id: int, conversation_id: int, change: str) -> None:
