@@ -1,6 +1,6 @@
-"""What happens after each attempt of a job: one log line, and for an outbox job that is over,
-its row out of the outbox (deleted when it completed, moved to the dead letters when it failed
-its last attempt).
+"""What happens after each attempt of a job: one log line, and for an outbox job that failed
+its last attempt, the rows it had left moved to the dead letters (a job deletes the rows it
+runs itself: tasks.outbox_jobs).
 
 SAQ retries a failed job with the back-off of tasks.queue and logs each failure with its
 traceback. A lost connection is expected during an outage and says nothing a traceback could
@@ -18,6 +18,7 @@ from saq.job import Status
 
 from domain.core import dead_letters, outbox
 from domain.core.outbox import Job
+from tasks.outbox_jobs import message_ids_of
 from tasks.queue import CONNECTION_ERRORS, WorkerContext
 
 logger = logging.getLogger(__name__)
@@ -63,19 +64,20 @@ async def after_process(ctx: WorkerContext) -> None:
 
 
 async def _settle(job: SaqJob) -> str | None:
-    """Delete the outbox row of a completed job, or dead-letter a failed one; the outcome to
-    log instead of SAQ's status, or None to log that."""
-    if job.status == Status.COMPLETE:
-        message_id = outbox.message_id_of(job.key)
-        if message_id is not None:
-            await outbox.finish(message_id)
+    """Dead-letter the rows a job failed for good had left, each under its own key with the
+    job's last error; the outcome to log instead of SAQ's status, or None to log that."""
+    if job.status not in (Status.FAILED, Status.ABORTED):
         return None
-    if job.status in (Status.FAILED, Status.ABORTED):
-        recorded = await dead_letters.record(
-            job.function, job.key, job.kwargs or {}, job.error or "", job.attempts
+    recorded = 0
+    for message in await outbox.messages(Job(job.function), message_ids_of(job)):
+        recorded += await dead_letters.record(
+            message.job,
+            outbox.job_key(message.id),
+            message.payload,
+            job.error or "",
+            job.attempts,
         )
-        return "dead-lettered" if recorded else "failed, already dead-lettered"
-    return None
+    return "dead-lettered" if recorded else "failed, already dead-lettered"
 
 
 class QuietConnectionErrors(logging.Filter):

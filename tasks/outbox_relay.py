@@ -19,12 +19,13 @@ from saq import Queue
 from saq.job import Status
 
 from domain.core import dead_letters, outbox
-from domain.core.outbox import Message, Relayed
+from domain.core.outbox import Message, QueuedAs
 from tasks.queue import (
     CONNECTION_ERRORS,
     JOB_ATTEMPTS,
     JOB_HEARTBEAT_SECONDS,
     JOB_TIMEOUT_SECONDS,
+    MESSAGES_PER_JOB,
     RELAY_LEASE_SECONDS,
     RETRY_BASE_SECONDS,
     RETRY_CAP_SECONDS,
@@ -34,72 +35,95 @@ from tasks.queue import (
 logger = logging.getLogger(__name__)
 
 MIN_WAIT_SECONDS = 0.05
+# The web process relays at most once in this long (the worker's job for a row or two costs
+# it about as much CPU as one for twenty): what it adds to a job's wait, and only under load.
+RELAY_INTERVAL_SECONDS = 0.05
 
 # Ends a job can come to that it will not leave on its own: ABORTED is how SAQ's sweep ends a
 # lost job that has no attempts left.
 FAILED_FOR_GOOD = frozenset({Status.FAILED, Status.ABORTED})
 
 
-async def _enqueue(queue: Queue, message: Message) -> None:
-    """Queue the message's job with the retry policy (tasks.queue). Under its key, SAQ
-    queues nothing while a job of that key is queued, running or waiting for a retry."""
+async def _enqueue(queue: Queue, job: str, message_ids: list[int]) -> str:
+    """Queue one job of kind `job` for these outbox rows with the retry policy (tasks.queue);
+    returns its key. Under its key SAQ queues nothing while a job of that key is queued,
+    running or waiting for a retry."""
+    key = outbox.batch_key(message_ids)
     await queue.enqueue(
-        message.job,
-        key=message.key,
+        job,
+        key=key,
         timeout=JOB_TIMEOUT_SECONDS,
         heartbeat=JOB_HEARTBEAT_SECONDS,
         retries=JOB_ATTEMPTS,
         retry_delay=RETRY_BASE_SECONDS,
         retry_backoff=RETRY_CAP_SECONDS,
-        **message.payload,
+        message_ids=message_ids,
     )
+    return key
 
 
-async def send_messages(queue: Queue, messages: Sequence[Message]) -> list[Relayed]:
-    """What `outbox.relay` hands its rows to: queue each new job; for each relayed before,
-    look its job up under its key and act on what SAQ knows of it.
+def _batches(messages: Sequence[Message]) -> list[tuple[str, list[int]]]:
+    """The messages grouped by kind, oldest first, in runs of at most MESSAGES_PER_JOB."""
+    by_kind: dict[str, list[int]] = {}
+    for message in messages:
+        by_kind.setdefault(message.job, []).append(message.id)
+    return [
+        (kind, ids[start : start + MESSAGES_PER_JOB])
+        for kind, ids in by_kind.items()
+        for start in range(0, len(ids), MESSAGES_PER_JOB)
+    ]
+
+
+async def send_messages(queue: Queue, messages: Sequence[Message]) -> list[QueuedAs]:
+    """What `outbox.relay` hands its rows to: queue the new ones, in jobs of one kind that
+    take up to MESSAGES_PER_JOB rows each; for each relayed before, look up the job it was
+    queued in and act on what SAQ knows of it:
 
     - not known (Redis lost it, or its record of a finished job expired): queued again;
-    - complete: done (the worker could not delete its row);
+    - complete: done (the job deletes the rows it ran; one left is a row it could not delete);
     - failed for good: dead-lettered here (the worker could not, PostgreSQL being away), done;
     - anything else (queued, running, waiting for a retry): left alone.
+
+    Returns, for each message in order, the key of the job holding it, or None when done.
     """
-    relayed = [message for message in messages if message.relayed]
-    known = dict(
-        zip(
-            (message.key for message in relayed),
-            await queue.jobs(message.key for message in relayed) if relayed else [],
-            strict=True,
-        )
-    )
-    # Queued together, not one round trip after another: after an outage a backlog of
-    # thousands is relayed in batches of 100, and the worker can take only what is queued.
-    await asyncio.gather(
-        *(_enqueue(queue, message) for message in messages if known.get(message.key) is None)
-    )
-    outcomes: list[Relayed] = []
+    keys = sorted({message.queued_as for message in messages if message.queued_as})
+    known = dict(zip(keys, await queue.jobs(keys) if keys else [], strict=True))
+    held: dict[int, QueuedAs] = {}
+    waiting: list[Message] = []
     lost: list[str] = []
     for message in messages:
-        job = known.get(message.key)
+        job = known.get(message.queued_as) if message.queued_as else None
         if job is None:
-            if message.relayed:
-                lost.append(message.key)
-            outcomes.append(Relayed.QUEUED)
+            if message.queued_as:
+                lost.append(message.queued_as)
+            waiting.append(message)
         elif job.status == Status.COMPLETE:
-            outcomes.append(Relayed.DONE)
+            held[message.id] = None
         elif job.status in FAILED_FOR_GOOD:
             await dead_letters.record(
-                message.job, message.key, message.payload, job.error or "", job.attempts
+                message.job,
+                outbox.job_key(message.id),
+                message.payload,
+                job.error or "",
+                job.attempts,
             )
-            logger.info("job %s %s dead-lettered by the relay", message.job, message.key)
-            outcomes.append(Relayed.DONE)
+            logger.info("job %s %s dead-lettered by the relay", message.job, message.queued_as)
+            held[message.id] = None
         else:
-            outcomes.append(Relayed.QUEUED)
+            held[message.id] = message.queued_as
+    batches = _batches(waiting)
+    # Queued together, not one round trip after another: after an outage a backlog of
+    # thousands is relayed in batches of 100, and the worker can take only what is queued.
+    queued = await asyncio.gather(*(_enqueue(queue, kind, ids) for kind, ids in batches))
+    for key, (_, ids) in zip(queued, batches, strict=True):
+        held.update(dict.fromkeys(ids, key))
     if lost:
         logger.info(
-            "queued again %d relayed jobs that Redis no longer had (%s first)", len(lost), lost[0]
+            "queued again %d relayed rows whose job Redis no longer had (%s first)",
+            len(lost),
+            lost[0],
         )
-    return outcomes
+    return [held[message.id] for message in messages]
 
 
 async def relay_outbox(queue: Queue) -> int:
@@ -142,6 +166,8 @@ async def relay_when_recorded(
     """
     outage = OutageLog("outbox relay")
     due: float | None = None
+    loop = asyncio.get_running_loop()
+    last_run = -RELAY_INTERVAL_SECONDS
     while not stop.is_set():
         if outage.down_since is not None:
             wait = retry_seconds
@@ -152,6 +178,10 @@ async def relay_when_recorded(
         with suppress(TimeoutError):
             async with asyncio.timeout(wait):
                 await outbox.pending_work.wait()
+        # A write after a quiet spell is relayed at once; under a stream of writes the relay
+        # runs once an interval, so that each run queues several rows, in fewer jobs.
+        await asyncio.sleep(max(0.0, last_run + RELAY_INTERVAL_SECONDS - loop.time()))
+        last_run = loop.time()
         outbox.pending_work.clear()
         # Each run gets a context of its own: when a connection dies inside a transaction,
         # Piccolo's rollback fails before it resets its `current_transaction` variable, and a

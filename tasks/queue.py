@@ -27,6 +27,12 @@ JOB_ATTEMPTS = 12
 RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 300.0
 JOB_TIMEOUT_SECONDS = 60
+# The relay queues outbox rows of one kind together, up to this many in one job
+# (tasks.outbox_jobs): the queue's own work for a job (about a dozen Redis commands, three of
+# them PUBLISHes) costs the worker more CPU than most rows' work, and after an outage the
+# backlog waits on the worker's CPU. Under light load a job takes the row or two a write
+# records; a backlog goes in full batches.
+MESSAGES_PER_JOB = 20
 # A running job is touched every HEARTBEAT / 4 s (tasks.worker.kept_alive); one not touched
 # for this long is taken as lost (its worker was killed, or Redis came back from a snapshot
 # taken while it ran) and SAQ's sweep runs it again, instead of waiting for the 60 s timeout.

@@ -7,13 +7,15 @@ import asyncio
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import cast
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from httpx import AsyncClient, Response
 from litestar import Litestar
 from saq.types import FunctionsType
 
 from domain.core import outbox
+from domain.core.outbox import Job, OutboxMessage
 from tasks.queue import WorkerContext
 
 CSRF_COOKIE = "agora_csrf"
@@ -39,6 +41,21 @@ def registered_functions(settings: Mapping[str, object]) -> set[Callable[..., ob
         inspect.unwrap(function[1] if isinstance(function, tuple) else function)
         for function in worker_functions(settings)
     }
+
+
+async def relayed_rows(job: Job, *payloads: dict[str, Any]) -> tuple[str, list[int]]:
+    """Outbox rows of `job`, as the relay leaves them once it has queued them in one job: that
+    job's key and the rows' ids, the job's `message_ids`. (The test queues the job itself,
+    with a quicker retry policy than the relay's.)"""
+    rows = await OutboxMessage.insert(
+        *(OutboxMessage(job=job.value, payload=payload) for payload in payloads)
+    )
+    message_ids = [row["id"] for row in rows]
+    key = outbox.batch_key(message_ids)
+    await OutboxMessage.update(
+        {OutboxMessage.relayed_at: datetime.now(UTC), OutboxMessage.queued_as: key}
+    ).where(OutboxMessage.id.is_in(message_ids))
+    return key, message_ids
 
 
 def as_asgi(app: Litestar) -> Callable[..., Awaitable[None]]:

@@ -17,7 +17,6 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from glob import glob
 from pathlib import Path
 from typing import Any, cast
@@ -64,7 +63,7 @@ from tests.conftest import (
     run_release,
     serve_app,
 )
-from tests.helpers import PASSWORD, post_form, worker_functions
+from tests.helpers import PASSWORD, post_form, relayed_rows, worker_functions
 
 pytestmark = pytest.mark.serial
 
@@ -150,7 +149,8 @@ async def test_relayed_jobs_get_many_attempts_with_jittered_exponential_backoff(
         job = await queue.job("outbox-1")
     finally:
         await queue.disconnect()
-    assert job is not None and job.kwargs == {"kind": "follow", "actor_id": 1, "user_id": 2}
+    # The job names its rows; the worker reads their payloads from the outbox.
+    assert job is not None and job.kwargs == {"message_ids": [1]}
     assert (job.retries, job.retry_delay, job.retry_backoff) == (
         JOB_ATTEMPTS,
         RETRY_BASE_SECONDS,
@@ -181,9 +181,10 @@ async def test_a_job_waits_for_an_open_breaker_rather_than_failing_an_attempt() 
         # A failed call opens the breaker, as when Redis has just come back from an outage.
         await guard.call(lambda client: client.execute_command("NO-SUCH-COMMAND"))  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
         assert guard.is_open
+        key, message_ids = await relayed_rows(Job.FAN_OUT_POST, {"post_id": post_id})
         async with running_worker(queue):
             job = await queue.enqueue(
-                "fan_out_post", key="breaker-1", retries=2, timeout=10, post_id=post_id
+                "fan_out_post", key=key, retries=2, timeout=10, message_ids=message_ids
             )
             assert job is not None
             await job.refresh(until_complete=10)
@@ -210,7 +211,7 @@ async def test_a_job_failing_every_attempt_is_dead_lettered_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="tasks.job_outcomes")
-    key = await relayed_row(Job.NOTIFY, kind="no-such-event", post_id=7)
+    key, message_ids = await relayed_rows(Job.NOTIFY, {"kind": "no-such-event", "post_id": 7})
     queue = Queue.from_url(TEST_REDIS_URL, name="agora-dead-letter-test")
     async with running_worker(queue):
         job = await queue.enqueue(
@@ -220,8 +221,7 @@ async def test_a_job_failing_every_attempt_is_dead_lettered_and_logged(
             retry_delay=0.05,
             retry_backoff=0.2,
             timeout=10,
-            kind="no-such-event",
-            post_id=7,
+            message_ids=message_ids,
         )
         assert job is not None
         await eventually(lambda: _has_dead_letters(1), seconds=15)
@@ -249,15 +249,6 @@ async def _has_dead_letters(count: int) -> bool:
     return await dead_letters.count() == count
 
 
-async def relayed_row(job: Job, **payload: Any) -> str:
-    """An outbox row as the relay leaves it once it has queued its job; the job's key. (The
-    test queues the job itself, with a quicker retry policy than the relay's.)"""
-    [row] = await OutboxMessage.insert(
-        OutboxMessage(job=job.value, payload=payload, relayed_at=datetime.now(UTC))
-    )
-    return outbox.job_key(row["id"])
-
-
 async def test_a_job_failing_while_redis_stays_away_is_dead_lettered_then_run_again(
     app: Litestar, members: Members, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -267,7 +258,7 @@ async def test_a_job_failing_while_redis_stays_away_is_dead_lettered_then_run_ag
     await User.update({User.role: "moderator"}).where(User.username == "mod")
     author, post_id = await a_post("bea")
     queue: RedisQueue = app.state.queue
-    key = await relayed_row(Job.FAN_OUT_POST, post_id=post_id)
+    key, message_ids = await relayed_rows(Job.FAN_OUT_POST, {"post_id": post_id})
     # The worker's Redis is away (the queue's is not, or nothing could be dequeued).
     async with redis_guard_in_use(dead_guard(retry_seconds=0.1)), running_worker(queue):
         await queue.enqueue(
@@ -277,7 +268,7 @@ async def test_a_job_failing_while_redis_stays_away_is_dead_lettered_then_run_ag
             retry_delay=0.05,
             retry_backoff=0.1,
             timeout=10,
-            post_id=post_id,
+            message_ids=message_ids,
         )
         await eventually(lambda: _has_dead_letters(1), seconds=20)
     [letter] = await dead_letters.page()
@@ -321,10 +312,6 @@ async def resend(queue: Queue) -> int:
     return await outbox.relay(lambda messages: send_messages(queue, messages), lease_seconds=0.0)
 
 
-async def _unfinished_is(count: int) -> bool:
-    return await outbox.unfinished() == count
-
-
 async def test_a_relayed_row_stays_until_its_job_is_done_and_a_lost_job_is_queued_again(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -347,18 +334,22 @@ async def test_a_relayed_row_stays_until_its_job_is_done_and_a_lost_job_is_queue
         assert await resend(queue) == 1
         job = await queue.job("outbox-1")
         assert job is not None and job.status == Status.QUEUED
-        assert (job.kwargs, job.retries) == ({"kind": "follow", "actor_id": 1, "user_id": 2}, 12)
-        assert "queued again 1 relayed jobs that Redis no longer had (outbox-1 first)" in [
+        assert (job.kwargs, job.retries) == ({"message_ids": [1]}, 12)
+        assert "queued again 1 relayed rows whose job Redis no longer had (outbox-1 first)" in [
             r.getMessage() for r in caplog.records
         ]
         # A worker runs it, and deletes the row once it has.
         async with running_worker(queue):
-            await eventually(lambda: _unfinished_is(0), seconds=10)
-        job = await queue.job("outbox-1")
-        assert job is not None and job.status == Status.COMPLETE
+            await eventually(lambda: _is_complete(queue, "outbox-1"), seconds=10)
+        assert await outbox.unfinished() == 0
         assert await outbox.seconds_until_due(RELAY_LEASE_SECONDS) is None
     finally:
         await queue.disconnect()
+
+
+async def _is_complete(queue: Queue, key: str) -> bool:
+    job = await queue.job(key)
+    return job is not None and job.status == Status.COMPLETE
 
 
 async def _taken(queue: Queue) -> Any:
@@ -827,16 +818,17 @@ async def test_a_job_left_running_by_a_killed_worker_runs_again_within_seconds()
     # The queue's own client: the web process's fail-fast one (0.25 s) misses touches and
     # dequeues on a loaded machine, which is not what this test is about.
     queue = create_queue(get_settings(), name="agora-lost-job-test")
+    key, message_ids = await relayed_rows(Job.FAN_OUT_POST, {"post_id": post_id})
     await queue.enqueue(
         "fan_out_post",
-        key="outbox-lost",
+        key=key,
         # As the relay enqueues it: the sweep re-runs a lost job only if it has attempts left.
         timeout=JOB_TIMEOUT_SECONDS,
         heartbeat=JOB_HEARTBEAT_SECONDS,
         retries=JOB_ATTEMPTS,
         retry_delay=RETRY_BASE_SECONDS,
         retry_backoff=RETRY_CAP_SECONDS,
-        post_id=post_id,
+        message_ids=message_ids,
     )
     # What a worker does when it takes a job, before it is killed without running it.
     taken = await queue.dequeue(timeout=1)

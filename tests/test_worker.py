@@ -34,7 +34,13 @@ from tasks.outbox_relay import relay_job
 from tasks.queue import WorkerContext, create_queue
 from tasks.timeline_jobs import fan_out_post, refresh_timeline, retract_post
 from tests.conftest import ROOT, TEST_REDIS_URL, run_async
-from tests.helpers import NO_CONTEXT, PASSWORD, registered_functions, worker_functions
+from tests.helpers import (
+    NO_CONTEXT,
+    PASSWORD,
+    registered_functions,
+    relayed_rows,
+    worker_functions,
+)
 
 
 async def test_worker_settings_register_the_job_and_its_schedule() -> None:
@@ -122,12 +128,13 @@ async def test_the_worker_logs_one_line_per_job_with_its_outcome_and_duration(
         before_process=before_process,
         after_process=after_process,
     )
+    key, message_ids = await relayed_rows(Job.NOTIFY, {"kind": "nothing"})
     task = asyncio.create_task(running.start())
     try:
         assert await queue.apply("remove_expired_sessions", key="log-1", timeout=10) == 0
         # An outbox job whose last attempt (here its only one) fails is dead-lettered.
         with pytest.raises(Exception, match="not a notification event"):
-            await queue.apply("notify", key="log-2", timeout=10, kind="nothing")
+            await queue.apply("notify", key=key, timeout=10, message_ids=message_ids)
     finally:
         await running.stop()
         task.cancel()
@@ -138,7 +145,7 @@ async def test_the_worker_logs_one_line_per_job_with_its_outcome_and_duration(
         r"job remove_expired_sessions log-1 complete in \d+ ms \(attempt 1 of 1\)", lines[0]
     )
     assert re.fullmatch(
-        r"job notify log-2 dead-lettered in \d+ ms \(attempt 1 of 1\): "
+        rf"job notify {key} dead-lettered in \d+ ms \(attempt 1 of 1\): "
         r"ValueError\('not a notification event: nothing'\)",
         lines[1],
     )

@@ -33,7 +33,8 @@ class DeadLetter(Table, tablename="dead_letter"):
 
     id = BigSerial(primary_key=True)
     job = Varchar(length=64, null=False)
-    # The SAQ key it ran under (`outbox-<outbox id>`), to find its lines in the worker's log.
+    # Its outbox row's key (`outbox-<outbox id>`); the worker's log names the job it ran in by
+    # the range of rows it held (`outbox-<first id>-<last id>`), which takes in this one.
     key = Varchar(length=255, null=False)
     payload = JSONB(default="{}")
     error = Text(null=False, default="")
@@ -71,7 +72,7 @@ async def record(job: str, key: str, payload: dict[str, Any], error: str, attemp
     """
     async with outbox.transaction():
         message_id = outbox.message_id_of(key)
-        if message_id is not None and not await outbox.finish(message_id):
+        if message_id is not None and not await outbox.finish([message_id]):
             return False
         await DeadLetter.insert(
             DeadLetter(job=job, key=key, payload=payload, error=error, attempts=attempts)

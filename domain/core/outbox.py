@@ -4,12 +4,13 @@
 so the job exists exactly when the change does. A process-wide event tells the relay, once
 the transaction has committed, that there is something to send.
 
-A row's life: written with the change; relayed (handed to the job queue, `relayed_at` set);
-deleted when its job completes or is dead-lettered (`finish`, `domain.core.dead_letters`).
-A row relayed longer ago than the relay's lease is handed over again, so that the relay can
-ask the queue about its job: one the queue lost (Redis restarted empty, or from an older
-snapshot) is queued again, one that finished without its row being deleted (PostgreSQL was
-away) is settled then. The queue's job key, `job_key(id)`, keeps a job queued at most once.
+A row's life: written with the change; relayed (handed to the job queue in a job that may carry
+other rows of its kind, `relayed_at` and `queued_as` set); deleted when its job has run it
+(`finish`) or when it is dead-lettered (`domain.core.dead_letters`). A row relayed longer ago
+than the relay's lease is handed over again, so that the relay can ask the queue about the job
+it was queued in: one the queue lost (Redis restarted empty, or from an older snapshot) is
+queued again, one that finished without its rows being deleted (PostgreSQL was away) is
+settled then. The queue's job key, `batch_key(ids)`, keeps a job queued at most once.
 
 Jobs are named by `Job`, never by strings: the worker (tasks/worker.py) maps every member to
 the function that runs it and refuses to start if one is missing, so a job can be recorded
@@ -23,7 +24,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any
 
 from asyncpg.pool import PoolConnectionProxy
@@ -45,6 +46,8 @@ class OutboxMessage(Table, tablename="outbox"):
     # When the relay last handed the job to SAQ; NULL until it first does. The row stays
     # until the job is done, and is looked at again once this is older than the lease.
     relayed_at = Timestamptz(null=True, default=None)
+    # The key of the SAQ job it was last queued in (`batch_key`); NULL until relayed.
+    queued_as = Varchar(length=255, null=True, default=None)
 
 
 class Job(StrEnum):
@@ -63,12 +66,21 @@ KEY_PREFIX = "outbox-"
 
 
 def job_key(message_id: int) -> str:
-    """The job queue's key for the job of outbox row `message_id`: `outbox-<id>`."""
+    """The key naming outbox row `message_id` alone: `outbox-<id>` (dead letters keep it)."""
     return f"{KEY_PREFIX}{message_id}"
 
 
+def batch_key(message_ids: Sequence[int]) -> str:
+    """The job queue's key for the job of these outbox rows (ascending ids, at least one):
+    `outbox-<first id>-<last id>`, or `outbox-<id>` for one row. Two jobs live at once never
+    share a row, so never a key either."""
+    if len(message_ids) == 1:
+        return job_key(message_ids[0])
+    return f"{KEY_PREFIX}{message_ids[0]}-{message_ids[-1]}"
+
+
 def message_id_of(key: str | None) -> int | None:
-    """The outbox row id a job key names (`outbox-<id>`), or None for any other key."""
+    """The outbox row id a key names alone (`outbox-<id>`), or None for any other key."""
     number = (key or "").removeprefix(KEY_PREFIX)
     if key is None or number == key or not (number.isascii() and number.isdigit()):
         return None
@@ -77,27 +89,25 @@ def message_id_of(key: str | None) -> int | None:
 
 @dataclass(frozen=True)
 class Message:
-    """One outbox row handed to the relay's `send`: its job was never relayed, or was relayed
-    before (`relayed`) longer ago than the lease and is not yet known to be done."""
+    """One outbox row: its job was never relayed (`queued_as` is None), or was relayed before
+    in the job keyed `queued_as`, longer ago than the lease, and is not yet known to be done."""
 
     id: int
     job: str
     payload: dict[str, Any]
-    relayed: bool
+    queued_as: str | None = None
 
     @property
-    def key(self) -> str:
-        return job_key(self.id)
+    def relayed(self) -> bool:
+        return self.queued_as is not None
 
 
-class Relayed(Enum):
-    """What `send` found of a message's job."""
+# What `send` says of each message: the key of the job that now holds it (queued now, or still
+# queued, running or waiting for a retry: the row is kept), or None when its job is done
+# (completed, or failed for good and dead-lettered: the row goes).
+QueuedAs = str | None
 
-    QUEUED = "queued"  # queued now, or still queued, running or waiting for a retry: row kept
-    DONE = "done"  # completed, or failed for good and dead-lettered: the row goes
-
-
-Send = Callable[[Sequence[Message]], Awaitable[Sequence[Relayed]]]
+Send = Callable[[Sequence[Message]], Awaitable[Sequence[QueuedAs]]]
 
 
 @asynccontextmanager
@@ -142,16 +152,17 @@ async def relay(send: Send, lease_seconds: float, batch_size: int = 100) -> int:
     returns how many rows it handed over.
 
     Rows go in batches, oldest first, each locked while sent (SKIP LOCKED lets several relays
-    share the work). `send` returns, for each message in order, what became of its job: a row
-    whose job is QUEUED is marked relayed now (its lease starts again), a row whose job is DONE
-    is deleted. If `send` raises, the transaction rolls back and the rows stay as they were.
+    share the work). `send` returns, for each message in order, the key of the job that now
+    holds it, or None when its job is done: a held row is marked relayed in that job now (its
+    lease starts again), a done one is deleted. If `send` raises, the transaction rolls back
+    and the rows stay as they were.
     """
     handed = after = 0
     while True:
         async with _releasing_transaction():
             rows = await fetch(
                 sql(
-                    "SELECT id, job, payload, relayed_at IS NOT NULL AS relayed FROM outbox"
+                    "SELECT id, job, payload, queued_as FROM outbox"
                     " WHERE id > {after} AND (relayed_at IS NULL"
                     " OR relayed_at < now() - make_interval(secs => {lease}))"
                     " ORDER BY id LIMIT {batch} FOR UPDATE SKIP LOCKED",
@@ -161,22 +172,22 @@ async def relay(send: Send, lease_seconds: float, batch_size: int = 100) -> int:
                 )
             )
             messages = [
-                Message(row["id"], row["job"], json.loads(row["payload"]), row["relayed"])
+                Message(row["id"], row["job"], json.loads(row["payload"]), row["queued_as"])
                 for row in rows
             ]
-            outcomes = await send(messages) if messages else []
-            queued = [
-                m.id for m, done in zip(messages, outcomes, strict=True) if done is Relayed.QUEUED
-            ]
-            finished = [
-                m.id for m, done in zip(messages, outcomes, strict=True) if done is Relayed.DONE
-            ]
-            if queued:
+            keys = await send(messages) if messages else []
+            held = [(m.id, key) for m, key in zip(messages, keys, strict=True) if key is not None]
+            if held:
                 await fetch(
-                    sql("UPDATE outbox SET relayed_at = now() WHERE id = ANY({ids})", ids=queued)
+                    sql(
+                        "UPDATE outbox SET relayed_at = now(), queued_as = held.key"
+                        " FROM unnest({ids}::bigint[], {keys}::text[]) AS held(id, key)"
+                        " WHERE outbox.id = held.id",
+                        ids=[message_id for message_id, _ in held],
+                        keys=[key for _, key in held],
+                    )
                 )
-            if finished:
-                await fetch(sql("DELETE FROM outbox WHERE id = ANY({ids})", ids=finished))
+            await finish([m.id for m, key in zip(messages, keys, strict=True) if key is None])
         handed += len(rows)
         # Past the rows of this call: a lease renewed just now is not due again in it.
         after = rows[-1]["id"] if rows else after
@@ -184,10 +195,30 @@ async def relay(send: Send, lease_seconds: float, batch_size: int = 100) -> int:
             return handed
 
 
-async def finish(message_id: int) -> bool:
-    """Delete outbox row `message_id`, whose job is done; False if it was already gone."""
-    rows = await fetch(sql("DELETE FROM outbox WHERE id = {id} RETURNING id", id=message_id))
-    return bool(rows)
+async def messages(job: Job, message_ids: Sequence[int]) -> list[Message]:
+    """The rows of `job` among `message_ids` still in the outbox (their job not yet done),
+    oldest first: what a job queued with those rows has left to run."""
+    rows = await fetch(
+        sql(
+            "SELECT id, job, payload, queued_as FROM outbox"
+            " WHERE id = ANY({ids}) AND job = {job} ORDER BY id",
+            ids=list(message_ids),
+            job=job.value,
+        )
+    )
+    return [
+        Message(row["id"], row["job"], json.loads(row["payload"]), row["queued_as"]) for row in rows
+    ]
+
+
+async def finish(message_ids: Sequence[int]) -> int:
+    """Delete these outbox rows, whose jobs are done; returns how many were still there."""
+    if not message_ids:
+        return 0
+    rows = await fetch(
+        sql("DELETE FROM outbox WHERE id = ANY({ids}) RETURNING id", ids=list(message_ids))
+    )
+    return len(rows)
 
 
 async def seconds_until_due(lease_seconds: float) -> float | None:

@@ -1,0 +1,227 @@
+"""Outbox jobs in batches: the relay queues rows of one kind together (tasks.outbox_relay), and
+a job runs the rows of its batch still in the outbox, deleting each it ran (tasks.outbox_jobs),
+on real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import Counter
+from typing import Any, cast
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from saq import Queue
+from saq.job import Job as SaqJob
+from saq.job import Status
+
+from domain.core import database, dead_letters, outbox
+from domain.core.outbox import Job, OutboxMessage
+from tasks import outages
+from tasks.job_outcomes import after_process
+from tasks.outbox_jobs import in_batches
+from tasks.outbox_relay import RELAY_INTERVAL_SECONDS, relay_outbox, relay_when_recorded
+from tasks.queue import MESSAGES_PER_JOB, WorkerContext
+from tests.conftest import TEST_REDIS_URL
+from tests.helpers import relayed_rows
+
+
+async def _queued_as() -> dict[int, str | None]:
+    rows = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.queued_as)
+    return {row["id"]: row["queued_as"] for row in rows}
+
+
+async def test_the_relay_queues_rows_of_one_kind_together_in_jobs_of_a_bounded_size() -> None:
+    # 45 notifications and 3 fan-outs, interleaved as writes record them.
+    for n in range(48):
+        if n % 16 == 0:
+            await outbox.record(Job.FAN_OUT_POST, post_id=n)
+        else:
+            await outbox.record(Job.NOTIFY, kind="follow", actor_id=n, user_id=1)
+    queue = Queue.from_url(TEST_REDIS_URL, name="agora-batch-test")
+    try:
+        assert await relay_outbox(queue) == 48
+        queued_as = await _queued_as()
+        keys = sorted(set(queued_as.values()), key=str)
+        jobs = {key: await queue.job(key) for key in keys if key is not None}
+    finally:
+        await queue.disconnect()
+    fan_outs = [1, 17, 33]
+    notify = [n for n in range(1, 49) if n not in fan_outs]
+    expected = {
+        "outbox-1-33": ("fan_out_post", fan_outs),
+        f"outbox-{notify[0]}-{notify[19]}": ("notify", notify[:20]),
+        f"outbox-{notify[20]}-{notify[39]}": ("notify", notify[20:40]),
+        f"outbox-{notify[40]}-{notify[44]}": ("notify", notify[40:]),
+    }
+    assert MESSAGES_PER_JOB == 20
+    assert {
+        key: (job.function, job.kwargs["message_ids"])
+        for key, job in jobs.items()
+        if job is not None and job.kwargs is not None
+    } == expected
+    # Each row knows the job that holds it, for the relay to look up after the lease.
+    for key, (_, message_ids) in expected.items():
+        assert {queued_as[message_id] for message_id in message_ids} == {key}
+
+
+class _Recorder:
+    """A job function that notes the payloads it ran, failing or losing its connection on
+    the ones asked to."""
+
+    def __init__(self, failing: set[int] | None = None, lost: set[int] | None = None) -> None:
+        self.ran: list[int] = []
+        self.failing = failing or set()
+        self.lost = lost or set()
+        self.__name__ = "notify"
+
+    async def __call__(self, ctx: WorkerContext, *, n: int) -> None:
+        if n in self.lost:
+            raise RedisConnectionError("Connection closed by server.")
+        if n in self.failing:
+            raise ValueError(f"row {n} is bad")
+        self.ran.append(n)
+
+
+def _context(key: str, message_ids: list[int]) -> WorkerContext:
+    job = SaqJob(function="notify", kwargs={"message_ids": message_ids}, key=key)
+    return cast(WorkerContext, {"job": job})
+
+
+async def _rows(count: int) -> tuple[str, list[int]]:
+    return await relayed_rows(Job.NOTIFY, *({"n": n} for n in range(count)))
+
+
+async def test_a_batch_runs_its_rows_in_order_and_deletes_each_it_ran() -> None:
+    key, message_ids = await _rows(5)
+    recorder = _Recorder()
+    run = in_batches(Job.NOTIFY, recorder)
+    assert run.__name__ == "notify"
+    assert await run(_context(key, message_ids)) == 5
+    assert recorder.ran == [0, 1, 2, 3, 4]
+    assert await outbox.unfinished() == 0
+    # Run again (a late touch, a duplicate relay): its rows are done, nothing runs twice.
+    assert await run(_context(key, message_ids)) == 0
+    assert recorder.ran == [0, 1, 2, 3, 4]
+
+
+async def test_a_failing_row_is_kept_for_the_retry_and_the_others_run_on() -> None:
+    key, message_ids = await _rows(4)
+    recorder = _Recorder(failing={1})
+    run = in_batches(Job.NOTIFY, recorder)
+    with pytest.raises(ValueError, match="row 1 is bad"):
+        await run(_context(key, message_ids))
+    assert recorder.ran == [0, 2, 3]
+    assert [m.id for m in await outbox.messages(Job.NOTIFY, message_ids)] == [message_ids[1]]
+    # The retry runs only what is left.
+    recorder.failing = set()
+    assert await run(_context(key, message_ids)) == 1
+    assert recorder.ran == [0, 2, 3, 1]
+    assert await outbox.unfinished() == 0
+
+
+async def test_several_failing_rows_fail_the_attempt_with_all_their_errors() -> None:
+    key, message_ids = await _rows(4)
+    run = in_batches(Job.NOTIFY, _Recorder(failing={0, 3}))
+    with pytest.raises(ExceptionGroup) as raised:
+        await run(_context(key, message_ids))
+    assert str(raised.value) == "2 of 4 rows failed (2 sub-exceptions)"
+    assert [str(error) for error in raised.value.exceptions] == ["row 0 is bad", "row 3 is bad"]
+    assert await outbox.unfinished() == 2
+
+
+async def test_a_lost_connection_ends_the_attempt_keeping_what_ran(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No riding out (tasks.outages): the connection stays lost for this attempt.
+    monkeypatch.setattr(outages, "OUTAGE_WAIT_SECONDS", 0.0)
+    key, message_ids = await _rows(5)
+    recorder = _Recorder(lost={2})
+    with pytest.raises(RedisConnectionError):
+        await in_batches(Job.NOTIFY, recorder)(_context(key, message_ids))
+    # The rows before it are done; it and the rest wait for the retry, none was tried.
+    assert recorder.ran == [0, 1]
+    left = await outbox.messages(Job.NOTIFY, message_ids)
+    assert [message.payload["n"] for message in left] == [2, 3, 4]
+
+
+async def test_a_batch_failed_for_good_dead_letters_each_row_it_had_left() -> None:
+    key, message_ids = await _rows(3)
+    await outbox.finish(message_ids[:1])  # ran by an earlier attempt
+    job = SaqJob(
+        function="notify",
+        kwargs={"message_ids": message_ids},
+        key=key,
+        status=Status.FAILED,
+        attempts=12,
+        error="Traceback (most recent call last):\nValueError: boom",
+    )
+    await after_process(cast(WorkerContext, {"job": job}))
+    letters = await dead_letters.page()
+    assert sorted((letter.key, letter.payload["n"]) for letter in letters) == [
+        (outbox.job_key(message_ids[1]), 1),
+        (outbox.job_key(message_ids[2]), 2),
+    ]
+    assert {(letter.job, letter.attempts, letter.summary) for letter in letters} == {
+        ("notify", 12, "ValueError: boom")
+    }
+    assert await outbox.unfinished() == 0
+
+
+async def test_a_job_queued_alone_by_the_release_before_batches_runs_its_row() -> None:
+    """Before batches the relay queued each row alone, keyed `outbox-<id>`, with the row's
+    payload as the job's arguments: such a job, still queued during an upgrade, runs."""
+    key, [message_id] = await relayed_rows(
+        Job.NOTIFY, {"kind": "follow", "actor_id": 1, "user_id": 2}
+    )
+    assert key == f"outbox-{message_id}"
+    ran: list[dict[str, Any]] = []
+
+    async def notify(ctx: WorkerContext, **event: Any) -> None:
+        ran.append(event)
+
+    legacy = SaqJob(function="notify", kwargs={"kind": "follow", "actor_id": 1}, key=key)
+    run = in_batches(Job.NOTIFY, notify)
+    assert await run(cast(WorkerContext, {"job": legacy}), kind="follow", actor_id=1) == 1
+    # The row's payload is what runs (the job's copy of it is the same, or older).
+    assert ran == [{"kind": "follow", "actor_id": 1, "user_id": 2}]
+    assert await outbox.unfinished() == 0
+
+
+async def test_under_a_stream_of_writes_the_relay_runs_once_an_interval() -> None:
+    queue = Queue.from_url(TEST_REDIS_URL, name="agora-interval-test")
+    stop = asyncio.Event()
+    await database.open_pool(min_size=1, max_size=2)
+    relay = asyncio.create_task(relay_when_recorded(queue, stop, sweep_seconds=30.0))
+    try:
+        # A write after a quiet spell goes out alone, without waiting for company.
+        async with outbox.transaction():
+            await outbox.record(Job.NOTIFY, kind="follow", actor_id=1, user_id=9)
+        await _relayed(1, within=2.0)
+        # Writes that follow it, 10 ms apart, wait for the interval's end and go out together
+        # (without the interval, each would go out alone).
+        started = time.monotonic()
+        for actor in range(2, 10):
+            async with outbox.transaction():
+                await outbox.record(Job.NOTIFY, kind="follow", actor_id=actor, user_id=9)
+            await asyncio.sleep(0.01)
+        writing = time.monotonic() - started
+        await _relayed(9, within=2.0)
+    finally:
+        stop.set()
+        outbox.pending_work.set()
+        async with asyncio.timeout(10):
+            await relay
+        await queue.disconnect()
+        await database.close_pool()
+    jobs = Counter((await _queued_as()).values())
+    assert jobs.pop("outbox-1") == 1
+    assert len(jobs) <= math.ceil(writing / RELAY_INTERVAL_SECONDS) + 1, (jobs, writing)
+
+
+async def _relayed(count: int, within: float) -> None:
+    deadline = time.monotonic() + within
+    while await outbox.unfinished() - await outbox.backlog() < count:
+        assert time.monotonic() < deadline, "the rows were not relayed in time"
+        await asyncio.sleep(0.005)
