@@ -26,7 +26,8 @@ from bench.load import _OLDER_LINK, _POST_ID
 from tasks.queue import QUEUE_NAME
 
 MAX_PAGES = 100  # of a home timeline walked back to the scenario's first post
-_OUTBOX_JOB = re.compile(r"outbox-(\d+)$")
+# An outbox job's key: the range of the rows it holds, or the one row (tasks.outbox_relay).
+_OUTBOX_JOB = re.compile(r"(outbox-(\d+)(?:-\d+)?)$")
 _OUTBOX_POSITION = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM outbox_id_seq"
 
 
@@ -101,7 +102,8 @@ class BacklogMonitor:
         self.interval = interval
         self.samples: list[Sample] = []
         self.drained = asyncio.Event()  # set while the latest sample shows nothing waiting
-        self.pending: list[int] = []  # outbox ids of the jobs not done at the latest sample
+        # The keys of the jobs not done at the latest sample, by their first outbox id.
+        self.pending: list[str] = []
         self._connection: asyncpg.Connection | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -159,9 +161,13 @@ class BacklogMonitor:
         found = (
             _OUTBOX_JOB.search(job_id.decode()) for job_id in job_ids if isinstance(job_id, bytes)
         )
-        ids = (int(match.group(1)) for match in found if match)
-        self.pending = sorted(outbox_id for outbox_id in ids if outbox_id > self.since)
-        return self.pending
+        jobs = sorted(
+            (int(match.group(2)), match.group(1))
+            for match in found
+            if match and int(match.group(2)) > self.since
+        )
+        self.pending = [key for _, key in jobs]
+        return [first for first, _ in jobs]
 
     def done_after(self, since: float, position: int) -> float | None:
         """Seconds from `since` to the first sample showing every job recorded up to outbox
@@ -201,12 +207,11 @@ class BacklogMonitor:
                 await self.drained.wait()
 
 
-async def job_states(redis_url: str, outbox_ids: Sequence[int]) -> list[str]:
-    """What SAQ holds of the jobs of these outbox rows: `outbox-<id> <status> (attempt n)`,
-    or `outbox-<id> unknown`; [] if Redis cannot be asked."""
+async def job_states(redis_url: str, keys: Sequence[str]) -> list[str]:
+    """What SAQ holds of the jobs of these keys: `<key> <status> (attempt n) in <lists>`, or
+    `<key> unknown`; [] if Redis cannot be asked."""
     redis = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
     queue = RedisQueue(redis, name=QUEUE_NAME)
-    keys = [f"outbox-{outbox_id}" for outbox_id in outbox_ids]
     try:
         jobs = await queue.jobs(keys)
         where = [

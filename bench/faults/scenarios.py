@@ -188,7 +188,7 @@ class Figures:
     drained_after: float | None  # None: not drained before the settle time ran out
     position: int  # the last outbox row recorded by the return: the fault's backlog ends there
     peaks: tuple[int, int]  # the most outbox rows, and jobs not done, from the fault on
-    stuck: list[int]  # outbox ids of the jobs still not done when the checks ran
+    stuck: list[str]  # the keys of the jobs still not done when the checks ran
     stuck_states: list[str]  # what SAQ holds of the first of them
     last_backlog: Sample | None  # the last sample, before the drain, with that work waiting
     drained_before: float  # the share of samples before the fault with nothing waiting
@@ -286,7 +286,7 @@ class Figures:
             f" fault; from the fault on, at most {self.peaks[0]} outbox rows,"
             f" {self.peaks[1]} jobs not done"
             + (f"; still not done at the end: {len(self.stuck)}" if self.stuck else "")
-            + (f" (outbox-{self.stuck[0]} first)" if self.stuck else "")
+            + (f" ({self.stuck[0]} first)" if self.stuck else "")
         )
         if (last := self.last_backlog) is not None and last.at > self.back:
             # Which of the two held the drain up, and when it last did.
