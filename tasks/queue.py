@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asyncpg.exceptions import InterfaceError, OperatorInterventionError, PostgresConnectionError
+from asyncpg.exceptions import (
+    InterfaceError,
+    InternalClientError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+)
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ConstantBackoff
@@ -63,14 +68,17 @@ QUEUE_SOCKET_TIMEOUT_SECONDS = DEQUEUE_TIMEOUT_SECONDS + 4.0
 QUEUE_CONNECT_TIMEOUT_SECONDS = 1.0
 
 # What a lost or refused connection raises, from PostgreSQL (asyncpg: refused, dropped, shut
-# down by an administrator, or a connection the pool already took back), from Redis, or as a
-# plain socket error (OSError) while connecting to either. Such failures are expected during
+# down by an administrator, a connection the pool already took back, or one whose protocol
+# state the server's going away mid-statement broke: "cannot switch to state 12; another
+# operation (2) is in progress", seen while PostgreSQL shut down), from Redis, or as a plain
+# socket error (OSError) while connecting to either. Such failures are expected during
 # an outage, so they are logged in one line without a traceback (tasks.job_outcomes, the
 # relay); a job failing with one is retried like any other.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     PostgresConnectionError,
     OperatorInterventionError,
     InterfaceError,
+    InternalClientError,
     RedisError,
     OSError,
 )

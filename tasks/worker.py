@@ -29,6 +29,7 @@ from tasks.housekeeping import (
 from tasks.job_outcomes import QuietConnectionErrors, after_process, before_process
 from tasks.media_jobs import MEDIA_JOBS
 from tasks.notification_jobs import NOTIFICATION_JOBS
+from tasks.outages import riding_out_outages
 from tasks.outbox_jobs import in_batches
 from tasks.outbox_relay import relay_job
 from tasks.queue import (
@@ -89,7 +90,7 @@ def kept_alive(run: JobFunction) -> JobFunction:
 WORKER_REDIS_RETRY_SECONDS = 1.0
 
 OUTBOX_JOBS: Mapping[Job, JobFunction] = {
-    job: kept_alive(in_batches(job, run))
+    job: kept_alive(riding_out_outages(in_batches(job, run)))
     for job, run in {**TIMELINE_JOBS, **NOTIFICATION_JOBS, **MEDIA_JOBS}.items()
 }
 

@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any, cast
 
 import pytest
+from asyncpg.exceptions import CannotConnectNowError, InternalClientError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from saq import Queue
 from saq.job import Job as SaqJob
@@ -18,7 +19,7 @@ from saq.job import Status
 
 from domain.core import database, dead_letters, outbox
 from domain.core.outbox import Job, OutboxMessage
-from tasks import outages
+from tasks import outages, worker
 from tasks.job_outcomes import after_process
 from tasks.outbox_jobs import in_batches
 from tasks.outbox_relay import RELAY_INTERVAL_SECONDS, relay_outbox, relay_when_recorded
@@ -131,11 +132,7 @@ async def test_several_failing_rows_fail_the_attempt_with_all_their_errors() -> 
     assert await outbox.unfinished() == 2
 
 
-async def test_a_lost_connection_ends_the_attempt_keeping_what_ran(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # No riding out (tasks.outages): the connection stays lost for this attempt.
-    monkeypatch.setattr(outages, "OUTAGE_WAIT_SECONDS", 0.0)
+async def test_a_lost_connection_stops_the_run_keeping_what_ran() -> None:
     key, message_ids = await _rows(5)
     recorder = _Recorder(lost={2})
     with pytest.raises(RedisConnectionError):
@@ -225,3 +222,32 @@ async def _relayed(count: int, within: float) -> None:
     while await outbox.unfinished() - await outbox.backlog() < count:
         assert time.monotonic() < deadline, "the rows were not relayed in time"
         await asyncio.sleep(0.005)
+
+
+async def test_a_batch_rides_out_postgresql_away_when_it_reads_its_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker's function of an outbox job (tasks.worker) rides an outage out whether it
+    meets it in a row's work or in reading the batch's rows: a job started while PostgreSQL
+    restarts does not fail its attempt into the back-off."""
+    monkeypatch.setattr(outages, "OUTAGE_POLL_SECONDS", 0.01)
+    key, message_ids = await relayed_rows(
+        Job.NOTIFY, {"kind": "follow", "actor_id": 1, "user_id": 2}
+    )
+    read = outbox.messages
+    # As seen while PostgreSQL shut down and came back.
+    failures: list[Exception] = [
+        CannotConnectNowError("the database system is shutting down"),
+        InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
+    ]
+
+    async def read_after_the_outage(job: Job, ids: list[int]) -> list[outbox.Message]:
+        if failures:
+            raise failures.pop(0)
+        return await read(job, ids)
+
+    monkeypatch.setattr(outbox, "messages", read_after_the_outage)
+    job = SaqJob(function="notify", kwargs={"message_ids": message_ids}, key=key, heartbeat=0)
+    assert await worker.OUTBOX_JOBS[Job.NOTIFY](cast(WorkerContext, {"job": job})) == 1
+    assert failures == []
+    assert await outbox.unfinished() == 0
