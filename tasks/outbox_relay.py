@@ -38,6 +38,11 @@ MIN_WAIT_SECONDS = 0.05
 # The web process relays at most once in this long (the worker's job for a row or two costs
 # it about as much CPU as one for twenty): what it adds to a job's wait, and only under load.
 RELAY_INTERVAL_SECONDS = 0.05
+# While at least this many jobs wait in the queue, the worker is behind (stopped, or slower
+# than the writes): the rows would wait anyway, so the relay runs only once in
+# RELAY_INTERVAL_BEHIND_SECONDS, in fuller jobs, and the worker catches up sooner.
+QUEUE_BEHIND_JOBS = 100
+RELAY_INTERVAL_BEHIND_SECONDS = 0.5
 
 # Ends a job can come to that it will not leave on its own: ABORTED is how SAQ's sweep ends a
 # lost job that has no attempts left.
@@ -156,8 +161,9 @@ class OutageLog:
 async def relay_when_recorded(
     queue: Queue, stop: asyncio.Event, sweep_seconds: float, retry_seconds: float = 1.0
 ) -> None:
-    """Runs for the life of the web process: relay right after writes, when the lease of a
-    relayed row runs out, and every `sweep_seconds` in any case.
+    """Runs for the life of the web process: relay right after writes (at most once in
+    RELAY_INTERVAL_SECONDS, or in RELAY_INTERVAL_BEHIND_SECONDS while the worker is behind),
+    when the lease of a relayed row runs out, and every `sweep_seconds` in any case.
 
     While PostgreSQL or Redis is unreachable it tries again every `retry_seconds` and logs
     the outage once (OutageLog). It is stopped with `stop`, never cancelled: a cancellation
@@ -167,7 +173,8 @@ async def relay_when_recorded(
     outage = OutageLog("outbox relay")
     due: float | None = None
     loop = asyncio.get_running_loop()
-    last_run = -RELAY_INTERVAL_SECONDS
+    last_run = -RELAY_INTERVAL_BEHIND_SECONDS
+    interval = RELAY_INTERVAL_SECONDS
     while not stop.is_set():
         if outage.down_since is not None:
             wait = retry_seconds
@@ -180,7 +187,7 @@ async def relay_when_recorded(
                 await outbox.pending_work.wait()
         # A write after a quiet spell is relayed at once; under a stream of writes the relay
         # runs once an interval, so that each run queues several rows, in fewer jobs.
-        await asyncio.sleep(max(0.0, last_run + RELAY_INTERVAL_SECONDS - loop.time()))
+        await asyncio.sleep(max(0.0, last_run + interval - loop.time()))
         last_run = loop.time()
         outbox.pending_work.clear()
         # Each run gets a context of its own: when a connection dies inside a transaction,
@@ -188,7 +195,7 @@ async def relay_when_recorded(
         # context shared by every run would keep that dead transaction for all the later ones.
         run = asyncio.create_task(_relay_once(queue), context=contextvars.Context())
         try:
-            due = await run
+            due, interval = await run
         except CONNECTION_ERRORS as error:
             # The rows stay in Postgres; a later run sends them.
             outage.failed(error)
@@ -198,10 +205,13 @@ async def relay_when_recorded(
             outage.succeeded()
 
 
-async def _relay_once(queue: Queue) -> float | None:
-    """Relay the outbox; then the seconds until the next relayed row's lease runs out."""
+async def _relay_once(queue: Queue) -> tuple[float | None, float]:
+    """Relay the outbox; then the seconds until the next relayed row's lease runs out (None
+    when no row waits for one), and the least time until the next relay."""
     await relay_outbox(queue)
-    return await outbox.seconds_until_due(RELAY_LEASE_SECONDS)
+    behind = await queue.count("queued") >= QUEUE_BEHIND_JOBS
+    interval = RELAY_INTERVAL_BEHIND_SECONDS if behind else RELAY_INTERVAL_SECONDS
+    return await outbox.seconds_until_due(RELAY_LEASE_SECONDS), interval
 
 
 async def relay_job(ctx: WorkerContext) -> int:

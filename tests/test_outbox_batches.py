@@ -22,7 +22,13 @@ from domain.core.outbox import Job, OutboxMessage
 from tasks import outages, worker
 from tasks.job_outcomes import after_process
 from tasks.outbox_jobs import in_batches
-from tasks.outbox_relay import RELAY_INTERVAL_SECONDS, relay_outbox, relay_when_recorded
+from tasks.outbox_relay import (
+    QUEUE_BEHIND_JOBS,
+    RELAY_INTERVAL_BEHIND_SECONDS,
+    RELAY_INTERVAL_SECONDS,
+    relay_outbox,
+    relay_when_recorded,
+)
 from tasks.queue import MESSAGES_PER_JOB, WorkerContext
 from tests.conftest import TEST_REDIS_URL
 from tests.helpers import relayed_rows
@@ -186,35 +192,57 @@ async def test_a_job_queued_alone_by_the_release_before_batches_runs_its_row() -
     assert await outbox.unfinished() == 0
 
 
-async def test_under_a_stream_of_writes_the_relay_runs_once_an_interval() -> None:
-    queue = Queue.from_url(TEST_REDIS_URL, name="agora-interval-test")
+async def _stream_of_writes(queue: Queue, writes: int) -> tuple[Counter[str | None], float]:
+    """Record one row after a quiet spell, then `writes` more 10 ms apart, with the web
+    process's relay running; the jobs the later ones went out in (key: rows), and how long
+    writing them took."""
     stop = asyncio.Event()
     await database.open_pool(min_size=1, max_size=2)
     relay = asyncio.create_task(relay_when_recorded(queue, stop, sweep_seconds=30.0))
     try:
         # A write after a quiet spell goes out alone, without waiting for company.
         async with outbox.transaction():
-            await outbox.record(Job.NOTIFY, kind="follow", actor_id=1, user_id=9)
+            await outbox.record(Job.NOTIFY, kind="follow", actor_id=0, user_id=9)
         await _relayed(1, within=2.0)
-        # Writes that follow it, 10 ms apart, wait for the interval's end and go out together
-        # (without the interval, each would go out alone).
         started = time.monotonic()
-        for actor in range(2, 10):
+        for actor in range(1, writes + 1):
             async with outbox.transaction():
                 await outbox.record(Job.NOTIFY, kind="follow", actor_id=actor, user_id=9)
             await asyncio.sleep(0.01)
         writing = time.monotonic() - started
-        await _relayed(9, within=2.0)
+        await _relayed(writes + 1, within=2.0)
     finally:
         stop.set()
         outbox.pending_work.set()
         async with asyncio.timeout(10):
             await relay
-        await queue.disconnect()
         await database.close_pool()
     jobs = Counter((await _queued_as()).values())
     assert jobs.pop("outbox-1") == 1
+    return jobs, writing
+
+
+async def test_under_a_stream_of_writes_the_relay_runs_once_an_interval() -> None:
+    queue = Queue.from_url(TEST_REDIS_URL, name="agora-interval-test")
+    try:
+        jobs, writing = await _stream_of_writes(queue, 8)
+    finally:
+        await queue.disconnect()
+    # Without the interval, each write 10 ms apart would go out alone.
     assert len(jobs) <= math.ceil(writing / RELAY_INTERVAL_SECONDS) + 1, (jobs, writing)
+
+
+async def test_while_the_worker_is_behind_the_relay_runs_less_often() -> None:
+    queue = Queue.from_url(TEST_REDIS_URL, name="agora-behind-test")
+    try:
+        # No worker, and a queue this long: the rows would wait anyway.
+        for n in range(QUEUE_BEHIND_JOBS):
+            await queue.enqueue("remove_expired_sessions", key=f"waiting-{n}")
+        jobs, writing = await _stream_of_writes(queue, 30)
+    finally:
+        await queue.disconnect()
+    assert len(jobs) <= math.ceil(writing / RELAY_INTERVAL_BEHIND_SECONDS) + 1, (jobs, writing)
+    assert writing < RELAY_INTERVAL_BEHIND_SECONDS * 2  # else the bound says little
 
 
 async def _relayed(count: int, within: float) -> None:
