@@ -3,10 +3,12 @@ queued together (tasks.outbox_relay), reading them back from the outbox.
 
 A job runs the rows of its batch still in the outbox one after another, each through the
 job's function with the row's payload, and deletes the rows it ran (domain.core.outbox), so a
-retry or a second run of the same batch runs only what is left. A lost connection ends the
-attempt (the rest wait for the retry, and the rows run so far are kept done); any other error
-leaves its row for the retry and the others run on. The attempt then fails with that error,
-or with an ExceptionGroup of them when several rows failed.
+retry or a second run of the same batch runs only what is left. A row that fails stays for
+the retry and the others run on, whatever the error: a row whose own work keeps losing its
+connection (a fan-out timing out on Redis) must not keep the rows after it from running. The
+run then fails with a lost connection if one was among the errors (the worker runs the batch
+again once the connection is back: tasks.outages), else with the error, or an ExceptionGroup
+of them when several rows failed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from saq.job import Job as SaqJob
 
 from domain.core import outbox
 from domain.core.outbox import Job
-from tasks.outages import riding_out_outages
 from tasks.queue import CONNECTION_ERRORS, JobFunction, WorkerContext
 
 logger = logging.getLogger(__name__)
@@ -37,10 +38,9 @@ def message_ids_of(job: SaqJob) -> list[int]:
 
 def in_batches(job: Job, run: JobFunction) -> JobFunction:
     """The SAQ function of `job`, named as `run` is (tasks.worker checks that it is the
-    job's name): runs `run(ctx, **payload)` for each row
-    of its batch still in the outbox, riding out short outages (tasks.outages); returns how
-    many rows it ran."""
-    run_message = riding_out_outages(run)
+    job's name): runs `run(ctx, **payload)` for each row of its batch still in the outbox;
+    returns how many rows it ran. The rows that ran are deleted even when others failed (if
+    PostgreSQL can be reached); the module's docstring says what is raised then."""
 
     @functools.wraps(run)
     async def run_batch(ctx: WorkerContext, **_: Any) -> int:
@@ -52,16 +52,18 @@ def in_batches(job: Job, run: JobFunction) -> JobFunction:
         try:
             for message in pending:
                 try:
-                    await run_message(ctx, **message.payload)
-                except CONNECTION_ERRORS:
-                    raise
+                    await run(ctx, **message.payload)
                 except Exception as error:
-                    logger.info("outbox row %d of job %s failed: %r", message.id, job, error)
                     failures.append(error)
+                    # An outage is logged once, by the job's line (tasks.job_outcomes).
+                    if not isinstance(error, CONNECTION_ERRORS):
+                        logger.info("outbox row %d of job %s failed: %r", message.id, job, error)
                 else:
                     done.append(message.id)
         finally:
             await outbox.finish(done)
+        if lost := [error for error in failures if isinstance(error, CONNECTION_ERRORS)]:
+            raise lost[0]
         if len(failures) == 1:
             raise failures[0]
         if failures:

@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from httpx import AsyncClient, Response
 from litestar import Litestar
+from saq import Queue
 from saq.types import FunctionsType
 
 from domain.core import outbox
 from domain.core.outbox import Job, OutboxMessage
+from tasks.outbox_relay import relay_when_recorded
 from tasks.queue import WorkerContext
 
 CSRF_COOKIE = "agora_csrf"
@@ -56,6 +59,25 @@ async def relayed_rows(job: Job, *payloads: dict[str, Any]) -> tuple[str, list[i
         {OutboxMessage.relayed_at: datetime.now(UTC), OutboxMessage.queued_as: key}
     ).where(OutboxMessage.id.is_in(message_ids))
     return key, message_ids
+
+
+@asynccontextmanager
+async def running_relay(
+    queue: Queue, sweep_seconds: float, retry_seconds: float = 1.0
+) -> AsyncIterator[None]:
+    """The web process's outbox relay (tasks.outbox_relay.relay_when_recorded) on `queue`,
+    running until the block ends, then stopped as the app stops it (never cancelled)."""
+    stop = asyncio.Event()
+    relay = asyncio.create_task(
+        relay_when_recorded(queue, stop, sweep_seconds, retry_seconds=retry_seconds)
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        outbox.pending_work.set()
+        async with asyncio.timeout(10):
+            await relay
 
 
 def as_asgi(app: Litestar) -> Callable[..., Awaitable[None]]:

@@ -43,7 +43,7 @@ from domain.core.settings import get_settings
 from piccolo_conf import DB
 from tasks import outages, worker
 from tasks.job_outcomes import QuietConnectionErrors, after_process, before_process
-from tasks.outbox_relay import relay_outbox, relay_when_recorded, send_messages
+from tasks.outbox_relay import relay_outbox, send_messages
 from tasks.queue import (
     JOB_ATTEMPTS,
     JOB_HEARTBEAT_SECONDS,
@@ -63,7 +63,7 @@ from tests.conftest import (
     run_release,
     serve_app,
 )
-from tests.helpers import PASSWORD, post_form, relayed_rows, worker_functions
+from tests.helpers import PASSWORD, post_form, relayed_rows, running_relay, worker_functions
 
 pytestmark = pytest.mark.serial
 
@@ -547,36 +547,31 @@ async def test_the_relay_recovers_from_connections_killed_inside_its_transaction
 ) -> None:
     caplog.set_level(logging.INFO, logger="tasks.outbox_relay")
     queue = KillsTheRelaysConnection(kills=0)
-    stop = asyncio.Event()
-    relay = asyncio.create_task(relay_when_recorded(queue, stop, 0.1, retry_seconds=0.05))
     try:
-        for outage in range(outages):
-            queue.kills = 1
+        async with running_relay(queue, 0.1, retry_seconds=0.05):
+            for outage in range(outages):
+                queue.kills = 1
+                async with outbox.transaction():
+                    await outbox.record(Job.NOTIFY, kind="follow", actor_id=outage, user_id=9)
+                await eventually(lambda: _backlog_is(0), seconds=5)
+                assert queue.kills == 0
+            # Long after the outages, new jobs still go out at once.
             async with outbox.transaction():
-                await outbox.record(Job.NOTIFY, kind="follow", actor_id=outage, user_id=9)
-            await eventually(lambda: _backlog_is(0), seconds=5)
-            assert queue.kills == 0
-        # Long after the outages, new jobs still go out at once.
-        async with outbox.transaction():
-            await outbox.record(Job.NOTIFY, kind="follow", actor_id=99, user_id=9)
-        await eventually(lambda: _backlog_is(0), seconds=2)
-        assert await queue.count("queued") == outages + 1
-        # No connection leaked from the pool: all five can still be had at once. (Each killed
-        # transaction used to keep one checked out for good: Piccolo's failed rollback never
-        # gave it back.)
-        held: list[Any] = []
-        try:
-            async with asyncio.timeout(2):
-                for _ in range(5):
-                    held.append(await own_pool.acquire())
-        finally:
-            for connection in held:
-                await own_pool.release(connection)
+                await outbox.record(Job.NOTIFY, kind="follow", actor_id=99, user_id=9)
+            await eventually(lambda: _backlog_is(0), seconds=2)
+            assert await queue.count("queued") == outages + 1
+            # No connection leaked from the pool: all five can still be had at once. (Each killed
+            # transaction used to keep one checked out for good: Piccolo's failed rollback never
+            # gave it back.)
+            held: list[Any] = []
+            try:
+                async with asyncio.timeout(2):
+                    for _ in range(5):
+                        held.append(await own_pool.acquire())
+            finally:
+                for connection in held:
+                    await own_pool.release(connection)
     finally:
-        stop.set()
-        outbox.pending_work.set()
-        async with asyncio.timeout(10):
-            await relay
         await queue.disconnect()
     relay_lines = [r for r in caplog.records if r.name == "tasks.outbox_relay"]
     assert [r.levelname for r in relay_lines] == ["WARNING", "INFO"] * outages

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from typing import Any, cast
 
+import asyncpg
 import pytest
 from asyncpg.exceptions import CannotConnectNowError, InternalClientError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -27,11 +28,10 @@ from tasks.outbox_relay import (
     RELAY_INTERVAL_BEHIND_SECONDS,
     RELAY_INTERVAL_SECONDS,
     relay_outbox,
-    relay_when_recorded,
 )
 from tasks.queue import MESSAGES_PER_JOB, WorkerContext
-from tests.conftest import TEST_REDIS_URL
-from tests.helpers import relayed_rows
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.helpers import relayed_rows, running_relay
 
 
 async def _queued_as() -> dict[int, str | None]:
@@ -56,13 +56,12 @@ async def test_the_relay_queues_rows_of_one_kind_together_in_jobs_of_a_bounded_s
         await queue.disconnect()
     fan_outs = [1, 17, 33]
     notify = [n for n in range(1, 49) if n not in fan_outs]
-    expected = {
-        "outbox-1-33": ("fan_out_post", fan_outs),
-        f"outbox-{notify[0]}-{notify[19]}": ("notify", notify[:20]),
-        f"outbox-{notify[20]}-{notify[39]}": ("notify", notify[20:40]),
-        f"outbox-{notify[40]}-{notify[44]}": ("notify", notify[40:]),
-    }
+    batches = [("fan_out_post", fan_outs)] + [
+        ("notify", notify[start : start + 20]) for start in (0, 20, 40)
+    ]
+    expected = {outbox.batch_key(ids): (kind, ids) for kind, ids in batches}
     assert MESSAGES_PER_JOB == 20
+    assert outbox.batch_key(fan_outs).startswith("outbox-1-33-")
     assert {
         key: (job.function, job.kwargs["message_ids"])
         for key, job in jobs.items()
@@ -138,15 +137,77 @@ async def test_several_failing_rows_fail_the_attempt_with_all_their_errors() -> 
     assert await outbox.unfinished() == 2
 
 
-async def test_a_lost_connection_stops_the_run_keeping_what_ran() -> None:
+async def test_a_lost_connection_fails_the_run_once_the_other_rows_ran() -> None:
     key, message_ids = await _rows(5)
     recorder = _Recorder(lost={2})
     with pytest.raises(RedisConnectionError):
         await in_batches(Job.NOTIFY, recorder)(_context(key, message_ids))
-    # The rows before it are done; it and the rest wait for the retry, none was tried.
-    assert recorder.ran == [0, 1]
+    # A row whose own work keeps losing its connection (a fan-out timing out on Redis) does
+    # not keep the rows after it from running; it alone waits for the next run.
+    assert recorder.ran == [0, 1, 3, 4]
     left = await outbox.messages(Job.NOTIFY, message_ids)
-    assert [message.payload["n"] for message in left] == [2, 3, 4]
+    assert [message.payload["n"] for message in left] == [2]
+
+
+async def test_a_lost_connection_is_raised_before_a_rows_own_error() -> None:
+    key, message_ids = await _rows(3)
+    with pytest.raises(RedisConnectionError):
+        await in_batches(Job.NOTIFY, _Recorder(failing={0}, lost={1}))(_context(key, message_ids))
+    # The outage is what the worker rides out (tasks.outages); both rows wait for the rerun.
+    assert await outbox.unfinished() == 2
+
+
+async def test_a_job_left_queued_by_a_relay_that_rolled_back_does_not_hide_a_row() -> None:
+    """A relay run that queued a job and then failed (Redis flapping at a later enqueue of the
+    same run) rolls back, and leaves that job queued with its rows unmarked. A row committed
+    meanwhile between its ids (ids are taken at insert, commits come in any order) makes the
+    next run's batch span the same first and last ids: it must not be taken for the job
+    already queued, which lacks it."""
+    queue = Queue.from_url(TEST_REDIS_URL, name="agora-rolled-back-relay-test")
+    late = await asyncpg.connect(TEST_DATABASE_URL)
+    try:
+        await outbox.record(Job.NOTIFY, n=1)
+        writing = late.transaction()
+        await writing.start()
+        middle = await late.fetchval(
+            "INSERT INTO outbox (job, payload) VALUES ('notify', '{\"n\": 2}') RETURNING id"
+        )
+        await outbox.record(Job.NOTIFY, n=3)
+        await outbox.record(Job.FAN_OUT_POST, n=4)
+        assert middle == 2
+        with pytest.raises(RedisConnectionError):
+            await relay_outbox(cast(Queue, _FailsToQueue(queue, "fan_out_post")))
+        assert await outbox.backlog() == 3  # rolled back: rows 1, 3 and 4 unmarked (2 unseen)
+        stray = await queue.job(outbox.batch_key([1, 3]))
+        assert stray is not None and stray.kwargs == {"message_ids": [1, 3]}
+        await writing.commit()
+        assert await relay_outbox(queue) == 4
+        queued_as = await _queued_as()
+        # Rows 1 to 3 went out in a job of their own, which holds row 2.
+        assert queued_as[2] == outbox.batch_key([1, 2, 3]) != outbox.batch_key([1, 3])
+        held = await queue.job(queued_as[2])
+        assert held is not None and held.kwargs == {"message_ids": [1, 2, 3]}
+    finally:
+        await late.close()
+        await queue.disconnect()
+
+
+class _FailsToQueue:
+    """The relay's queue while Redis flaps: jobs of `failing` fail to be queued, after the
+    others of the same relay run went through."""
+
+    def __init__(self, queue: Queue, failing: str) -> None:
+        self.queue = queue
+        self.failing = failing
+
+    async def enqueue(self, function: str, **kwargs: Any) -> Any:
+        if function == self.failing:
+            await asyncio.sleep(0.1)
+            raise RedisConnectionError("Connection closed by server.")
+        return await self.queue.enqueue(function, **kwargs)
+
+    async def jobs(self, keys: Any) -> Any:
+        return await self.queue.jobs(keys)
 
 
 async def test_a_batch_failed_for_good_dead_letters_each_row_it_had_left() -> None:
@@ -196,26 +257,21 @@ async def _stream_of_writes(queue: Queue, writes: int) -> tuple[Counter[str | No
     """Record one row after a quiet spell, then `writes` more 10 ms apart, with the web
     process's relay running; the jobs the later ones went out in (key: rows), and how long
     writing them took."""
-    stop = asyncio.Event()
     await database.open_pool(min_size=1, max_size=2)
-    relay = asyncio.create_task(relay_when_recorded(queue, stop, sweep_seconds=30.0))
     try:
-        # A write after a quiet spell goes out alone, without waiting for company.
-        async with outbox.transaction():
-            await outbox.record(Job.NOTIFY, kind="follow", actor_id=0, user_id=9)
-        await _relayed(1, within=2.0)
-        started = time.monotonic()
-        for actor in range(1, writes + 1):
+        async with running_relay(queue, sweep_seconds=30.0):
+            # A write after a quiet spell goes out alone, without waiting for company.
             async with outbox.transaction():
-                await outbox.record(Job.NOTIFY, kind="follow", actor_id=actor, user_id=9)
-            await asyncio.sleep(0.01)
-        writing = time.monotonic() - started
-        await _relayed(writes + 1, within=2.0)
+                await outbox.record(Job.NOTIFY, kind="follow", actor_id=0, user_id=9)
+            await _relayed(1, within=2.0)
+            started = time.monotonic()
+            for actor in range(1, writes + 1):
+                async with outbox.transaction():
+                    await outbox.record(Job.NOTIFY, kind="follow", actor_id=actor, user_id=9)
+                await asyncio.sleep(0.01)
+            writing = time.monotonic() - started
+            await _relayed(writes + 1, within=2.0)
     finally:
-        stop.set()
-        outbox.pending_work.set()
-        async with asyncio.timeout(10):
-            await relay
         await database.close_pool()
     jobs = Counter((await _queued_as()).values())
     assert jobs.pop("outbox-1") == 1

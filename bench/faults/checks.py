@@ -27,7 +27,7 @@ from tasks.queue import QUEUE_NAME
 
 MAX_PAGES = 100  # of a home timeline walked back to the scenario's first post
 # An outbox job's key: the range of the rows it holds, or the one row (tasks.outbox_relay).
-_OUTBOX_JOB = re.compile(r"(outbox-(\d+)(?:-\d+)?)$")
+_OUTBOX_JOB = re.compile(r"(outbox-(\d+)(?:-\d+-[0-9a-f]+)?)$")
 _OUTBOX_POSITION = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM outbox_id_seq"
 
 

@@ -34,7 +34,8 @@ class DeadLetter(Table, tablename="dead_letter"):
     id = BigSerial(primary_key=True)
     job = Varchar(length=64, null=False)
     # Its outbox row's key (`outbox-<outbox id>`); the worker's log names the job it ran in by
-    # the range of rows it held (`outbox-<first id>-<last id>`), which takes in this one.
+    # the range of rows it held (`outbox-<first id>-<last id>-<digest>`), which takes in
+    # this one.
     key = Varchar(length=255, null=False)
     payload = JSONB(default="{}")
     error = Text(null=False, default="")

@@ -20,6 +20,7 @@ only if a worker runs it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -72,11 +73,18 @@ def job_key(message_id: int) -> str:
 
 def batch_key(message_ids: Sequence[int]) -> str:
     """The job queue's key for the job of these outbox rows (ascending ids, at least one):
-    `outbox-<first id>-<last id>`, or `outbox-<id>` for one row. Two jobs live at once never
-    share a row, so never a key either."""
+    `outbox-<id>` for one row, else `outbox-<first id>-<last id>-<digest of every id>`.
+
+    Two jobs share a key only if they hold the same rows. The range alone would not do: rows
+    commit in any order, so the same first and last ids can frame different sets (a relay run
+    that queued a job and then rolled back leaves it in the queue without a row that committed
+    later between its ids), and SAQ queues nothing under a key it still holds unfinished.
+    """
     if len(message_ids) == 1:
         return job_key(message_ids[0])
-    return f"{KEY_PREFIX}{message_ids[0]}-{message_ids[-1]}"
+    ids = ",".join(str(message_id) for message_id in message_ids)
+    digest = hashlib.blake2b(ids.encode(), digest_size=4).hexdigest()
+    return f"{KEY_PREFIX}{message_ids[0]}-{message_ids[-1]}-{digest}"
 
 
 def message_id_of(key: str | None) -> int | None:
