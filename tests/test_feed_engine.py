@@ -145,6 +145,54 @@ async def test_a_rebuild_overtaken_by_a_change_of_follows_stores_nothing(
     assert rebuilt is not None and len(rebuilt[0]) == 1
 
 
+async def test_a_follows_job_landing_while_a_later_rebuild_reads_leaves_it_to_store(
+    app: Litestar, members: Members, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race a CI run met: a follow, then a visit that rebuilds the timeline, then the
+    follow's job (refresh_timeline) while the rebuild reads. The rebuild began after the
+    change and reads the new follows, so the job leaves it be; had it called the rebuild off,
+    no timeline would be stored and the next posts' fan-out would skip the reader."""
+    await members("author")
+    await members("reader")
+    author, reader = await user("author"), await user("reader")
+    changed_ms = timelines.now_ms()
+    await social.follow(reader, author.id)
+    followed = (await posts.publish(author, "from someone followed")).id
+    read_home = timelines.store.home_post_ids
+
+    async def read_then_refresh(*args: Any, **kwargs: Any) -> Any:
+        page = await read_home(*args, **kwargs)
+        assert await timelines.forget(guard(), reader.id, changed_ms)  # the follow's job
+        return page
+
+    monkeypatch.setattr(timelines.store, "home_post_ids", read_then_refresh)
+    rebuilt = await timelines.rebuild(guard(), reader.id)
+    assert rebuilt is not None and rebuilt[0] == [followed]
+    assert await timeline(reader.id) == [followed]
+    later = (await posts.publish(author, "after")).id
+    assert await fan_out_post(NO_CONTEXT, post_id=later) == 1
+    assert await timeline(reader.id) == [later, followed]
+
+
+async def test_a_follows_job_drops_a_timeline_built_before_the_change_and_keeps_one_after(
+    app: Litestar, members: Members
+) -> None:
+    await members("author")
+    await members("reader")
+    author, reader = await user("author"), await user("reader")
+    await posts.publish(author, "followed later")
+    await timelines.rebuild(guard(), reader.id)
+    await asyncio.sleep(0.002)  # the change comes a clock tick after the build
+    changed_ms = timelines.now_ms()
+    await social.follow(reader, author.id)
+    await timelines.rebuild(guard(), reader.id)  # as a visit right after the follow does
+    assert await timelines.forget(guard(), reader.id, changed_ms)
+    assert len(await timeline(reader.id)) == 1  # built after the change: kept
+    assert await timelines.forget(guard(), reader.id, timelines.now_ms() + 1_000)
+    assert not await guard().client.exists(timelines.timeline_key(reader.id))
+    assert await guard().client.keys(f"tl:{reader.id}*") == []
+
+
 async def test_an_author_with_very_many_followers_is_merged_at_read_time(
     app: Litestar, members: Members, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -82,6 +82,30 @@ return 1
 """
 
 
+# Drops a timeline unless it was built at or after the change (ARGV[1], epoch ms; empty:
+# drop whatever there is), and calls off a rebuild that started before the change. In one
+# step: the follow's job can land while a visit rebuilds the timeline it drops, and a rebuild
+# that began after the change must not be called off (it would store nothing, and fan-out
+# would skip the missing timeline until the next visit).
+_FORGET = """
+local big_key, key, rebuilding, pending = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local changed = tonumber(ARGV[1])
+if changed then
+  local meta = redis.call('GET', big_key)
+  local built = meta and tonumber(string.match(meta, '^(%d+)'))
+  if built and built >= changed then
+    return 1
+  end
+end
+redis.call('DEL', key, big_key)
+local started = tonumber(redis.call('GET', rebuilding) or '')
+if not (changed and started and started >= changed) then
+  redis.call('DEL', rebuilding, pending)
+end
+return 1
+"""
+
+
 def timeline_key(user_id: int) -> str:
     return f"tl:{user_id}"
 
@@ -145,36 +169,21 @@ async def remove(guard: GuardedRedis, post_ids: list[int], user_ids: list[int]) 
 
 
 async def forget(guard: GuardedRedis, user_id: int, changed_ms: int | None = None) -> bool:
-    """Drop a user's timeline so the next visit rebuilds it (after a follow or unfollow).
+    """Drop a user's timeline so the next visit rebuilds it (after a follow or unfollow), and
+    call off a rebuild under way, which read the follows before the change.
 
-    With `changed_ms` (when the follows changed), a timeline built after that is kept: it
-    already reflects the change. False if Redis could not be reached.
+    With `changed_ms` (when the follows changed: the follow's job), what began after that is
+    kept: a timeline built since, and a rebuild started since, which reads the new follows.
+    False if Redis could not be reached.
     """
-
-    async def drop(client: Any) -> bool:
-        if changed_ms is not None:
-            meta = await client.get(big_authors_key(user_id))
-            if meta and _built_ms(meta) >= changed_ms:
-                return True
-        # A rebuild under way read the follows before the change: it is called off too.
-        await client.delete(
-            timeline_key(user_id),
-            big_authors_key(user_id),
-            _rebuilding_key(user_id),
-            _pending_key(user_id),
-        )
-        return True
-
-    return bool(await guard.call(drop))
+    keys = [big_authors_key(user_id), *_rebuild_keys(user_id)]
+    since = "" if changed_ms is None else str(changed_ms)
+    forgot = await guard.call(lambda client: client.eval(_FORGET, len(keys), *keys, since))
+    return forgot is not None
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _built_ms(meta: bytes) -> int:
-    built, _, _ = meta.decode().partition(";")
-    return int(built) if built.isdigit() else 0
 
 
 def _big_authors(meta: bytes | None) -> list[int]:
