@@ -136,6 +136,24 @@ async def test_bad_messages_say_why(app: Litestar, members: Members) -> None:
     assert (await alice.get("/messages?before=abc")).status_code == 400
 
 
+async def test_a_message_counts_only_what_was_typed(app: Litestar, members: Members) -> None:
+    """The @mention that addresses a message is put in front of it by the form, unseen: the
+    500 characters are the sender's, in a first message and in a reply."""
+    alice, bob = await members("alice"), await members("bob")
+    full = "é" * 500
+    conversation = await start(alice, "bob", full)
+    assert (await send(bob, conversation, "ü" * 500)).status_code == 303
+    texts = await Post.select(Post.text).where(Post.conversation == conversation).order_by(Post.id)
+    assert [row["text"] for row in texts] == [f"@bob {full}", f"@alice {'ü' * 500}"]
+    for response in (
+        await post_form(alice, "/messages/new", {"to": "bob", "text": "y" * 501}),
+        await send(alice, conversation, "y" * 501),
+    ):
+        assert response.status_code == 422
+        assert "Message must be at most 500 characters (it has 501)." in response.text
+        assert "y" * 501 in response.text  # the typed text is kept
+
+
 async def test_outsiders_never_see_a_conversation(
     app: Litestar, members: Members, client: AsyncClient
 ) -> None:

@@ -73,6 +73,16 @@ async def test_harmless_query_parameters_still_work(client: AsyncClient) -> None
             "/x?code_verifier=[redacted]&refresh_token=[redacted]",
         ),
         ("/x?passwords=a&codes=b", "/x?passwords=a&codes=b"),
+        # Control characters, spaces and brackets around a name do not hide it.
+        (
+            "/oauth/token?client_secret%00=s&%20password=p&token%5B%5D=t",
+            "/oauth/token?client_secret%00=[redacted]&%20password=[redacted]&token%5B%5D=[redacted]",
+        ),
+        ("/oauth/token?client_secret\x00=s", "/oauth/token?client_secret\x00=[redacted]"),
+        # Parameters in the path itself (`;`), which no route takes but a 404 still logs.
+        ("/oauth/revoke;client_secret=s", "/oauth/revoke;client_secret=[redacted]"),
+        ("/x;token=t?password=p", "/x;token=[redacted]?password=[redacted]"),
+        ("/@alice/followers?before=3", "/@alice/followers?before=3"),
         ("/login?next=/settings", "/login?next=/settings"),
         ("/no/query", "/no/query"),
     ],

@@ -37,6 +37,20 @@ async def test_look_alike_hosts_are_refused(client: AsyncClient, host: str) -> N
     assert (await client.get("/explore", headers={"Host": host})).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:abc", "localhost:99999999", "::1", "agora.test:-1", "agora.test:80:80"]
+)
+@pytest.mark.parametrize("path", ["/", "/login", "/api/v1/instance", "/health/live", "/metrics"])
+async def test_a_host_header_that_is_no_host_is_a_400_everywhere(
+    client: AsyncClient, host: str, path: str
+) -> None:
+    """Allowed names with a port that is no port (and an unbracketed IPv6 address) once
+    passed as allowed and answered 500 where anything read the request's URL."""
+    response = await client.get(path, headers={"Host": host})
+    assert response.status_code == 400, response.text
+    assert "does not answer for that host name" in response.text
+
+
 async def test_unknown_hosts_cannot_post_either(client: AsyncClient) -> None:
     response = await client.post(
         "/oauth/token", data={"grant_type": "client_credentials"}, headers=EVIL
@@ -92,7 +106,14 @@ async def test_redirects_stay_relative(client: AsyncClient) -> None:
         ("Agora.Test:8443", "agora.test"),
         ("[::1]:8000", "::1"),
         ("[2001:db8::1]", "2001:db8::1"),
-        ("::1", "::1"),
+        # No host: an unbracketed IPv6 address, ports that are no port.
+        ("::1", ""),
+        ("agora.test:abc", ""),
+        ("agora.test:", ""),
+        ("agora.test:65536", ""),
+        ("agora.test:99999999", ""),
+        ("agora.test:\u00b9", ""),
+        ("agora test", ""),
         ("[broken", ""),
         ("", ""),
     ],

@@ -201,6 +201,28 @@ async def test_serial_keyed_api_lists_refuse_ids_beyond_32_bits(client: AsyncCli
     assert (await alice.get(f"/api/v1/timelines/public?max_id={BEYOND_SERIAL}")).json() == []
 
 
+async def test_lists_that_page_only_backwards_refuse_forward_cursors(
+    client: AsyncClient,
+) -> None:
+    """Follower, following, block and follow-request lists page by max_id alone: since_id
+    and min_id, malformed or not, are a 422 saying so, never a page that ignored them."""
+    alice = await caller(client, "alice")
+    lists = [
+        f"/api/v1/accounts/{alice.user.id}/followers",
+        f"/api/v1/accounts/{alice.user.id}/following",
+        "/api/v1/blocks",
+        "/api/v1/follow_requests",
+    ]
+    for url, (name, value) in itertools.product(
+        lists, [("since_id", "1"), ("min_id", "5"), ("since_id", "abc"), ("min_id", "\u00b2")]
+    ):
+        response = await alice.get(f"{url}?{name}={value}")
+        assert response.status_code == 422, (url, name, value, response.text)
+        assert response.json() == {"error": f"This list pages only backwards, with max_id ({name})"}
+    for url in lists:
+        assert (await alice.get(f"{url}?max_id=5&limit=2")).status_code == 200, url
+
+
 async def test_api_limits_out_of_range_are_clamped_as_mastodon_does(client: AsyncClient) -> None:
     alice = await caller(client, "alice")
     await alice.status("hello")

@@ -22,22 +22,26 @@ SECRET_PARAMETERS = frozenset(
     }
 )
 REDACTED = "[redacted]"
-_PARAMETER = re.compile(r"(?P<name>[^?&=\s]+)=(?P<value>[^&\s#]*)")
+# A name=value pair in a query string or in a path's `;` parameters (which no route takes,
+# but a line is written for a 404 too).
+_PARAMETER = re.compile(r"(?P<name>[^?&=;/\s]+)=(?P<value>[^&;\s#]*)")
+# What a name is compared by: its letters and underscores, percent-decoded and lower-cased,
+# so that a control character, a space or `[]` around a secret's name does not hide it.
+_NOT_NAME = re.compile(r"[^a-z_]")
 
 
 def redact_query(path: str) -> str:
-    """`path` with the values of secret-carrying query parameters replaced by `[redacted]`
-    (names compared percent-decoded and case-insensitively, `[]` suffix ignored)."""
-    route, mark, query = path.partition("?")
-    if not mark:
-        return path
+    """`path` with the values of secret-carrying parameters, in its query string or its `;`
+    parameters, replaced by `[redacted]` (names compared by their letters and underscores,
+    percent-decoded and case-insensitively)."""
 
     def mask(match: re.Match[str]) -> str:
         name = match.group("name")
-        plain = unquote_plus(name).strip().lower().removesuffix("[]")
+        plain = _NOT_NAME.sub("", unquote_plus(name).lower())
         return f"{name}={REDACTED}" if plain in SECRET_PARAMETERS else match.group(0)
 
-    return f"{route}?{_PARAMETER.sub(mask, query)}"
+    route, mark, query = path.partition("?")
+    return _PARAMETER.sub(mask, route) + mark + _PARAMETER.sub(mask, query)
 
 
 class RedactSecrets(logging.Filter):

@@ -4,6 +4,8 @@ the server writes (a redirect, a link) can be steered by that header."""
 
 from __future__ import annotations
 
+import re
+
 from litestar.middleware import ASGIMiddleware
 from litestar.response.base import ASGIResponse
 from litestar.serialization import encode_json
@@ -11,17 +13,27 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from domain.core.settings import Settings
+from web.text_guard import API_PATHS
 
 UNKNOWN_HOST = "This server does not answer for that host name; check the address."
-JSON_PATHS = ("/api/", "/oauth/", "/.well-known/", "/nodeinfo/")
+
+
+# A Host header as RFC 9110 has it: a registered name or IPv4 address, or an IPv6 address in
+# brackets, then an optional port of ASCII digits. Anything else (an unbracketed IPv6 address,
+# a port that is no number) is no host: Litestar could not build the request's URL from it.
+_HOST = re.compile(
+    r"(?:\[(?P<ip6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._~!$&'()*+,;=%-]+))(?::(?P<port>[0-9]{1,5}))?",
+    re.ASCII,
+)
 
 
 def host_name(host_header: str) -> str:
-    """The host name of a Host header value: lower case, without the port or IPv6 brackets."""
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else ""
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """The host name of a Host header value: lower case, without the port or IPv6 brackets;
+    "" for a value that is no host (malformed, or a port above 65535)."""
+    found = _HOST.fullmatch(host_header.strip().lower())
+    if found is None or int(found["port"] or 0) > 65_535:
+        return ""
+    return found["ip6"] or found["name"]
 
 
 def _probed_by_address(scope: Scope) -> bool:
@@ -41,7 +53,6 @@ class AllowedHostsMiddleware(ASGIMiddleware):
 
     def __init__(self, settings: Settings) -> None:
         self.allowed = frozenset({settings.public_host, *settings.allowed_hosts})
-        self.should_bypass_for_scope = _probed_by_address
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         host = ""
@@ -49,13 +60,15 @@ class AllowedHostsMiddleware(ASGIMiddleware):
             if name == b"host":
                 host = host_name(value.decode("latin-1"))
                 break
-        if host in self.allowed:
+        # Probes may name any host, but not a malformed one: even they may fail and be
+        # answered by an error page, which reads the request's URL.
+        if host in self.allowed or (host and _probed_by_address(scope)):
             await next_app(scope, receive, send)
             return
         # Answered here rather than raised: the error pages would build the request's URL
         # from the very Host header being refused, and an empty one cannot be parsed.
         path: str = scope["path"]
-        if path.startswith(JSON_PATHS):
+        if path.startswith(API_PATHS):
             body, media_type = encode_json({"error": UNKNOWN_HOST}), "application/json"
         else:
             body, media_type = UNKNOWN_HOST.encode(), "text/plain; charset=utf-8"

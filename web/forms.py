@@ -26,16 +26,26 @@ from domain.core.errors import ValidationFailed
 from domain.core.settings import get_settings
 from domain.core.text import control_character_problem
 from web.auth import CSRF_COOKIE, cookie_name, safe_next
+from web.text_guard import given_twice
 
 # The body of a plain (url-encoded) form, for `Annotated[SomeForm, Form]` parameters.
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
+def _field_once(form: FormMultiDict, name: str, default: Any) -> Any:
+    """The form's one value of `name` (`default` when absent); ValidationException (400)
+    when it was given twice, which the edge cannot see in a multipart body."""
+    values = form.getall(name, [])
+    if len(values) > 1:
+        raise ValidationException(given_twice(name))
+    return values[0] if values else default
+
+
 def text_field(form: FormMultiDict, name: str) -> str:
     """A text field of a multipart form; "" when absent or when a file was sent instead.
-    Raises ValidationException (400) for control characters (multipart bodies pass the
-    edge's text guard unread, since their file parts are binary)."""
-    value = form.get(name, "")
+    Raises ValidationException (400) for control characters and for a field given twice
+    (multipart bodies pass the edge's text guard unread, since their file parts are binary)."""
+    value = _field_once(form, name, "")
     if not isinstance(value, str):
         return ""
     if problem := control_character_problem(value, f"The field {name}"):
@@ -45,8 +55,9 @@ def text_field(form: FormMultiDict, name: str) -> str:
 
 async def read_upload(form: FormMultiDict, name: str) -> bytes | None:
     """The uploaded file's bytes, or None when no file was chosen (browsers then send an empty
-    part without a file name). At most one byte over the limit is read: enough to refuse it."""
-    value = form.get(name)
+    part without a file name). At most one byte over the limit is read: enough to refuse it.
+    Raises ValidationException (400) when the field was given twice."""
+    value = _field_once(form, name, None)
     if not isinstance(value, UploadFile):
         return None
     try:

@@ -14,19 +14,21 @@ from domain.core.errors import ValidationFailed
 from domain.posts import conversations
 from domain.posts.publishing import publish
 from domain.posts.tables import Post
-from domain.posts.text import extract_mentions
+from domain.posts.text import extract_mentions, text_problem
 
 EMPTY_MESSAGE = "Write a message before sending it."
 
 
-def addressed(text: str, usernames: list[str]) -> str:
-    """The text with an @mention in front for each username it does not mention yet, so
-    that the direct post reaches them; ValidationFailed (key `text`) when it is blank."""
+def unaddressed(text: str, usernames: list[str]) -> list[str]:
+    """The usernames the text does not @mention yet, to be put in front of it so that the
+    direct post reaches them (uncounted: domain.posts.publishing.Marks); ValidationFailed
+    (key `text`) when the text is blank or too long, the length counting what was typed."""
     if not text.strip():
         raise ValidationFailed({"text": EMPTY_MESSAGE})
+    if problem := text_problem(text, "Message"):
+        raise ValidationFailed({"text": problem})
     named = {name.lower() for name in extract_mentions(text)}
-    missing = [f"@{name}" for name in usernames if name.lower() not in named]
-    return " ".join([*missing, text.strip()])
+    return [name for name in usernames if name.lower() not in named]
 
 
 async def start(author: User, username: str, text: str) -> Post:
@@ -35,7 +37,8 @@ async def start(author: User, username: str, text: str) -> Post:
     Forbidden across a block, ValidationFailed (key `text`) for a bad text."""
     recipient = await accounts.get_profile(username)
     await conversations.refuse_across_blocks(author.id, [recipient.id])
-    return await publish(author, addressed(text, [recipient.username]), visibility="direct")
+    addressed_to = unaddressed(text, [recipient.username])
+    return await publish(author, text, visibility="direct", addressed_to=addressed_to)
 
 
 async def reply(author: User, conversation_id: int, text: str) -> Post:
@@ -43,7 +46,8 @@ async def reply(author: User, conversation_id: int, text: str) -> Post:
     theirs or is hidden by a block; otherwise as `start`."""
     found = await conversations.conversation(author.id, conversation_id)
     usernames = [other.username for other in found.others]
-    return await publish(author, addressed(text, usernames), visibility="direct")
+    addressed_to = unaddressed(text, usernames)
+    return await publish(author, text, visibility="direct", addressed_to=addressed_to)
 
 
 async def answer(author: User, post_id: int, text: str) -> Post | None:

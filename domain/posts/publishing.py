@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -68,11 +69,14 @@ Image = AttachedImage | UploadedMedia
 @dataclass(frozen=True)
 class Marks:
     """What the author says of a post besides its text: whether its image is sensitive, its
-    language, and who may see it."""
+    language, who may see it, and the usernames it is addressed to (written as @mentions in
+    front of the text when it is stored, and not counted in its length: the message pages
+    add them for the sender, who never typed them)."""
 
     sensitive: bool = False
     language: str | None = None
     visibility: Visibility = "public"
+    addressed_to: tuple[str, ...] = ()
 
 
 UNMARKED = Marks()
@@ -88,6 +92,7 @@ async def publish(
     sensitive: bool = False,
     language: str | None = None,
     visibility: Visibility | None = None,
+    addressed_to: Sequence[str] = (),
 ) -> Post: ...
 
 
@@ -113,6 +118,7 @@ async def publish(
     sensitive: bool = False,
     language: str | None = None,
     visibility: Visibility | None = None,
+    addressed_to: Sequence[str] = (),
 ) -> Post | Comment:
     """Publish a post (with at most one described image, hidden behind a warning when
     `sensitive`) or, with `in_reply_to`, a reply; `language` is the ISO 639 code of the
@@ -128,7 +134,8 @@ async def publish(
     post or comment answered does not exist or the author may not see it, and Forbidden when
     a block stands between the author and whoever wrote it (or, for a direct post, anyone it
     mentions). A direct post joins a conversation (domain.posts.conversations). The text is
-    counted and stored with LF line endings.
+    counted and stored with LF line endings; `addressed_to` (usernames, for a post) is put
+    in front of it as @mentions, uncounted (see Marks).
     """
     text = normalize_text(text)
     language = (language or "").strip() or None
@@ -145,7 +152,12 @@ async def publish(
         return await comments.create_comment(
             author, in_reply_to.post_id, text, in_reply_to.comment_id, language
         )
-    marks = Marks(sensitive, language, visibility or parse_visibility(author.default_visibility))
+    marks = Marks(
+        sensitive,
+        language,
+        visibility or parse_visibility(author.default_visibility),
+        tuple(addressed_to),
+    )
     if isinstance(image, AttachedImage):
         return await _publish_with_file(author, text, image, marks)
     if isinstance(image, UploadedMedia) and image.ids:
@@ -208,6 +220,7 @@ async def _create_post(
     already stored image's URL. A direct post joins the conversation of its author and the
     accounts it mentions (Forbidden when a block stands between the author and one of
     them)."""
+    text = " ".join([*(f"@{username}" for username in marks.addressed_to), text])
     mentions = await mentioned_ids(text)
     if marks.visibility == "direct":
         await conversations.refuse_across_blocks(author.id, mentions)

@@ -15,13 +15,13 @@ from domain import accounts, feeds, search, social
 from domain.accounts import User
 from domain.core.errors import NotFound
 from domain.core.numbers import COUNT, SERIAL, optional_number, parse_number, path_id
-from domain.core.paging import MAX_LIMIT
+from domain.core.paging import MAX_LIMIT, IdRange
 from domain.core.visibility import chosen_visibility
 from web.api import entities
 from web.api.auth import me, needs, public_access, viewer
 from web.api.errors import unprocessable
 from web.api.openapi import Field
-from web.api.paging import Window, id_range, link_header, page_limit
+from web.api.paging import BackwardWindow, Window, link_header, page_limit
 from web.api.params import OnlySetting, Params, as_flag, read_params
 from web.api.serializers import Presenter, account_list
 from web.forms import read_upload
@@ -285,15 +285,9 @@ class AccountsController(Controller):
         return Response(found, headers=link_header(request, page, window.limit))
 
     async def _follow_list(
-        self,
-        request: Request[Any, Any, Any],
-        account_id: str,
-        max_id: str | None,
-        limit: str | None,
-        followers: bool,
+        self, request: Request[Any, Any, Any], account_id: str, window: IdRange, followers: bool
     ) -> Response[list[entities.Account]]:
         user = await _account(account_id)
-        window = id_range(max_id, None, None, limit, SERIAL)
         lister = social.followers_of if followers else social.followed_by
         page = await lister(user.id, window.limit, window.max_id)
         return await account_list(request, page, window.limit)
@@ -303,22 +297,20 @@ class AccountsController(Controller):
         self,
         request: Request[Any, Any, Any],
         account_id: FromPath[str],
-        max_id: FromQuery[str | None] = None,
-        limit: FromQuery[str | None] = None,
+        backward_window: BackwardWindow,
     ) -> Response[list[entities.Account]]:
         """Who follows the account, most recent first; paged with `max_id` and `Link`."""
-        return await self._follow_list(request, account_id, max_id, limit, followers=True)
+        return await self._follow_list(request, account_id, backward_window, followers=True)
 
     @get("/{account_id:str}/following", **public_access())
     async def following(
         self,
         request: Request[Any, Any, Any],
         account_id: FromPath[str],
-        max_id: FromQuery[str | None] = None,
-        limit: FromQuery[str | None] = None,
+        backward_window: BackwardWindow,
     ) -> Response[list[entities.Account]]:
         """Whom the account follows, most recent first; paged with `max_id` and `Link`."""
-        return await self._follow_list(request, account_id, max_id, limit, followers=False)
+        return await self._follow_list(request, account_id, backward_window, followers=False)
 
     @post(
         "/{account_id:str}/follow",

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from domain import social
@@ -15,7 +15,7 @@ from domain.accounts import User
 from domain.core.numbers import SERIAL, path_id
 from web.api import entities
 from web.api.auth import me, needs
-from web.api.paging import id_range
+from web.api.paging import BackwardWindow
 from web.api.serializers import Presenter, account_list
 
 NOT_FOUND = "Record not found"
@@ -29,14 +29,14 @@ class FollowRequestsController(Controller):
     async def index(
         self,
         request: Request[Any, Any, Any],
-        max_id: FromQuery[str | None] = None,
-        limit: FromQuery[str | None] = None,
+        backward_window: BackwardWindow,
     ) -> Response[list[entities.Account]]:
         """The accounts asking to follow the caller, newest request first; paged with
         `max_id` (a request's id) and `Link`, like the follower lists."""
-        window = id_range(max_id, None, None, limit, SERIAL)
-        page = await social.requests_waiting(me(request).id, window.limit, window.max_id)
-        return await account_list(request, page, window.limit)
+        page = await social.requests_waiting(
+            me(request).id, backward_window.limit, backward_window.max_id
+        )
+        return await account_list(request, page, backward_window.limit)
 
     @post("/{account_id:str}/authorize", status_code=HTTP_200_OK, **needs("write:follows"))
     async def authorize(

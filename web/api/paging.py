@@ -9,8 +9,9 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 from litestar.params import ParameterKwarg, QueryParameter
 
-from domain.core.numbers import BIGSERIAL, COUNT, NumberRange, optional_number
+from domain.core.numbers import BIGSERIAL, COUNT, SERIAL, NumberRange, optional_number
 from domain.core.paging import DEFAULT_LIMIT, MAX_LIMIT, IdRange, KeyedItem, KeyedPage
+from web.api.errors import unprocessable
 
 PAGING_PARAMS = ("max_id", "since_id", "min_id", "limit")
 
@@ -57,8 +58,30 @@ def provide_window(
     return id_range(max_id, since_id, min_id, limit)
 
 
-PAGING_DEPENDENCIES = {"window": Provide(provide_window, sync_to_thread=False)}
+def provide_backward_window(
+    max_id: Annotated[str | None, _id_parameter("Older than this id")] = None,
+    since_id: Annotated[str | None, QueryParameter(description="Not offered here (422)")] = None,
+    min_id: Annotated[str | None, QueryParameter(description="Not offered here (422)")] = None,
+    limit: Annotated[
+        str | None,
+        QueryParameter(description="Items a page: 20 by default, clamped to 1 to 40; digits"),
+    ] = None,
+) -> IdRange:
+    """The paging parameters of a list of accounts keyed by a serial id (a follow, a block, a
+    follow request), which pages only backwards: the `backward_window` dependency. A client's
+    `since_id` or `min_id` is refused with 422 rather than ignored."""
+    for name, value in (("since_id", since_id), ("min_id", min_id)):
+        if value is not None:
+            raise unprocessable(f"This list pages only backwards, with max_id ({name})")
+    return id_range(max_id, None, None, limit, SERIAL)
+
+
+PAGING_DEPENDENCIES = {
+    "window": Provide(provide_window, sync_to_thread=False),
+    "backward_window": Provide(provide_backward_window, sync_to_thread=False),
+}
 Window = NamedDependency[IdRange]
+BackwardWindow = NamedDependency[IdRange]
 
 
 def link_header(request: Request[Any, Any, Any], page: KeyedPage, limit: int) -> dict[str, str]:

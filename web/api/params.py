@@ -14,7 +14,7 @@ import msgspec
 from litestar import Request
 
 from web.api.errors import unprocessable
-from web.text_guard import JSON_BODY_STATE_KEY, is_json
+from web.text_guard import JSON_BODY_STATE_KEY, given_twice, is_json
 
 
 class Params:
@@ -22,8 +22,10 @@ class Params:
         self._values = values
 
     def get(self, name: str) -> str | None:
-        """The parameter as text; None when absent."""
-        values = self._values.get(name) or self._values.get(f"{name}[]")
+        """The parameter as text; None when absent. Raises a 422 when it was given more than
+        once (in a multipart body, or in the query string and the body), as the edge refuses
+        it within one query string or url-encoded body (web.text_guard)."""
+        values = self._single(name) or self._values.get(f"{name}[]")
         if not values:
             return None
         value = values[0]
@@ -50,9 +52,15 @@ class Params:
         return name in self._values or f"{name}[]" in self._values
 
     def flag(self, name: str) -> bool | None:
-        """The parameter as a boolean (see `as_flag`); None when absent."""
-        values = self._values.get(name)
+        """The parameter as a boolean (see `as_flag`); None when absent. Raises as `get`."""
+        values = self._single(name)
         return as_flag(name, values[0]) if values else None
+
+    def _single(self, name: str) -> list[Any]:
+        values = self._values.get(name, [])
+        if len(values) > 1:
+            raise unprocessable(given_twice(name))
+        return values
 
     def nested(self, name: str) -> Any:
         """A structured parameter: as JSON sends it (`"source": {"privacy": "public"}`), or
@@ -133,20 +141,19 @@ async def _json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 async def read_params(request: Request[Any, Any, Any]) -> Params:
-    """Query string first, then the body (which wins for a name present in both)."""
+    """The query string's parameters and the body's together: a name in both is a name given
+    twice (`Params.get` refuses it), not one the body silently overrides."""
     values: dict[str, list[Any]] = {}
     for name, value in request.query_params.multi_items():
         _add(values, name, value)
-    body: dict[str, list[Any]] = {}
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if is_json(content_type):
         for name, value in (await _json_body(request)).items():
-            _add(body, name, value)
+            _add(values, name, value)
     elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
         for name, value in form.multi_items():
             # Files (avatars, media) are not supported; only text fields are read.
             if isinstance(value, str):
-                _add(body, name, value)
-    values.update(body)
+                _add(values, name, value)
     return Params(values)
