@@ -72,11 +72,22 @@ T = TypeVar("T")
 
 
 def run_async(coroutine_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion from sync code, even while a test's loop exists."""
+    """Run a coroutine to completion from sync code, even while a test's loop exists; its
+    exception is raised here, in the caller's thread, where pytest reports it."""
     result: list[T] = []
-    thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine_factory())))
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(coroutine_factory()))
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
     thread.start()
     thread.join()
+    if errors:
+        raise errors[0]
     return result[0]
 
 
@@ -115,12 +126,31 @@ def test_database() -> str:
     return TEST_DATABASE_URL
 
 
+# Longer than any statement of a finished test, far shorter than the test timeout.
+TRUNCATE_LOCK_TIMEOUT = "10s"
+
+
 async def _truncate_all() -> None:
+    """Empty every table. A session still holding a lock on one (a statement a test left
+    behind) fails the set-up within TRUNCATE_LOCK_TIMEOUT, naming that session: the fixture
+    blocks the test's event loop meanwhile, so a lock held by a connection of that loop is
+    never released, and waiting for it would only end in the test timeout."""
     connection = await asyncpg.connect(TEST_DATABASE_URL)
     try:
         tables = ALL_TABLES
         names = ", ".join(f'"{table._meta.tablename}"' for table in tables)
-        await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        await connection.execute(f"SET lock_timeout = '{TRUNCATE_LOCK_TIMEOUT}'")
+        try:
+            await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        except asyncpg.LockNotAvailableError:
+            holders = await connection.fetch(
+                "SELECT pid, state, query FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            raise AssertionError(
+                "a session left by an earlier test holds a lock: "
+                + "; ".join(f"{row['pid']} {row['state']}: {row['query']}" for row in holders)
+            ) from None
     finally:
         await connection.close()
 

@@ -211,6 +211,10 @@ async def test_a_job_failing_every_attempt_is_dead_lettered_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="tasks.job_outcomes")
+
+    def outcome_lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "tasks.job_outcomes"]
+
     key, message_ids = await relayed_rows(Job.NOTIFY, {"kind": "no-such-event", "post_id": 7})
     queue = Queue.from_url(TEST_REDIS_URL, name="agora-dead-letter-test")
     async with running_worker(queue):
@@ -224,7 +228,13 @@ async def test_a_job_failing_every_attempt_is_dead_lettered_and_logged(
             message_ids=message_ids,
         )
         assert job is not None
-        await eventually(lambda: _has_dead_letters(1), seconds=15)
+
+        async def settled() -> bool:
+            # The last line is logged after the dead letter is recorded: stopping the worker
+            # between the two would cancel the hook before it logs.
+            return await _has_dead_letters(1) and len(outcome_lines()) == 3
+
+        await eventually(settled, seconds=15)
     await queue.disconnect()
     [letter] = await dead_letters.page()
     assert (letter.job, letter.key, letter.payload, letter.attempts) == (
@@ -237,7 +247,7 @@ async def test_a_job_failing_every_attempt_is_dead_lettered_and_logged(
     assert letter.summary == "ValueError: not a notification event: no-such-event"
     # Its outbox row went with it: the relay will not send it again.
     assert await outbox.unfinished() == 0
-    lines = [r.getMessage() for r in caplog.records if r.name == "tasks.job_outcomes"]
+    lines = outcome_lines()
     assert len(lines) == 3, lines
     pattern = rf"job notify {key} {{}} in \d+ ms \(attempt {{}} of 3\): ValueError"
     assert re.match(pattern.format("retrying", 1), lines[0])
@@ -842,10 +852,19 @@ async def test_a_job_left_running_by_a_killed_worker_runs_again_within_seconds()
         task = asyncio.create_task(running.start())
         try:
             await eventually(lambda: in_timeline(author.id, post_id), JOB_TIMEOUT_SECONDS / 4)
+            reached = time.monotonic() - started
+            # The post reaches the timeline before the job deletes its outbox row, so stopping
+            # the worker now would cancel the job mid-statement. This worker has no pool, and
+            # Piccolo leaves the connection of a statement cancelled that way open; one
+            # cancelled just after PostgreSQL parsed it keeps that statement's table locks.
+            # The next test's TRUNCATE then waits on it for good: the connection belongs to
+            # this (session-wide) event loop, which that TRUNCATE's fixture blocks.
+            await eventually(lambda: _is_complete(queue, key), seconds=10)
         finally:
             await running.stop()
             task.cancel()
-    assert time.monotonic() - started < JOB_HEARTBEAT_SECONDS + 5
+    assert reached < JOB_HEARTBEAT_SECONDS + 5
+    assert await outbox.unfinished() == 0
 
 
 SLOW_JOB_RUNS: list[float] = []

@@ -58,12 +58,18 @@ async def test_every_kind_is_created_in_the_background_and_shown(
 ) -> None:
     alice, bob, carol = await members("alice"), await members("bob"), await members("carol")
     post_id = await write_post(alice, "What do you think?")
+    # Each action's job is let finish before the next: the worker runs jobs side by side, and
+    # notifications are listed in the order their jobs made them.
     assert (await post_form(bob, "/@alice/follow", {})).status_code == 303
+    await settled(app)
     assert (await post_form(bob, f"/posts/{post_id}/like", {})).status_code == 303
+    await settled(app)
     await post_form(bob, f"/posts/{post_id}/comments", {"text": "Bob's comment"})
+    await settled(app)
     bobs_comment = (await posts.comment_thread(post_id))[0].id
     reply = {"text": "Carol answers Bob", "parent_id": str(bobs_comment)}
     await post_form(carol, f"/posts/{post_id}/comments", reply)
+    await settled(app)
     mention_id = await write_post(bob, "Hello @Alice and @nobody")
     await settled(app)
 
