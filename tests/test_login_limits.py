@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -145,3 +146,49 @@ async def test_the_password_grant_counts_against_the_same_limits(app: Litestar) 
     assert response.status_code == 429
     assert "Too many attempts" in response.json()["error"]
     assert int(response.headers["retry-after"]) > 0
+
+
+async def _password_grant(program: AsyncClient, registered: Any, password: str) -> int:
+    response = await program.post(
+        "/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": "owner",
+            "password": password,
+            "client_id": registered.app.client_id,
+            "client_secret": registered.client_secret,
+            "scope": "read",
+        },
+    )
+    return response.status_code
+
+
+@pytest.mark.usefixtures("owner")
+async def test_log_ins_that_succeed_count_nothing(app: Litestar) -> None:
+    """The owner signing in on each device (or a client asking for a token again and again)
+    is never throttled; only failures count, so ten of them still end the guessing."""
+    registered = await make_app()
+    for _ in range(15):
+        assert await owner_logs_in(app, "203.0.113.5") == 303
+    async with from_address(app, "203.0.113.5") as program:
+        assert [await _password_grant(program, registered, PASSWORD) for _ in range(15)] == [
+            200
+        ] * 15
+        wrong = [await _password_grant(program, registered, WRONG) for _ in range(11)]
+    assert wrong == [400] * 10 + [429]
+    assert await owner_logs_in(app, "203.0.113.5") == 429
+
+
+@pytest.mark.usefixtures("owner")
+async def test_the_refused_log_in_keeps_the_name_and_says_when_to_try_again(
+    app: Litestar,
+) -> None:
+    assert await attempts(app, "203.0.113.5", "owner", 10) == [401] * 10
+    async with from_address(app, "203.0.113.5") as browser:
+        refused = await log_in(browser, "owner", PASSWORD)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
+    # The log-in page itself, with the name as typed and the reason at the top of the form.
+    assert "<h1>Log in</h1>" in refused.text
+    assert 'value="owner"' in refused.text
+    assert "Too many attempts. Please wait" in refused.text

@@ -33,7 +33,7 @@ def username_problem(username: str) -> str | None:
     if len(username) > 30:
         return "Username must be at most 30 characters."
     if not USERNAME_PATTERN.fullmatch(username):
-        return "Username may only contain letters, digits and underscores."
+        return "Username may only contain the letters a to z, digits and underscores."
     return None
 
 

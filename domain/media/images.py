@@ -57,7 +57,7 @@ MAX_ALT_LENGTH = 1_000
 AVATAR_SIZE = 512  # avatars are cropped square and kept at most this big
 THUMBNAIL_KINDS = {"feed": 640, "avatar": 96}  # feed: max width; avatar: square side
 NAME_PATTERN = re.compile(r"(?P<digest>[0-9a-f]{64})-(?P<width>\d+)x(?P<height>\d+)\.(?P<ext>\w+)")
-NOT_AN_IMAGE = "That file is not a JPEG, PNG, WebP or GIF image."
+NOT_AN_IMAGE = "That file is not a JPEG, PNG, WebP or GIF image, or it is damaged (cut short?)."
 TOO_MANY_PIXELS = (
     f"That image has too many pixels. The limit is {MAX_PIXELS // 1_000_000} megapixels."
 )

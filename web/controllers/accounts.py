@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import TooManyRequestsException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
@@ -23,7 +24,7 @@ from domain.core.settings import Settings
 from web.auth import clear_session_cookie, safe_next, session_token, set_session_cookie
 from web.flash import Flash, with_flash
 from web.forms import FailedForm, Form, failed_form, show_failure
-from web.rate_limit import RateLimiter, count_login_attempt
+from web.rate_limit import RateLimiter, login_limits
 
 WRONG_CREDENTIALS = "Wrong username or password."
 
@@ -129,9 +130,24 @@ class AccountController(Controller):
         rate_limiter: NamedDependency[RateLimiter],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        await count_login_attempt(rate_limiter, settings, data.username, _client_ip(request))
+        limits = login_limits(settings, data.username, _client_ip(request))
+        try:
+            await rate_limiter.refuse_if_reached(limits)
+        except TooManyRequestsException as refusal:
+            # Shown in the answer, not through Post/Redirect/Get: Retry-After goes with it,
+            # and posting it again is refused again, counting nothing.
+            return Template(
+                "accounts/login.html",
+                context={
+                    "values": {"username": data.username, "next": data.next},
+                    "errors": {"form": refusal.detail},
+                },
+                status_code=refusal.status_code,
+                headers=refusal.headers,
+            )
         user = await accounts.authenticate(data.username, data.password)
         if user is None:
+            await rate_limiter.count(limits)
             # One problem, one message: about the pair, so it belongs to no single field.
             failed = FailedForm(
                 {"username": data.username, "next": data.next},

@@ -26,7 +26,7 @@ from web.api.openapi import Field, operation_class
 from web.api.params import Params, read_params
 from web.api.serializers import base_url
 from web.auth import current_user, login_url_for
-from web.rate_limit import RateLimiter, count_login_attempt
+from web.rate_limit import RateLimiter, login_limits
 
 SCOPE_DESCRIPTIONS = {
     "read": "Read your account, posts, timelines, bookmarks, likes and follows",
@@ -269,15 +269,19 @@ class OAuthController(Controller):
             )
         elif grant_type == "password":
             # The same limits as the log-in form: guessing passwords here is no cheaper.
-            await count_login_attempt(
-                rate_limiter,
+            limits = login_limits(
                 settings,
                 params.text("username"),
                 request.client.host if request.client else "unknown",
             )
-            issued = await oauth.password_grant(
-                app, params.text("username"), params.text("password"), params.get("scope")
-            )
+            await rate_limiter.refuse_if_reached(limits)
+            try:
+                issued = await oauth.password_grant(
+                    app, params.text("username"), params.text("password"), params.get("scope")
+                )
+            except oauth.OAuthError:
+                await rate_limiter.count(limits)
+                raise
         else:
             issued = await oauth.client_credentials_grant(app, params.get("scope"))
         token = entities.Token(
