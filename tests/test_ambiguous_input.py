@@ -14,10 +14,12 @@ from httpx import AsyncClient, Response
 from litestar import Litestar
 
 from domain.accounts import User
+from domain.core.settings import get_settings
 from domain.posts import Comment, Post
 from tests.api.helpers import Caller, caller
 from tests.conftest import http_client
 from tests.helpers import csrf_token, sign_up
+from web.media_files import max_request_bytes
 from web.text_guard import MAX_JSON_DEPTH
 
 TWICE = "was given more than once"
@@ -105,6 +107,48 @@ async def test_a_parameter_given_twice_is_refused_in_every_kind_of_request(
     assert await nothing_written() == before
 
 
+async def test_the_api_refuses_every_other_spelling_of_a_value_given_twice(
+    api: Caller,
+) -> None:
+    """A name and its `name[]`, `name[]` twice, a nested field twice, a structured value in
+    JSON and in bracketed form, a file under a text field's name: each is a 422 naming it."""
+    before = await nothing_written()
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    sent: Mapping[str, Response] = {
+        "name and name[]": await api.post(
+            "/api/v1/statuses", content=b"status=first&status[]=second", headers=form
+        ),
+        "name[] twice": await api.post(
+            "/api/v1/statuses",
+            content=b"status=x&visibility[]=direct&visibility[]=public",
+            headers=form,
+        ),
+        "JSON name and name[]": await api.post(
+            "/api/v1/statuses", content=b'{"status": "a", "status[]": "b"}', headers=JSON
+        ),
+        "nested field twice": await api.patch(
+            "/api/v1/accounts/update_credentials",
+            content=b"source[privacy]=private&source[privacy]=public",
+            headers=form,
+        ),
+        "JSON object and bracketed query": await api.patch(
+            "/api/v1/accounts/update_credentials?source%5Bprivacy%5D=unlisted",
+            content=b'{"source": {"privacy": "public"}}',
+            headers=JSON,
+        ),
+        "file under a text name": await api.post(
+            "/api/v1/statuses",
+            files=[("status", (None, b"text")), ("status", ("a.txt", b"file", "text/plain"))],
+        ),
+    }
+    for name, response in sent.items():
+        assert response.status_code == 422, (name, response.status_code, response.text)
+        assert said(response, TWICE), (name, response.text)
+    assert await nothing_written() == before
+    me = await api.get("/api/v1/accounts/verify_credentials")
+    assert me.json()["source"]["privacy"] == "public"  # the default, untouched
+
+
 async def test_lists_are_still_sent_as_repeated_names_with_brackets(api: Caller) -> None:
     first, second = await api.status("one"), await api.status("two")
     found = await api.get(f"/api/v1/statuses?id[]={first['id']}&id[]={second['id']}")
@@ -149,3 +193,19 @@ async def test_json_as_deep_as_allowed_is_read(api: Caller) -> None:
     assert not said(response, TOO_DEEP), response.text
     flat = json.dumps({"status": "plain", "visibility": "unlisted"}).encode()
     assert (await api.post("/api/v1/statuses", content=flat, headers=JSON)).status_code == 200
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+async def test_a_body_over_the_limit_is_refused_before_it_is_parsed(
+    client: AsyncClient, content_type: str
+) -> None:
+    """The edge reads a body the way Litestar does, so the size limit holds before anything
+    parses it (a 27 MB JSON body was once parsed, for 9 s, before a 422)."""
+    limit = max_request_bytes(get_settings())
+    body = (
+        b'{"x": "' + b"a" * limit + b'"}' if "json" in content_type else b"a=1&" * (limit // 4 + 1)
+    )
+    response = await client.post(
+        "/api/v1/apps", content=body, headers={"content-type": content_type}
+    )
+    assert response.status_code == 413, response.text[:200]

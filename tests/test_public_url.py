@@ -38,7 +38,20 @@ async def test_look_alike_hosts_are_refused(client: AsyncClient, host: str) -> N
 
 
 @pytest.mark.parametrize(
-    "host", ["127.0.0.1:abc", "localhost:99999999", "::1", "agora.test:-1", "agora.test:80:80"]
+    "host",
+    [
+        "127.0.0.1:abc",
+        "localhost:99999999",
+        "::1",
+        "agora.test:-1",
+        "agora.test:80:80",
+        # Refused by Litestar's router before any middleware, then by the error handler.
+        "agora.test:80/evil",
+        "agora.test:80?x",
+        "agora.test:80#x",
+        "agora.test:80\\x",
+        "a:b/c",
+    ],
 )
 @pytest.mark.parametrize("path", ["/", "/login", "/api/v1/instance", "/health/live", "/metrics"])
 async def test_a_host_header_that_is_no_host_is_a_400_everywhere(
@@ -48,7 +61,7 @@ async def test_a_host_header_that_is_no_host_is_a_400_everywhere(
     passed as allowed and answered 500 where anything read the request's URL."""
     response = await client.get(path, headers={"Host": host})
     assert response.status_code == 400, response.text
-    assert "does not answer for that host name" in response.text
+    assert "host" in response.text.lower()
 
 
 async def test_unknown_hosts_cannot_post_either(client: AsyncClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 # Names that carry a secret in OAuth 2 and the Mastodon API. Such values are refused in a
 # query string where it matters (/oauth/token, /oauth/revoke), but a client may still send
@@ -22,26 +22,37 @@ SECRET_PARAMETERS = frozenset(
     }
 )
 REDACTED = "[redacted]"
-# A name=value pair in a query string or in a path's `;` parameters (which no route takes,
-# but a line is written for a 404 too).
-_PARAMETER = re.compile(r"(?P<name>[^?&=;/\s]+)=(?P<value>[^&;\s#]*)")
+# A name=value pair of a query string: a value runs to the next `&` (the server reads a `;`
+# as part of it).
+_QUERY_PARAMETER = re.compile(r"(?P<name>[^?&=\s]+)=(?P<value>[^&\s#]*)")
+# A name=value pair among a path's `;` parameters, which no route takes but a 404 is logged
+# for too (uvicorn writes them percent-encoded: the path is decoded first).
+_PATH_PARAMETER = re.compile(r"(?P<name>[^;/=\s]+)=(?P<value>[^;/\s]*)")
 # What a name is compared by: its letters and underscores, percent-decoded and lower-cased,
 # so that a control character, a space or `[]` around a secret's name does not hide it.
 _NOT_NAME = re.compile(r"[^a-z_]")
 
 
+def names_a_secret(name: str) -> bool:
+    """Whether a (decoded) parameter name is a secret's, compared by its letters and
+    underscores only, case-insensitively: `Password`, `password[]`, `password\0` are."""
+    return _NOT_NAME.sub("", name.lower()) in SECRET_PARAMETERS
+
+
+def _mask(match: re.Match[str]) -> str:
+    name = match.group("name")
+    return f"{name}={REDACTED}" if names_a_secret(unquote_plus(name)) else match.group(0)
+
+
 def redact_query(path: str) -> str:
     """`path` with the values of secret-carrying parameters, in its query string or its `;`
     parameters, replaced by `[redacted]` (names compared by their letters and underscores,
-    percent-decoded and case-insensitively)."""
-
-    def mask(match: re.Match[str]) -> str:
-        name = match.group("name")
-        plain = _NOT_NAME.sub("", unquote_plus(name).lower())
-        return f"{name}={REDACTED}" if plain in SECRET_PARAMETERS else match.group(0)
-
+    percent-decoded and case-insensitively); a path holding `;` parameters is shown
+    percent-decoded."""
     route, mark, query = path.partition("?")
-    return _PARAMETER.sub(mask, route) + mark + _PARAMETER.sub(mask, query)
+    if ";" in unquote(route):
+        route = _PATH_PARAMETER.sub(_mask, unquote(route))
+    return route + mark + _QUERY_PARAMETER.sub(_mask, query)
 
 
 class RedactSecrets(logging.Filter):

@@ -29,6 +29,7 @@ from litestar.status_codes import (
 
 from domain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from domain.core.numbers import MalformedNumber
+from web.allowed_hosts import UNKNOWN_HOST, host_name
 from web.auth import login_url_for
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ DATABASE_AWAY = (
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith(
+    return request.scope["path"].startswith(
         ("/api/", "/oauth/", "/health/", "/.well-known/", "/nodeinfo/")
     )
 
@@ -80,6 +81,10 @@ def error_response(
         return Response(
             {"error": message}, status_code=status_code, headers=headers, media_type=MediaType.JSON
         )
+    if not host_name(request.headers.get("host", "")):
+        # No page can be built for a Host that is no host (Litestar's router refuses some
+        # before any middleware runs): every link on it reads the request's URL.
+        return Response(UNKNOWN_HOST, status_code=HTTP_400_BAD_REQUEST, media_type=MediaType.TEXT)
     return Template(
         "errors/error.html",
         context={
@@ -165,14 +170,15 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     """A 503 with `Retry-After` while the database is away (see `database_away`), else a
     500; the API and OAuth get JSON, pages the error page."""
     if database_away(exc):
-        logger.warning("database unavailable on %s: %r", request.url.path, exc)
+        logger.warning("database unavailable on %s: %r", request.scope["path"], exc)
         return error_response(
             request,
             HTTP_503_SERVICE_UNAVAILABLE,
             UNAVAILABLE_MESSAGE,
             {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    path = request.scope["path"]
+    logger.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
     return error_response(
         request, HTTP_500_INTERNAL_SERVER_ERROR, "Sorry, something went wrong on our side."
     )

@@ -22,10 +22,11 @@ from typing import Any, cast
 from urllib.parse import unquote_to_bytes
 
 import msgspec
+from litestar import Request
 from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
-from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
 
 from domain.core.text import control_character_problem, decode_problem
 
@@ -164,18 +165,10 @@ def _content_type(scope: Scope) -> str:
     return ""
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, list[ReceiveMessage]]:
-    chunks: list[bytes] = []
-    messages: list[ReceiveMessage] = []
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks), messages
+async def _read_body(scope: Scope, receive: Receive) -> bytes:
+    """The whole body, read the way Litestar reads it: RequestEntityTooLarge (413) past the
+    route's `request_max_body_size`, announced or streamed, before any of it is parsed."""
+    return await Request[Any, Any, Any](scope, receive).body()
 
 
 def _single(handler: HTTPRouteHandler, scope: Scope) -> frozenset[str]:
@@ -213,10 +206,10 @@ def text_guard(app: ASGIApp) -> ASGIApp:
         if not is_checked(kind):
             await app(scope, receive, send)
             return
-        body, messages = await _read_body(receive)
+        body = await _read_body(scope, receive)
         if problem := _body_problem(scope, kind, body):
             raise ValidationException(problem)
-        replay = iter(messages)
+        replay = iter([HTTPRequestEvent(type="http.request", body=body, more_body=False)])
 
         async def receive_again() -> ReceiveMessage:
             return next(replay, None) or await receive()

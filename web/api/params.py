@@ -25,7 +25,7 @@ class Params:
         """The parameter as text; None when absent. Raises a 422 when it was given more than
         once (in a multipart body, or in the query string and the body), as the edge refuses
         it within one query string or url-encoded body (web.text_guard)."""
-        values = self._single(name) or self._values.get(f"{name}[]")
+        values = self._single(name, f"{name}[]")
         if not values:
             return None
         value = values[0]
@@ -56,10 +56,12 @@ class Params:
         values = self._single(name)
         return as_flag(name, values[0]) if values else None
 
-    def _single(self, name: str) -> list[Any]:
-        values = self._values.get(name, [])
+    def _single(self, *names: str) -> list[Any]:
+        """The values given under any of `names` (a name, and its `name[]` spelling); a 422
+        when there is more than one, since which was meant cannot be told."""
+        values = [value for name in names for value in self._values.get(name, [])]
         if len(values) > 1:
-            raise unprocessable(given_twice(name))
+            raise unprocessable(given_twice(names[0]))
         return values
 
     def nested(self, name: str) -> Any:
@@ -67,13 +69,15 @@ class Params:
         built from a form's bracketed names (`source[privacy]=public`,
         `fields_attributes[0][name]=...`) into objects keyed by what is in the brackets;
         None when absent."""
-        if name in self._values:
-            return self._values[name][0]
-        found: dict[str, Any] = {}
         prefix = f"{name}["
-        for key, values in self._values.items():
-            if not (key.startswith(prefix) and key.endswith("]")):
-                continue
+        bracketed = [key for key in self._values if key.startswith(prefix) and key.endswith("]")]
+        if name in self._values:
+            if bracketed:  # `source` as JSON and `source[privacy]` in the query, say
+                raise unprocessable(given_twice(name))
+            return self._single(name)[0]
+        found: dict[str, Any] = {}
+        for key in bracketed:
+            values = self._single(key)
             *path, last = key[len(prefix) : -1].split("][")
             node = found
             for part in path:
@@ -142,7 +146,8 @@ async def _json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 async def read_params(request: Request[Any, Any, Any]) -> Params:
     """The query string's parameters and the body's together: a name in both is a name given
-    twice (`Params.get` refuses it), not one the body silently overrides."""
+    twice (`Params.get` refuses it), not one the body silently overrides. A multipart file
+    part under the name of a text field is refused (422): it would be dropped silently."""
     values: dict[str, list[Any]] = {}
     for name, value in request.query_params.multi_items():
         _add(values, name, value)
@@ -152,8 +157,13 @@ async def read_params(request: Request[Any, Any, Any]) -> Params:
             _add(values, name, value)
     elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
+        files: set[str] = set()
         for name, value in form.multi_items():
-            # Files (avatars, media) are not supported; only text fields are read.
+            # Files (avatars, media) are read by their handlers; only text fields are here.
             if isinstance(value, str):
                 _add(values, name, value)
+            else:
+                files.add(name)
+        if clash := sorted(files & values.keys()):
+            raise unprocessable(given_twice(clash[0]))
     return Params(values)

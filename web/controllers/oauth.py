@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
 
 from domain import oauth
 from domain.core.settings import Settings
-from web.access_log import SECRET_PARAMETERS
+from web.access_log import names_a_secret
 from web.api import entities
 from web.api.openapi import Field, operation_class
 from web.api.params import Params, read_params
@@ -126,7 +126,7 @@ async def _body_params(request: Request[Any, Any, Any]) -> Params:
     when a credential is in the query string (RFC 6749 2.3.1, 3.2): URLs end up in logs,
     proxies and browser histories, so secrets belong in the body or the Authorization header.
     """
-    misplaced = sorted({name for name in request.query_params if name.lower() in SECRET_PARAMETERS})
+    misplaced = sorted({name for name in request.query_params if names_a_secret(name)})
     if misplaced:
         raise oauth.OAuthError(
             "invalid_request",
