@@ -113,15 +113,14 @@ async def test_the_api_refuses_every_other_spelling_of_a_value_given_twice(
     """A name and its `name[]`, `name[]` twice, a nested field twice, a structured value in
     JSON and in bracketed form, a file under a text field's name: each is a 422 naming it."""
     before = await nothing_written()
-    form = {"content-type": "application/x-www-form-urlencoded"}
     sent: Mapping[str, Response] = {
         "name and name[]": await api.post(
-            "/api/v1/statuses", content=b"status=first&status[]=second", headers=form
+            "/api/v1/statuses", content=b"status=first&status[]=second", headers=FORM
         ),
         "name[] twice": await api.post(
             "/api/v1/statuses",
             content=b"status=x&visibility[]=direct&visibility[]=public",
-            headers=form,
+            headers=FORM,
         ),
         "JSON name and name[]": await api.post(
             "/api/v1/statuses", content=b'{"status": "a", "status[]": "b"}', headers=JSON
@@ -129,7 +128,7 @@ async def test_the_api_refuses_every_other_spelling_of_a_value_given_twice(
         "nested field twice": await api.patch(
             "/api/v1/accounts/update_credentials",
             content=b"source[privacy]=private&source[privacy]=public",
-            headers=form,
+            headers=FORM,
         ),
         "JSON object and bracketed query": await api.patch(
             "/api/v1/accounts/update_credentials?source%5Bprivacy%5D=unlisted",
