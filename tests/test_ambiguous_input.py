@@ -208,3 +208,17 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_parsed(
         "/api/v1/apps", content=body, headers={"content-type": content_type}
     )
     assert response.status_code == 413, response.text[:200]
+
+
+async def test_a_failed_form_named_twice_shows_neither(app: Litestar, member: AsyncClient) -> None:
+    visitor = http_client(app)
+    refused = await visitor.post(
+        "/login",
+        data={"username": "writer", "password": "wrong", "_csrf_token": await csrf_token(visitor)},
+    )
+    assert refused.status_code == 303
+    shown = refused.headers["location"]
+    assert (await visitor.get(shown)).status_code == 401  # the failure, as kept
+    for twice in (f"{shown}&failed=AAAAAAAAAAAAAAAAAAAAAA", shown.replace("?", "?failed=x&")):
+        page = await visitor.get(twice)
+        assert page.status_code == 200 and 'value="writer"' not in page.text, twice

@@ -79,6 +79,24 @@ async def test_pages_give_the_session_token_and_it_works_as_field_and_header(
     assert await Post.count() == 2
 
 
+async def test_a_token_given_twice_is_refused_whichever_comes_first(members: Members) -> None:
+    """The edge refuses a url-encoded field given twice; in a multipart body the check sees
+    two tokens and takes neither, so a valid one beside a forged one passes nothing."""
+    alice = await members("alice")
+    token = page_token((await alice.get("/")).text)
+    for pair in ([token, "forged"], ["forged", token], [token, token]):
+        parts = [("text", (None, b"twice")), *(("_csrf_token", (None, t.encode())) for t in pair)]
+        assert (await alice.post("/posts", files=parts)).status_code == 403, pair
+        encoded = "&".join(f"_csrf_token={t}" for t in pair) + "&text=twice"
+        response = await alice.post(
+            "/posts",
+            content=encoded.encode(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 400, pair
+    assert await Post.count() == 0
+
+
 async def test_a_stale_csrf_cookie_is_replaced_by_the_sessions_token(members: Members) -> None:
     alice = await members("alice")
     alice.cookies.set(CSRF_COOKIE, "stale", domain="agora.test")

@@ -130,7 +130,9 @@ class SessionBoundCSRFMiddleware(ASGIMiddleware):
             RequestEncodingType.URL_ENCODED,
             RequestEncodingType.MULTI_PART,
         ):
-            submitted = (await request.form()).get("_csrf_token")
+            # One token or none: with two, which was meant cannot be told.
+            tokens = (await request.form()).getall("_csrf_token", [])
+            submitted = tokens[0] if len(tokens) == 1 else None
         return submitted if isinstance(submitted, str) else None
 
     def _signed(self, token: str) -> bool:

@@ -140,7 +140,8 @@ async def show_failure(
 async def failed_form(request: Request[Any, Any, Any]) -> FailedForm | None:
     """The failed form this GET page was sent to show (`?failed=<token>`), if it is still
     kept and belongs to this browser; None otherwise (the page then shows an empty form)."""
-    token = request.query_params.get(FAILED_PARAM, "")
+    tokens = request.query_params.getall(FAILED_PARAM, [])
+    token = tokens[0] if len(tokens) == 1 else ""  # two: which was meant cannot be told
     guard = redis_guard.active()
     if guard is None or not _FAILED_TOKEN.fullmatch(token):
         return None
