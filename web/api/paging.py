@@ -40,18 +40,19 @@ def id_range(
     )
 
 
-def _id_parameter(meaning: str) -> ParameterKwarg:
-    return QueryParameter(description=f"{meaning}; ASCII digits, at most 2^63-1 (else 422)")
+def _id_parameter(meaning: str, ceiling: str = "2^63-1") -> ParameterKwarg:
+    return QueryParameter(description=f"{meaning}; ASCII digits, at most {ceiling} (else 422)")
+
+
+_LIMIT = QueryParameter(description="Items a page: 20 by default, clamped to 1 to 40; digits")
+_NOT_OFFERED = QueryParameter(description="Not offered here (422)")
 
 
 def provide_window(
     max_id: Annotated[str | None, _id_parameter("Older than this id")] = None,
     since_id: Annotated[str | None, _id_parameter("Newer than this id")] = None,
     min_id: Annotated[str | None, _id_parameter("Just after this id, oldest first")] = None,
-    limit: Annotated[
-        str | None,
-        QueryParameter(description="Items a page: 20 by default, clamped to 1 to 40; digits"),
-    ] = None,
+    limit: Annotated[str | None, _LIMIT] = None,
 ) -> IdRange:
     """The paging parameters of a list keyed by a bigserial id, as the `window` dependency
     of the API's routes."""
@@ -59,13 +60,10 @@ def provide_window(
 
 
 def provide_backward_window(
-    max_id: Annotated[str | None, _id_parameter("Older than this id")] = None,
-    since_id: Annotated[str | None, QueryParameter(description="Not offered here (422)")] = None,
-    min_id: Annotated[str | None, QueryParameter(description="Not offered here (422)")] = None,
-    limit: Annotated[
-        str | None,
-        QueryParameter(description="Items a page: 20 by default, clamped to 1 to 40; digits"),
-    ] = None,
+    max_id: Annotated[str | None, _id_parameter("Older than this id", "2^31-1")] = None,
+    since_id: Annotated[str | None, _NOT_OFFERED] = None,
+    min_id: Annotated[str | None, _NOT_OFFERED] = None,
+    limit: Annotated[str | None, _LIMIT] = None,
 ) -> IdRange:
     """The paging parameters of a list of accounts keyed by a serial id (a follow, a block, a
     follow request), which pages only backwards: the `backward_window` dependency. A client's
